@@ -1,0 +1,207 @@
+/**
+ * Micro-benchmark of the one-pass verifier against the plain shell pipeline and the two-core limit.
+ *
+ *   node bench/verify.ts [--mb 600] [--runs 3] [--keep]
+ *
+ * Generates a realistic history file of about `--mb` MiB uncompressed (GZip level 6) in a temp
+ * directory, then, on that same file, best of `--runs` each (every measurement in a fresh process so
+ * that peak RSS is the measured code's own):
+ *   (a) imvault: fs.createReadStream → createVerifier → null sink;
+ *   (b) pipeline: cat FILE | tee >(md5sum >/dev/null) | gunzip | md5sum;
+ *   (c) the two-core limit: Node inflate-only and MD5-only (GZip + plain bytes) times; the limit is
+ *       the larger, since the two can run on both cores at once.
+ */
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { closeSync, createReadStream, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { parseArgs } from "node:util";
+import { createGunzip } from "node:zlib";
+import { createVerifier, VERIFIER_DEFAULTS } from "../packages/im-core/src/archive/verify-stream.ts";
+import { type GeneratedFile, generateHistoryFile } from "./history-gen.ts";
+
+const MiB = 1024 * 1024;
+
+interface Sample {
+  ms: number;
+  /** CPU time of the process, all threads (zlib's threadpool included): cpu/wall shows the overlap. */
+  cpuMs: number;
+  maxRssMiB: number;
+}
+
+function nullSink(): Writable {
+  return new Writable({
+    write(_chunk, _enc, cb) {
+      cb();
+    },
+  });
+}
+
+function sample(start: number, cpuStart: NodeJS.CpuUsage): Sample {
+  const cpu = process.cpuUsage(cpuStart);
+  return {
+    ms: performance.now() - start,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    maxRssMiB: process.resourceUsage().maxRSS / 1024,
+  };
+}
+
+/** Child-process measurements. Each prints one JSON Sample on stdout. */
+async function child(mode: string, gzPath: string, plainPath: string, figuresJson: string): Promise<Sample> {
+  const figures = JSON.parse(figuresJson) as GeneratedFile;
+  const start = performance.now();
+  const cpuStart = process.cpuUsage();
+  if (mode === "verifier") {
+    const { stream, figures: verified } = createVerifier(figures);
+    await pipeline(createReadStream(gzPath), stream, nullSink());
+    const got = await verified;
+    if (got.messageCount !== figures.messageCount) throw new Error(`message count ${got.messageCount}`);
+    return sample(start, cpuStart);
+  }
+  if (mode === "inflate") {
+    await pipeline(
+      createReadStream(gzPath),
+      createGunzip({ chunkSize: VERIFIER_DEFAULTS.inflateChunkSize }),
+      nullSink(),
+    );
+    return sample(start, cpuStart);
+  }
+  if (mode === "md5") {
+    // Pure hashing of the same GZip and plain bytes, read synchronously from the page cache.
+    const buf = Buffer.allocUnsafe(MiB);
+    for (const path of [gzPath, plainPath]) {
+      const hash = createHash("md5");
+      const fd = openSync(path, "r");
+      for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) hash.update(buf.subarray(0, n));
+      closeSync(fd);
+      hash.digest("hex");
+    }
+    return sample(start, cpuStart);
+  }
+  throw new Error(`unknown mode ${mode}`);
+}
+
+function run(command: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(command, args, { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    proc.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    proc.on("error", reject);
+    proc.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} exited ${code}`))));
+  });
+}
+
+async function measureChild(
+  mode: string,
+  gzPath: string,
+  plainPath: string,
+  figures: GeneratedFile,
+): Promise<Sample> {
+  const out = await run(process.execPath, [
+    import.meta.filename,
+    "--child",
+    mode,
+    gzPath,
+    plainPath,
+    JSON.stringify(figures),
+  ]);
+  return JSON.parse(out) as Sample;
+}
+
+async function measurePipeline(gzPath: string): Promise<Sample> {
+  const start = performance.now();
+  await run("bash", ["-c", `cat '${gzPath}' | tee >(md5sum >/dev/null) | gunzip | md5sum >/dev/null`]);
+  return { ms: performance.now() - start, cpuMs: Number.NaN, maxRssMiB: Number.NaN };
+}
+
+function best(samples: Sample[]): Sample {
+  return samples.reduce((a, b) => (b.ms < a.ms ? b : a));
+}
+
+function rate(bytes: number, ms: number): string {
+  return `${(bytes / MiB / (ms / 1000)).toFixed(0).padStart(5)} MB/s`;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      mb: { type: "string", default: "100" },
+      runs: { type: "string", default: "5" },
+      keep: { type: "boolean", default: false },
+    },
+  });
+  const plainTarget = Number(values.mb) * MiB;
+  const runs = Number(values.runs);
+  const dir = mkdtempSync(join(tmpdir(), "imvault-bench-verify-"));
+  const cleanup = () => {
+    if (!values.keep) rmSync(dir, { recursive: true, force: true });
+  };
+  process.once("SIGINT", () => {
+    cleanup();
+    process.exit(130);
+  });
+  try {
+    const gzPath = join(dir, "history.gz");
+    const plainPath = join(dir, "history.json");
+    const genStart = performance.now();
+    const figures = await generateHistoryFile(gzPath, { plainBytes: plainTarget, plainPath });
+    const genMs = performance.now() - genStart;
+    console.log(
+      `file: ${(figures.fileSize / MiB).toFixed(1)} MiB plain, ${(figures.gzipSize / MiB).toFixed(1)} MiB gzip ` +
+        `(ratio ${(figures.fileSize / figures.gzipSize).toFixed(2)}), ${figures.messageCount} messages; ` +
+        `generated in ${(genMs / 1000).toFixed(1)} s; best of ${runs} runs each`,
+    );
+    const results: Record<string, Sample[]> = { verifier: [], pipeline: [], inflate: [], md5: [] };
+    for (let i = 0; i < runs; i++) {
+      // Interleaved so that drift in the shared machine's load hits every contender alike.
+      results.verifier!.push(await measureChild("verifier", gzPath, plainPath, figures));
+      results.pipeline!.push(await measurePipeline(gzPath));
+      results.inflate!.push(await measureChild("inflate", gzPath, plainPath, figures));
+      results.md5!.push(await measureChild("md5", gzPath, plainPath, figures));
+    }
+    const v = best(results.verifier!);
+    const p = best(results.pipeline!);
+    const inf = best(results.inflate!);
+    const md5 = best(results.md5!);
+    const limitMs = Math.max(inf.ms, md5.ms);
+    const line = (name: string, s: Sample) =>
+      `${name.padEnd(34)} ${(s.ms / 1000).toFixed(3).padStart(7)} s  gzip ${rate(figures.gzipSize, s.ms)}  ` +
+      `plain ${rate(figures.fileSize, s.ms)}` +
+      (Number.isNaN(s.maxRssMiB)
+        ? ""
+        : `  cpu ${(s.cpuMs / 1000).toFixed(3)} s  peak RSS ${s.maxRssMiB.toFixed(0)} MiB`);
+    console.log(line("(a) imvault verifier", v));
+    console.log(line("(b) cat|tee>(md5sum)|gunzip|md5sum", p));
+    console.log(line("(c) node inflate only", inf));
+    console.log(line("(c) node md5 only (gzip+plain)", md5));
+    console.log(`(c) two-core limit = max(inflate, md5) = ${(limitMs / 1000).toFixed(3)} s`);
+    const speedup = p.ms / v.ms;
+    const overLimit = v.ms / limitMs;
+    const verdict = (ok: boolean) => (ok ? "ok" : "MISSED");
+    console.log(
+      `imvault/pipeline throughput: ${speedup.toFixed(2)}x (target >= 1.25x: ${verdict(speedup >= 1.25)}); ` +
+        `imvault time / limit: ${overLimit.toFixed(2)}x (target <= 1.5x: ${verdict(overLimit <= 1.5)}); ` +
+        `peak RSS ${v.maxRssMiB.toFixed(0)} MiB (target < 200: ${verdict(v.maxRssMiB < 200)})`,
+    );
+  } finally {
+    cleanup();
+  }
+}
+
+if (process.argv[2] === "--child") {
+  const [, , , mode, gzPath, plainPath, figuresJson] = process.argv;
+  child(mode!, gzPath!, plainPath!, figuresJson!).then(
+    (s) => process.stdout.write(`${JSON.stringify(s)}\n`),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+} else {
+  await main();
+}

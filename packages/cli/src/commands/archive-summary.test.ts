@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { EXIT } from "../exit-codes.ts";
+import { archiveExitCode, type HourRow, renderArchiveSummary } from "./archive-summary.ts";
+
+const row = (outcome: HourRow["outcome"], extra: Partial<HourRow> = {}): HourRow => ({
+  msgTime: "2024050101",
+  chatType: "C2C",
+  outcome,
+  files: 0,
+  bytes: 0,
+  attempts: 0,
+  ...extra,
+});
+
+describe("archiveExitCode", () => {
+  it("is 0 when every hour ended archived, empty, expired or already had a manifest", () => {
+    expect(archiveExitCode([row("archived"), row("empty"), row("expired"), row("skipped")])).toBe(EXIT.ok);
+    expect(archiveExitCode([])).toBe(EXIT.ok);
+  });
+
+  it("is 3 (run again later) when the only unsettled hours are pending", () => {
+    expect(archiveExitCode([row("archived"), row("pending")])).toBe(EXIT.incomplete);
+  });
+
+  it("is 1 when any hour failed, whatever else happened", () => {
+    expect(archiveExitCode([row("pending"), row("failed"), row("interrupted")])).toBe(EXIT.failure);
+  });
+
+  it("is 130 when hours were interrupted and none failed", () => {
+    expect(archiveExitCode([row("archived"), row("interrupted"), row("pending")])).toBe(EXIT.interrupted);
+  });
+});
+
+describe("renderArchiveSummary", () => {
+  it("lists hours oldest first with C2C before Group, errors in full, and totals by outcome", () => {
+    const text = renderArchiveSummary([
+      row("archived", { msgTime: "2024050102", chatType: "Group", files: 2, bytes: 2048, attempts: 3 }),
+      row("failed", {
+        msgTime: "2024050101",
+        chatType: "Group",
+        error: "Tencent IM x failed with code 70009",
+      }),
+      row("archived", { msgTime: "2024050101", chatType: "C2C", files: 1, bytes: 10, attempts: 1 }),
+    ]);
+
+    const lines = text.split("\n");
+    const order = lines
+      .filter((l) => /2024050\d{3}/.test(l))
+      .map((l) =>
+        l
+          .match(/(\d{10})\s+(C2C|Group)/)
+          ?.slice(1, 3)
+          .join(" "),
+      );
+    expect(order).toEqual(["2024050101 C2C", "2024050101 Group", "2024050102 Group"]);
+    expect(text).toContain("code 70009");
+    expect(text).toContain("2.0 KiB");
+    expect(lines.at(-1)).toBe("3 hour(s): 2 archived, 1 failed; 3 file(s), 2.0 KiB");
+  });
+});

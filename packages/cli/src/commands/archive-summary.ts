@@ -1,0 +1,75 @@
+import type { ArchiveOutcome } from "@imvault/im-core/archive/archive-hour.ts";
+import type { ChatType } from "@imvault/im-core/im/types.ts";
+import type { MsgTime } from "@imvault/im-core/time/msgtime.ts";
+import { EXIT, type ExitCode } from "../exit-codes.ts";
+import { plainTable, renderTable } from "../table.ts";
+import { formatBytes } from "../terminal.ts";
+
+/** How one hour of one chat type ended in `imvault archive`. */
+export interface HourRow {
+  msgTime: MsgTime;
+  chatType: ChatType;
+  outcome: ArchiveOutcome | "failed" | "interrupted";
+  files: number;
+  bytes: number;
+  attempts: number;
+  error?: string;
+}
+
+/** Outcomes that leave the hour settled for good: a manifest exists. */
+const SETTLED: ReadonlySet<HourRow["outcome"]> = new Set(["archived", "empty", "expired", "skipped"]);
+
+/**
+ * 0 when every hour ended settled; 1 when any failed; 130 when interrupted; 3 when the rest is only
+ * pending (Tencent has not produced those hours yet: run again later).
+ */
+export function archiveExitCode(rows: readonly HourRow[]): ExitCode {
+  if (rows.some((r) => r.outcome === "failed")) return EXIT.failure;
+  if (rows.some((r) => r.outcome === "interrupted")) return EXIT.interrupted;
+  if (rows.some((r) => !SETTLED.has(r.outcome))) return EXIT.incomplete;
+  return EXIT.ok;
+}
+
+export function countOutcomes(rows: readonly HourRow[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of rows) counts[r.outcome] = (counts[r.outcome] ?? 0) + 1;
+  return counts;
+}
+
+/** The per-hour table, oldest first, C2C before Group, then a totals line. */
+export function renderArchiveSummary(rows: readonly HourRow[]): string {
+  const withErrors = rows.some((r) => r.error !== undefined);
+  const table = plainTable({
+    head: [
+      "hour (Beijing)",
+      "chat type",
+      "outcome",
+      "files",
+      "bytes",
+      "attempts",
+      ...(withErrors ? ["error"] : []),
+    ],
+    colAligns: ["left", "left", "left", "right", "right", "right", "left"],
+    ...(withErrors ? { wordWrap: true, colWidths: [null, null, null, null, null, null, 60] } : {}),
+  });
+  const sorted = [...rows].sort((a, b) =>
+    a.msgTime === b.msgTime ? a.chatType.localeCompare(b.chatType) : a.msgTime.localeCompare(b.msgTime),
+  );
+  for (const r of sorted) {
+    table.push([
+      r.msgTime,
+      r.chatType,
+      r.outcome,
+      r.files,
+      r.bytes === 0 ? "-" : formatBytes(r.bytes),
+      r.attempts,
+      ...(withErrors ? [r.error ?? ""] : []),
+    ]);
+  }
+  const files = rows.reduce((s, r) => s + r.files, 0);
+  const bytes = rows.reduce((s, r) => s + r.bytes, 0);
+  const counts = Object.entries(countOutcomes(rows))
+    .map(([k, v]) => `${v} ${k}`)
+    .join(", ");
+  return `${renderTable(table)}\n${rows.length} hour(s): ${counts || "none"}; ${files} file(s), ${formatBytes(bytes)}`;
+}

@@ -1,0 +1,121 @@
+import { type ArchiveDeps, archiveHour } from "@imvault/im-core/archive/archive-hour.ts";
+import type { HourJob } from "@imvault/im-core/archive/job.ts";
+import { defaultWindow } from "@imvault/im-core/archive/plan.ts";
+import { ConfigError } from "@imvault/im-core/errors.ts";
+import { getHistory } from "@imvault/im-core/im/calls.ts";
+import { CHAT_TYPES, type ChatType } from "@imvault/im-core/im/types.ts";
+import { hourRange, type MsgTime } from "@imvault/im-core/time/msgtime.ts";
+import { systemClock } from "@imvault/im-core/util/clock.ts";
+import { resolveWindow } from "../args.ts";
+import { cliArchiveConfig, cliImClient, cliStore } from "../deps.ts";
+import { describeError, type ExitCode } from "../exit-codes.ts";
+import { mapPool } from "../pool.ts";
+import { startProgress } from "../progress.ts";
+import { formatBytes, type Terminal, terminalLogger } from "../terminal.ts";
+import { archiveExitCode, type HourRow, renderArchiveSummary } from "./archive-summary.ts";
+
+export interface ArchiveOptions {
+  from?: MsgTime;
+  to?: MsgTime;
+  chatType?: ChatType;
+  concurrency: number;
+}
+
+const NO_CREDENTIALS_HINT =
+  "set IM_SDKAPPID and IM_SECRET_KEY (and IM_REGION or IM_BASE_URL) for your Tencent IM app; " +
+  "to try imvault without one, `imvault dev` runs everything against the bundled simulator";
+
+/**
+ * `imvault archive`: archives a window of hours now, calling im-core's archiveHour directly (no
+ * queue), oldest hour first (closest to Tencent's deletion), `concurrency` hours at a time.
+ */
+export async function archiveCommand(
+  options: ArchiveOptions,
+  terminal: Terminal,
+  signal: AbortSignal,
+): Promise<ExitCode> {
+  const setupLogger = terminalLogger(terminal);
+  let im: ReturnType<typeof cliImClient>;
+  try {
+    im = cliImClient(setupLogger);
+  } catch (error) {
+    if (error instanceof ConfigError && /IM_SDKAPPID|IM_SECRET_KEY/.test(error.setting)) {
+      const problem = error.message.slice(`configuration: ${error.setting} `.length);
+      throw new ConfigError(error.setting, `${problem}; ${NO_CREDENTIALS_HINT}`);
+    }
+    throw error;
+  }
+  const config = cliArchiveConfig(im.config);
+  const store = cliStore();
+  const window = resolveWindow(options, defaultWindow(systemClock.now(), config.lookbackHours));
+  const chatTypes: readonly ChatType[] = options.chatType === undefined ? CHAT_TYPES : [options.chatType];
+  const jobs: HourJob[] = hourRange(window.from, window.to).flatMap((msgTime) =>
+    chatTypes.map((chatType) => ({ v: 1 as const, chatType, msgTime })),
+  );
+  terminal.err(
+    `archiving ${window.from}..${window.to} (Beijing time), ${chatTypes.join(" + ")}: ${jobs.length} hour job(s), ${options.concurrency} at a time`,
+  );
+
+  const progress = startProgress(terminal, jobs.length, "archiving");
+  const logger = terminalLogger(terminal, progress.log);
+  const deps: ArchiveDeps = {
+    getHistory: (chatType, msgTime, s) =>
+      getHistory(im.client, chatType, msgTime, s === undefined ? {} : { signal: s }),
+    store,
+    fetch: globalThis.fetch,
+    clock: systemClock,
+    logger,
+    config,
+  };
+
+  let rows: (HourRow | undefined)[];
+  try {
+    rows = await mapPool(
+      jobs,
+      options.concurrency,
+      async (job): Promise<HourRow> => {
+        const base = { msgTime: job.msgTime, chatType: job.chatType };
+        let row: HourRow;
+        try {
+          const result = await archiveHour(job, deps, signal);
+          row = { ...base, ...result };
+        } catch (error) {
+          row = signal.aborted
+            ? { ...base, outcome: "interrupted", files: 0, bytes: 0, attempts: 0 }
+            : {
+                ...base,
+                outcome: "failed",
+                files: 0,
+                bytes: 0,
+                attempts: 0,
+                error: describeError(error, terminal.debug),
+              };
+        }
+        const size = row.bytes > 0 ? `, ${row.files} file(s), ${formatBytes(row.bytes)}` : "";
+        const error = row.error === undefined ? "" : `: ${row.error}`;
+        progress.item(
+          `${row.outcome} ${row.chatType} ${row.msgTime}${size}${error}`,
+          row.outcome === "failed",
+        );
+        return row;
+      },
+      signal,
+    );
+  } finally {
+    progress.stop();
+  }
+  // Jobs never started because of Ctrl-C count as interrupted.
+  const all: HourRow[] = rows.map(
+    (row, i) =>
+      row ?? {
+        msgTime: jobs[i]!.msgTime,
+        chatType: jobs[i]!.chatType,
+        outcome: "interrupted",
+        files: 0,
+        bytes: 0,
+        attempts: 0,
+      },
+  );
+  terminal.out(renderArchiveSummary(all));
+  return archiveExitCode(all);
+}

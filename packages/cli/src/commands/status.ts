@@ -1,0 +1,58 @@
+import type { Coverage, CoverageStatus } from "@imvault/im-core/archive/coverage.ts";
+import { recentCoverage } from "@imvault/im-core/lookup/archive-views.ts";
+import { systemClock } from "@imvault/im-core/util/clock.ts";
+import { cliLookbackHours, cliStore } from "../deps.ts";
+import { EXIT, type ExitCode } from "../exit-codes.ts";
+import { plainTable, renderTable } from "../table.ts";
+import { formatBytes, type Terminal } from "../terminal.ts";
+
+export interface StatusOptions {
+  hours?: number;
+  json: boolean;
+}
+
+/**
+ * `imvault status`: per hour and chat type of the last N ended Beijing hours, what the manifests say
+ * (archived / empty / expired) or `missing`. `--json` prints what `GET /v1/status` answers. Always
+ * exits 0: it reports, it does not judge (the archive command and the alarms do).
+ */
+export async function statusCommand(options: StatusOptions, terminal: Terminal): Promise<ExitCode> {
+  const hours = options.hours ?? cliLookbackHours();
+  const result = await recentCoverage({ store: cliStore(), clock: systemClock }, hours);
+  if (options.json) {
+    terminal.out(JSON.stringify(result, null, 2));
+    return EXIT.ok;
+  }
+  terminal.out(renderStatus(result));
+  return EXIT.ok;
+}
+
+const ORDER: readonly CoverageStatus[] = ["archived", "empty", "expired", "missing"];
+
+/** One row per hour (newest first), one column pair per chat type, then the totals. */
+export function renderStatus(coverage: Coverage): string {
+  const chatTypes = [...new Set(coverage.rows.map((r) => r.chatType))];
+  const table = plainTable({
+    head: ["hour (Beijing)", ...chatTypes.flatMap((c) => [c, `${c} files`])],
+    colAligns: ["left", ...chatTypes.flatMap(() => ["left" as const, "right" as const])],
+  });
+  const byHour = new Map<string, Map<string, (typeof coverage.rows)[number]>>();
+  for (const row of coverage.rows) {
+    const hour = byHour.get(row.msgTime) ?? new Map();
+    hour.set(row.chatType, row);
+    byHour.set(row.msgTime, hour);
+  }
+  for (const msgTime of [...byHour.keys()].sort().reverse()) {
+    const hour = byHour.get(msgTime)!;
+    table.push([
+      msgTime,
+      ...chatTypes.flatMap((c) => {
+        const row = hour.get(c);
+        if (row === undefined) return ["", ""];
+        return [row.status, row.status === "archived" ? `${row.files} (${formatBytes(row.bytes)})` : ""];
+      }),
+    ]);
+  }
+  const totals = ORDER.map((s) => `${coverage.totals[s]} ${s}`).join(", ");
+  return `${renderTable(table)}\n${coverage.from}..${coverage.to}: ${totals}`;
+}

@@ -1,0 +1,62 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { pipeline } from "node:stream/promises";
+import { NotFoundError, ValidationError } from "@imvault/im-core/errors.ts";
+import { FILES_PATH, type LocalUrlSigner } from "@imvault/im-core/store/local-signed-url.ts";
+import type { ArchiveStore } from "@imvault/im-core/store/port.ts";
+import { writeError } from "./apigw-event.ts";
+
+/**
+ * Serves the local store's signed download URLs (`/files/<key>?expires&sig`), the local stand-in for
+ * S3 presigned GETs. Only keys the signer signed are served, and only through the store, which refuses
+ * any key that would leave DATA_DIR or reach its private `.imvault/` state.
+ */
+export function filesRoute(signer: LocalUrlSigner, store: ArchiveStore) {
+  return async (request: IncomingMessage, response: ServerResponse): Promise<boolean> => {
+    const url = request.url ?? "/";
+    if (!url.startsWith(FILES_PATH)) return false;
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      response.setHeader("allow", "GET, HEAD");
+      writeError(response, 405, "method_not_allowed", "signed file URLs answer GET and HEAD only");
+      return true;
+    }
+    const check = signer.verify(url);
+    if (!check.ok) {
+      const message =
+        check.reason === "expired"
+          ? "this download URL has expired: ask the API for a fresh one"
+          : "invalid download URL";
+      writeError(response, 403, "forbidden", message);
+      return true;
+    }
+    let info: Awaited<ReturnType<ArchiveStore["head"]>>;
+    try {
+      info = await store.head(check.key);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      writeError(response, 403, "forbidden", "invalid download URL");
+      return true;
+    }
+    if (info === undefined) {
+      writeError(response, 404, "not_found", "no such file");
+      return true;
+    }
+    const name = check.key.split("/").at(-1) ?? "file";
+    response.writeHead(200, {
+      "content-type": name.endsWith(".json") ? "application/json" : "application/gzip",
+      "content-length": String(info.size),
+      "content-disposition": `attachment; filename="${name.replace(/[^A-Za-z0-9._-]/g, "_")}"`,
+      "cache-control": "private, no-store",
+    });
+    if (request.method === "HEAD") {
+      response.end();
+      return true;
+    }
+    try {
+      await pipeline(await store.get(check.key), response);
+    } catch (error) {
+      if (error instanceof NotFoundError) response.destroy();
+      else throw error;
+    }
+    return true;
+  };
+}

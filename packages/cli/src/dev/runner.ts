@@ -1,0 +1,219 @@
+import { randomBytes } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import { resolve } from "node:path";
+import { ConfigError } from "@imvault/im-core/errors.ts";
+import { createLocalUrlSigner } from "@imvault/im-core/store/local-signed-url.ts";
+import { createLocalStore } from "@imvault/im-core/store/local-store.ts";
+import { EXIT, type ExitCode } from "../exit-codes.ts";
+import type { Terminal } from "../terminal.ts";
+import { loadOrCreateApiKey } from "./api-key.ts";
+import { filesRoute } from "./files-route.ts";
+import { startDevHttpServer } from "./http-server.ts";
+import { imSourceFromEnv, startImSource } from "./im-source.ts";
+import { describeBatch } from "./job-report.ts";
+import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalQueues } from "./local-sqs.ts";
+import { startQueueWorker } from "./queue-worker.ts";
+import { startScheduleTimer } from "./schedule-timer.ts";
+
+/** Like the archive function's timeout in AWS: a job that runs longer is stopped and retried. */
+export const DEV_JOB_TIMEOUT_MS = 5 * 60_000;
+/** AWS's advice for SQS event sources: visibility timeout at least six times the function timeout. */
+export const DEV_VISIBILITY_TIMEOUT_S = (6 * DEV_JOB_TIMEOUT_MS) / 1000;
+export const DEV_MAX_RECEIVE_COUNT = 5;
+const QUEUE_NAME = "imvault-jobs";
+
+export interface DevOptions {
+  env: NodeJS.ProcessEnv;
+  terminal: Terminal;
+  /** Resolves when the runner should stop (SIGINT / SIGTERM in the CLI). */
+  stopSignal: Promise<string>;
+}
+
+/**
+ * `imvault dev`: the three Lambda handlers of the AWS deployment, unchanged, on one machine. A
+ * timer calls the schedule handler, a worker feeds the archive handler real SQS batch events from an
+ * in-process SQS emulator, and an HTTP server turns requests into API Gateway v2 events for the api
+ * handler. The handlers read their configuration from process.env at import, so the environment is
+ * completed first and the handlers are imported after.
+ */
+export async function runDev(options: DevOptions): Promise<ExitCode> {
+  const { env, terminal } = options;
+  const say = (line: string) => terminal.out(line);
+  const closers: { name: string; close: () => Promise<void> }[] = [];
+  const closeAll = async () => {
+    for (const { name, close } of closers.reverse()) {
+      await close().catch((error: unknown) => terminal.err(`warn: closing ${name} failed: ${String(error)}`));
+    }
+  };
+
+  try {
+    const dataDir = resolve(env.DATA_DIR || "./data");
+    const port = parsePort(env.PORT);
+    await mkdir(dataDir, { recursive: true });
+    const store = createLocalStore({ root: dataDir });
+    const removed = await store.cleanupTemp();
+
+    const im = await startImSource(imSourceFromEnv(env));
+    closers.push({ name: "IM simulator", close: im.close });
+    Object.assign(env, im.env);
+
+    const queues = await startLocalQueues({
+      name: QUEUE_NAME,
+      visibilityTimeoutSeconds: DEV_VISIBILITY_TIMEOUT_S,
+      maxReceiveCount: DEV_MAX_RECEIVE_COUNT,
+    });
+    closers.push({ name: "local SQS", close: queues.close });
+
+    let apiKeyLine: string;
+    if (env.API_KEYS === undefined || env.API_KEYS.trim() === "") {
+      const key = await loadOrCreateApiKey(dataDir);
+      env.API_KEYS = key.entry;
+      apiKeyLine = key.created
+        ? `export IMVAULT_API_KEY=${key.token}   (new: shown only now; kept in ${key.path})`
+        : `kept in ${key.path} (from an earlier start): export IMVAULT_API_KEY=$(cut -d: -f2- ${key.path})`;
+    } else {
+      apiKeyLine = `from API_KEYS (${env.API_KEYS.split(",").filter((k) => k.trim() !== "").length} key(s))`;
+    }
+
+    // The API answers 503 until its handler is loaded: it needs this server's URL in its environment.
+    let api: typeof import("../../../../functions/api.ts").handler | undefined;
+    const signingKey = randomBytes(32).toString("base64url");
+    let files: ReturnType<typeof filesRoute> | undefined;
+    const http = await startDevHttpServer({
+      host: "127.0.0.1",
+      port,
+      api: async (event, context) => {
+        if (api === undefined) {
+          return {
+            statusCode: 503,
+            body: JSON.stringify({ error: { code: "starting", message: "starting up" } }),
+          };
+        }
+        return api(event, context);
+      },
+      files: (request, response) => (files === undefined ? Promise.resolve(false) : files(request, response)),
+      onError: (error) => terminal.err(`error: API request failed: ${String(error)}`),
+    });
+    closers.push({ name: "HTTP server", close: http.close });
+    files = filesRoute(createLocalUrlSigner({ baseUrl: http.url, secret: signingKey }), store);
+
+    Object.assign(env, {
+      DATA_DIR: dataDir,
+      JOBS_QUEUE_URL: queues.queueUrl,
+      AWS_ENDPOINT_URL_SQS: queues.endpoint,
+      // Nothing here talks to AWS: fixed fake credentials keep a developer's real ones out of it.
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      IMVAULT_PUBLIC_URL: http.url,
+      IMVAULT_URL_SIGNING_KEY: signingKey,
+    });
+    delete env.AWS_SESSION_TOKEN;
+    delete env.AWS_PROFILE;
+    // The local run stores under DATA_DIR and reads settings from the environment, never from an
+    // S3 bucket or SST's links (as under `sst shell`).
+    const ignored = Object.keys(env).filter(
+      (k) =>
+        k === "ARCHIVE_BUCKET" ||
+        k === "AWS_ENDPOINT_URL_S3" ||
+        k === "SST_KEY_FILE" ||
+        k.startsWith("SST_RESOURCE_"),
+    );
+    for (const k of ignored) delete env[k];
+    // The handlers log JSON through Powertools: errors only by default (the lines below tell each job's
+    // outcome), and no metrics (no CloudWatch here).
+    env.POWERTOOLS_LOG_LEVEL ??= "ERROR";
+    env.POWERTOOLS_METRICS_DISABLED ??= "true";
+
+    const schedule = (await import("../../../../functions/schedule.ts")).handler;
+    const archive = (await import("../../../../functions/archive.ts")).handler;
+    api = (await import("../../../../functions/api.ts")).handler;
+
+    say("imvault dev: the whole system on this machine (Ctrl-C stops it)");
+    say(`  IM API     ${im.description}`);
+    say(`  data dir   ${dataDir}${removed > 0 ? ` (removed ${removed} stale temp file(s))` : ""}`);
+    if (ignored.length > 0) say(`  ignored    ${ignored.join(", ")}: imvault dev stores under DATA_DIR`);
+    say(
+      `  queue      ${QUEUE_NAME} on the SQS emulator at ${queues.endpoint} (a job failing ${DEV_MAX_RECEIVE_COUNT} times moves to ${QUEUE_NAME}-dlq)`,
+    );
+    say(`  API        ${http.url}`);
+    say(`  API key    ${apiKeyLine}`);
+    say(`  try        curl -s -H "Authorization: Bearer $IMVAULT_API_KEY" ${http.url}/v1/status?hours=6`);
+    say(`  schedule   now, then hourly at minute 5 (Beijing time = UTC+8)`);
+    say(
+      `  logs       one line per job below; handler logs at ${env.POWERTOOLS_LOG_LEVEL} (set POWERTOOLS_LOG_LEVEL=INFO for all)`,
+    );
+
+    let done = 0;
+    let expected = 0;
+    let tally = new Map<string, number>();
+    let runStarted = Date.now();
+    const runSchedule = async () => {
+      try {
+        const summary = await schedule({ source: "imvault.dev", "detail-type": "Scheduled Event" });
+        expected = done + summary.enqueued;
+        tally = new Map();
+        runStarted = Date.now();
+        say(
+          `scheduler: hours ${summary.from}..${summary.to} (Beijing): ${summary.enqueued} job(s) enqueued, ${summary.skipped} already archived${summary.failed > 0 ? `, ${summary.failed} could not be enqueued` : ""}`,
+        );
+      } catch (error) {
+        terminal.err(
+          `error: scheduler run failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    };
+
+    const worker = startQueueWorker({
+      client: queues.client,
+      queueUrl: queues.queueUrl,
+      queue: { arn: queues.queueArn, region: LOCAL_REGION },
+      handler: archive,
+      functionName: "imvault-archive",
+      timeoutMs: DEV_JOB_TIMEOUT_MS,
+      onBatch: async ({ records, failed, error }) => {
+        if (error !== undefined) {
+          terminal.err(
+            `error: the archive handler threw: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }
+        for (const line of await describeBatch(store, records, failed, DEV_MAX_RECEIVE_COUNT)) {
+          done++;
+          const counter = expected > 0 ? `[${Math.min(done, expected)}/${expected}] ` : "";
+          say(`${counter}${line.text}`);
+          tally.set(line.outcome, (tally.get(line.outcome) ?? 0) + 1);
+          if (done === expected) {
+            const counts = [...tally].map(([outcome, n]) => `${n} ${outcome}`).join(", ");
+            say(`jobs of this run handled in ${((Date.now() - runStarted) / 1000).toFixed(1)} s: ${counts}`);
+          }
+        }
+      },
+      onError: (error) =>
+        terminal.err(`warn: queue worker: ${error instanceof Error ? error.message : String(error)}`),
+    });
+    closers.push({ name: "queue worker", close: worker.stop });
+
+    await runSchedule();
+    const timer = startScheduleTimer(runSchedule);
+    closers.push({ name: "scheduler", close: timer.stop });
+
+    const signal = await options.stopSignal;
+    say(
+      `${signal}: stopping: no new jobs${worker.inFlight > 0 ? `; letting the ${worker.inFlight} batch in flight finish (Ctrl-C again to abort it)` : ""}`,
+    );
+    await closeAll();
+    say("stopped.");
+    return EXIT.ok;
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+function parsePort(text: string | undefined): number {
+  if (text === undefined || text === "") return 3000;
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535)
+    throw new ConfigError("PORT", "must be a port number from 0 to 65535");
+  return port;
+}

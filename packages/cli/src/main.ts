@@ -1,0 +1,43 @@
+import { EXIT } from "./exit-codes.ts";
+import { type Actions, runCli } from "./program.ts";
+import { processTerminal, type Terminal } from "./terminal.ts";
+
+/**
+ * The `imvault` process: parse, run one command, exit with its code. The first SIGINT/SIGTERM asks
+ * the command to stop cleanly (archive: abort in-flight hours, nothing half-written; dev: stop taking
+ * work and let the batch in flight finish); a second one exits at once with 130.
+ */
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<never> {
+  const terminal = processTerminal();
+  const controller = new AbortController();
+  let resolveStop: (signal: string) => void = () => {};
+  const stopSignal = new Promise<string>((resolve) => {
+    resolveStop = resolve;
+  });
+  let received = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    received++;
+    if (received > 1) {
+      terminal.err(`imvault: ${signal} again: stopping now`);
+      process.exit(EXIT.interrupted);
+    }
+    controller.abort();
+    resolveStop(signal);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  const code = await runCli(argv, realActions(terminal, controller.signal, stopSignal), terminal);
+  process.exit(code);
+}
+
+/** Each command's module is loaded only when it runs, so `--help` and usage errors stay instant. */
+function realActions(terminal: Terminal, signal: AbortSignal, stopSignal: Promise<string>): Actions {
+  return {
+    dev: async () => (await import("./dev/runner.ts")).runDev({ env: process.env, terminal, stopSignal }),
+    archive: async (o) => (await import("./commands/archive.ts")).archiveCommand(o, terminal, signal),
+    status: async (o) => (await import("./commands/status.ts")).statusCommand(o, terminal),
+    verify: async (o) => (await import("./commands/verify.ts")).verifyCommand(o, terminal),
+    sig: async (urls, o) => (await import("./commands/sig.ts")).sigCommand(urls, o, terminal),
+  };
+}

@@ -1,0 +1,168 @@
+import { ConfigError, ImApiError } from "@imvault/im-core/errors.ts";
+import { describe, expect, it, vi } from "vitest";
+import { EXIT } from "./exit-codes.ts";
+import { type Actions, manifestPrefix, runCli } from "./program.ts";
+import type { Terminal } from "./terminal.ts";
+
+function fakeTerminal(debug = false): Terminal & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return {
+    stdout,
+    stderr,
+    out: (l) => stdout.push(l),
+    err: (l) => stderr.push(l),
+    interactive: false,
+    debug,
+  };
+}
+
+function fakeActions(overrides: Partial<Actions> = {}): Actions {
+  return {
+    dev: vi.fn(async () => 0),
+    archive: vi.fn(async () => 0),
+    status: vi.fn(async () => 0),
+    verify: vi.fn(async () => 0),
+    sig: vi.fn(async () => 0),
+    ...overrides,
+  };
+}
+
+describe("imvault command line parsing", () => {
+  it("passes archive's window, canonical chat type and concurrency to the action", async () => {
+    const actions = fakeActions();
+
+    const code = await runCli(
+      ["archive", "--from", "2024050100", "--to", "2024050123", "--chat-type", "group", "--concurrency", "8"],
+      actions,
+      fakeTerminal(),
+    );
+
+    expect(code).toBe(0);
+    expect(actions.archive).toHaveBeenCalledWith({
+      from: "2024050100",
+      to: "2024050123",
+      chatType: "Group",
+      concurrency: 8,
+    });
+  });
+
+  it("defaults archive to both chat types, the scheduler's window and 4 at a time", async () => {
+    const actions = fakeActions();
+
+    await runCli(["archive"], actions, fakeTerminal());
+
+    expect(actions.archive).toHaveBeenCalledWith({ concurrency: 4 });
+  });
+
+  it("returns the action's exit code", async () => {
+    const code = await runCli(["verify"], fakeActions({ verify: async () => EXIT.failure }), fakeTerminal());
+    expect(code).toBe(EXIT.failure);
+  });
+
+  it("exits 2 with commander's message for a bad option value, an unknown option or command, or a missing URL", async () => {
+    for (const argv of [
+      ["archive", "--from", "2024133100"],
+      ["archive", "--chat-type", "Private"],
+      ["archive", "--concurrency", "0"],
+      ["status", "--hours", "x"],
+      ["archive", "--frm", "2024010100"],
+      ["archive-now"],
+      ["sig"],
+      [],
+    ]) {
+      const terminal = fakeTerminal();
+      const actions = fakeActions();
+
+      const code = await runCli(argv, actions, terminal);
+
+      expect(code, argv.join(" ")).toBe(EXIT.usage);
+      expect(terminal.stderr.join("\n"), argv.join(" ")).not.toBe("");
+      expect(actions.archive).not.toHaveBeenCalled();
+    }
+  });
+
+  it("exits 0 for --help", async () => {
+    const terminal = fakeTerminal();
+    expect(await runCli(["archive", "--help"], fakeActions(), terminal)).toBe(0);
+    expect(terminal.stdout.join("\n")).toContain("--chat-type");
+  });
+
+  it("passes status --hours and --json, verify --prefix under manifests/, and every sig URL", async () => {
+    const actions = fakeActions();
+
+    await runCli(["status", "--hours", "6", "--json"], actions, fakeTerminal());
+    await runCli(["verify", "--prefix", "chat_type=C2C/dt=2024-05-01/"], actions, fakeTerminal());
+    await runCli(
+      ["sig", "https://a.myqcloud.com/1.jpg", "https://a.myqcloud.com/2.jpg"],
+      actions,
+      fakeTerminal(),
+    );
+
+    expect(actions.status).toHaveBeenCalledWith({ hours: 6, json: true });
+    expect(actions.verify).toHaveBeenCalledWith({ prefix: "manifests/chat_type=C2C/dt=2024-05-01/" });
+    expect(actions.sig).toHaveBeenCalledWith(
+      ["https://a.myqcloud.com/1.jpg", "https://a.myqcloud.com/2.jpg"],
+      {
+        json: false,
+      },
+    );
+  });
+});
+
+describe("imvault error reporting", () => {
+  it("prints a configuration error as one line and exits 2", async () => {
+    const terminal = fakeTerminal();
+    const failing = fakeActions({
+      archive: async () => Promise.reject(new ConfigError("IM_SECRET_KEY", "is missing")),
+    });
+
+    const code = await runCli(["archive"], failing, terminal);
+
+    expect(code).toBe(EXIT.usage);
+    expect(terminal.stderr).toEqual(["imvault: configuration: IM_SECRET_KEY is missing"]);
+  });
+
+  it("prints Tencent's refusal with its code, hint and request id on one line and exits 1", async () => {
+    const terminal = fakeTerminal();
+    const error = new ImApiError({
+      command: "im_cos_msg/get_cos_sig",
+      code: 70009,
+      info: "sig verify failed",
+      requestId: "req-1",
+      retryable: false,
+      hint: "the secret key (IM_SECRET_KEY) does not match",
+    });
+
+    const code = await runCli(
+      ["sig", "https://a.myqcloud.com/1.jpg"],
+      fakeActions({ sig: async () => Promise.reject(error) }),
+      terminal,
+    );
+
+    expect(code).toBe(EXIT.failure);
+    expect(terminal.stderr).toHaveLength(1);
+    expect(terminal.stderr[0]).toMatch(
+      /^imvault: Tencent IM im_cos_msg\/get_cos_sig failed with code 70009: .*IM_SECRET_KEY.*\[RequestId req-1\]$/,
+    );
+  });
+
+  it("shows a stack trace only with DEBUG", async () => {
+    const boom = fakeActions({ status: async () => Promise.reject(new Error("disk on fire")) });
+    const quiet = fakeTerminal();
+    const loud = fakeTerminal(true);
+
+    await runCli(["status"], boom, quiet);
+    await runCli(["status"], boom, loud);
+
+    expect(quiet.stderr).toEqual(["imvault: disk on fire"]);
+    expect(loud.stderr[0]).toMatch(/disk on fire\n\s+at /);
+  });
+});
+
+describe("manifestPrefix", () => {
+  it("keeps a manifests/ prefix and adds it otherwise", () => {
+    expect(manifestPrefix("manifests/chat_type=C2C/")).toBe("manifests/chat_type=C2C/");
+    expect(manifestPrefix("/chat_type=Group/")).toBe("manifests/chat_type=Group/");
+  });
+});

@@ -1,0 +1,141 @@
+import type { ChatType } from "@imvault/im-core/im/types.ts";
+import type { MsgTime } from "@imvault/im-core/time/msgtime.ts";
+import { Command, CommanderError, Option } from "commander";
+import { chatTypeArg, msgTimeArg, positiveIntArg } from "./args.ts";
+import type { ArchiveOptions } from "./commands/archive.ts";
+import { DEFAULT_ARCHIVE_CONCURRENCY } from "./commands/archive-defaults.ts";
+import type { SigOptions } from "./commands/sig.ts";
+import type { StatusOptions } from "./commands/status.ts";
+import type { VerifyOptions } from "./commands/verify.ts";
+import { describeError, EXIT, exitCodeFor } from "./exit-codes.ts";
+import type { Terminal } from "./terminal.ts";
+
+/** What each command does once its arguments are parsed; main.ts wires the real ones, tests fakes. */
+export interface Actions {
+  dev(): Promise<number>;
+  archive(options: ArchiveOptions): Promise<number>;
+  status(options: StatusOptions): Promise<number>;
+  verify(options: VerifyOptions): Promise<number>;
+  sig(urls: string[], options: SigOptions): Promise<number>;
+}
+
+const MAX_CONCURRENCY = 32;
+const MAX_STATUS_HOURS = 24 * 31;
+
+export function createProgram(
+  actions: Actions,
+  terminal: Terminal,
+  setExit: (code: number) => void,
+): Command {
+  const program = new Command("imvault")
+    .description("Archive Tencent Cloud IM chat history, verified, and look up signed URLs for its media.")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => terminal.out(text.replace(/\n$/, "")),
+      writeErr: (text) => terminal.err(text.replace(/\n$/, "")),
+    })
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText(
+      "after",
+      "\nEnvironment: IM_SDKAPPID, IM_SECRET_KEY, IM_ADMIN, IM_REGION | IM_BASE_URL, DATA_DIR (./data), PORT (3000),\n" +
+        "API_KEYS, LOOKBACK_HOURS (72), IM_RATE_LIMIT (10), SETTLE_HOURS (6). Set DEBUG=1 for stack traces.\n" +
+        "Exit codes: 0 ok, 1 failure, 2 usage or configuration, 3 hours still pending, 130 interrupted.",
+    );
+
+  program
+    .command("dev")
+    .description(
+      "run the whole system on this machine: scheduler, queue worker and API on 127.0.0.1:$PORT, " +
+        "against Tencent IM when IM_SDKAPPID/IM_SECRET_KEY are set, else the bundled simulator",
+    )
+    .action(async () => setExit(await actions.dev()));
+
+  program
+    .command("archive")
+    .description(
+      "archive a window of Beijing hours now (default: the scheduler's window, the last LOOKBACK_HOURS ended hours)",
+    )
+    .option("--from <YYYYMMDDHH>", "first hour, Beijing time (inclusive)", msgTimeArg)
+    .option("--to <YYYYMMDDHH>", "last hour, Beijing time (inclusive)", msgTimeArg)
+    .addOption(new Option("--chat-type <type>", "only this chat type (default: both)").argParser(chatTypeArg))
+    .option(
+      "--concurrency <n>",
+      `hours archived at once (1-${MAX_CONCURRENCY})`,
+      positiveIntArg(MAX_CONCURRENCY),
+      DEFAULT_ARCHIVE_CONCURRENCY,
+    )
+    .action(async (o: { from?: MsgTime; to?: MsgTime; chatType?: ChatType; concurrency: number }) => {
+      setExit(
+        await actions.archive({
+          ...(o.from === undefined ? {} : { from: o.from }),
+          ...(o.to === undefined ? {} : { to: o.to }),
+          ...(o.chatType === undefined ? {} : { chatType: o.chatType }),
+          concurrency: o.concurrency,
+        }),
+      );
+    });
+
+  program
+    .command("status")
+    .description("per hour and chat type: archived / empty / expired / missing, with totals")
+    .option(
+      "--hours <n>",
+      "how many ended hours to show (default LOOKBACK_HOURS)",
+      positiveIntArg(MAX_STATUS_HOURS),
+    )
+    .option("--json", "print what GET /v1/status answers", false)
+    .action(async (o: { hours?: number; json: boolean }) =>
+      setExit(await actions.status({ ...(o.hours === undefined ? {} : { hours: o.hours }), json: o.json })),
+    );
+
+  program
+    .command("verify")
+    .description(
+      "re-hash every stored file against its manifest; exit 1 naming each file that is missing or differs",
+    )
+    .option(
+      "--prefix <prefix>",
+      "only manifests under this prefix, e.g. chat_type=C2C/dt=2024-05-01/ (manifests/ is added when missing)",
+    )
+    .action(async (o: { prefix?: string }) =>
+      setExit(await actions.verify(o.prefix === undefined ? {} : { prefix: manifestPrefix(o.prefix) })),
+    );
+
+  program
+    .command("sig")
+    .description("FULL_CONTROL signed URLs for rich-media URLs (get_cos_sig), e.g. to review banned media")
+    .argument("<url...>", "COS media URLs from the chat history (https, *.myqcloud.com or COS_URL_HOSTS)")
+    .option("--json", "print the API's JSON answer instead of a table", false)
+    .action(async (urls: string[], o: { json: boolean }) =>
+      setExit(await actions.sig(urls, { json: o.json })),
+    );
+
+  return program;
+}
+
+/** `chat_type=C2C/` → `manifests/chat_type=C2C/`: verify walks manifests. */
+export function manifestPrefix(prefix: string): string {
+  const trimmed = prefix.replace(/^\/+/, "");
+  return trimmed.startsWith("manifests/") ? trimmed : `manifests/${trimmed}`;
+}
+
+/** Parses and runs one command line; answers the exit code. Errors become one line on stderr. */
+export async function runCli(argv: readonly string[], actions: Actions, terminal: Terminal): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = createProgram(actions, terminal, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has printed the message (or the help) already.
+      return error.code === "commander.helpDisplayed" || error.code === "commander.version"
+        ? EXIT.ok
+        : EXIT.usage;
+    }
+    terminal.err(`imvault: ${describeError(error, terminal.debug)}`);
+    return exitCodeFor(error);
+  }
+  return code;
+}

@@ -1,0 +1,59 @@
+import type { Logger } from "@imvault/im-core/util/log.ts";
+
+/** Where a command writes: results on stdout, progress and diagnostics on stderr. Injected for tests. */
+export interface Terminal {
+  out(line: string): void;
+  err(line: string): void;
+  /** stderr is a terminal: progress may redraw a bar instead of printing lines. */
+  readonly interactive: boolean;
+  /** Print stack traces and debug log lines (env DEBUG). */
+  readonly debug: boolean;
+}
+
+export function processTerminal(env: NodeJS.ProcessEnv = process.env): Terminal {
+  return {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    interactive: process.stderr.isTTY === true && env.CI === undefined,
+    debug: isTruthy(env.DEBUG),
+  };
+}
+
+function isTruthy(value: string | undefined): boolean {
+  return value !== undefined && value !== "" && value !== "0" && value.toLowerCase() !== "false";
+}
+
+/**
+ * im-core's Logger port as readable lines on stderr: warnings and errors always, info and debug only
+ * with DEBUG. `write` lets a progress bar print above itself.
+ */
+export function terminalLogger(terminal: Terminal, write: (line: string) => void = terminal.err): Logger {
+  const line = (level: string, message: string, fields?: Record<string, unknown>) =>
+    write(`${level}: ${message}${formatFields(fields)}`);
+  return {
+    debug: (m, f) => terminal.debug && line("debug", m, f),
+    info: (m, f) => terminal.debug && line("info", m, f),
+    warn: (m, f) => line("warn", m, f),
+    error: (m, f) => line("error", m, f),
+  };
+}
+
+export function formatFields(fields: Record<string, unknown> | undefined): string {
+  if (fields === undefined) return "";
+  const parts = Object.entries(fields)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
+  return parts.length === 0 ? "" : ` ${parts.join(" ")}`;
+}
+
+/** 1536 → "1.5 KiB". */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}

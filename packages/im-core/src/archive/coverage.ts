@@ -1,0 +1,57 @@
+import { CHAT_TYPES, type ChatType } from "../im/types.ts";
+import type { ArchiveStore } from "../store/port.ts";
+import { hourRange, type MsgTime } from "../time/msgtime.ts";
+import { manifestKey } from "./layout.ts";
+import { readManifest } from "./manifest.ts";
+import { manifestKeysIn } from "./plan.ts";
+
+export type CoverageStatus = "archived" | "empty" | "expired" | "missing";
+
+export interface CoverageRow {
+  msgTime: MsgTime;
+  chatType: ChatType;
+  status: CoverageStatus;
+  files: number;
+  bytes: number;
+  messages: number;
+}
+
+export interface Coverage {
+  from: MsgTime;
+  to: MsgTime;
+  rows: CoverageRow[];
+  totals: Record<CoverageStatus, number>;
+}
+
+/** Per hour and chat type of the window: what the manifests say, or `missing` where there is none. */
+export async function coverage(
+  store: ArchiveStore,
+  window: { from: MsgTime; to: MsgTime },
+  chatTypes: readonly ChatType[] = CHAT_TYPES,
+): Promise<Coverage> {
+  const hours = hourRange(window.from, window.to);
+  const present = await manifestKeysIn(store, chatTypes, hours);
+  const rows: CoverageRow[] = [];
+  const totals: Record<CoverageStatus, number> = { archived: 0, empty: 0, expired: 0, missing: 0 };
+  for (const msgTime of hours) {
+    for (const chatType of chatTypes) {
+      const manifest = present.has(manifestKey(chatType, msgTime))
+        ? await readManifest(store, chatType, msgTime)
+        : undefined;
+      const row: CoverageRow =
+        manifest === undefined
+          ? { msgTime, chatType, status: "missing", files: 0, bytes: 0, messages: 0 }
+          : {
+              msgTime,
+              chatType,
+              status: manifest.status,
+              files: manifest.files.length,
+              bytes: manifest.files.reduce((s, f) => s + f.gzipSize, 0),
+              messages: manifest.files.reduce((s, f) => s + f.messageCount, 0),
+            };
+      totals[row.status]++;
+      rows.push(row);
+    }
+  }
+  return { from: window.from, to: window.to, rows, totals };
+}

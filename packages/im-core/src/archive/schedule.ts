@@ -1,0 +1,99 @@
+import { ValidationError } from "../errors.ts";
+import { CHAT_TYPES, type ChatType } from "../im/types.ts";
+import { enqueueJobs } from "../queue/enqueue.ts";
+import type { JobQueue } from "../queue/port.ts";
+import type { ArchiveStore } from "../store/port.ts";
+import { hourStart, type MsgTime, parseMsgTime } from "../time/msgtime.ts";
+import type { Clock } from "../util/clock.ts";
+import type { Logger } from "../util/log.ts";
+import { METRIC, type Metrics, noMetrics } from "../util/metrics.ts";
+import { defaultWindow, plan } from "./plan.ts";
+
+/** A manual backfill: `{ "from": "YYYYMMDDHH", "to": "YYYYMMDDHH", "chatType"?: "C2C" | "Group" }`. */
+export interface BackfillRequest {
+  from: MsgTime;
+  to: MsgTime;
+  chatTypes: readonly ChatType[];
+}
+
+/** The longest window one backfill may enqueue (Tencent keeps at most 7 days; leave room). */
+const MAX_BACKFILL_HOURS = 24 * 31;
+
+/** Reads a scheduler event: undefined for the ordinary hourly run, a request for a backfill. */
+export function parseScheduleEvent(event: unknown): BackfillRequest | undefined {
+  if (event === null || typeof event !== "object") return undefined;
+  const e = event as Record<string, unknown>;
+  if (e.from === undefined && e.to === undefined) return undefined;
+  if (typeof e.from !== "string" || typeof e.to !== "string") {
+    throw new ValidationError("a backfill needs both `from` and `to` as YYYYMMDDHH strings");
+  }
+  const from = parseMsgTime(e.from);
+  const to = parseMsgTime(e.to);
+  if (from > to) throw new ValidationError(`backfill \`from\` ${from} is after \`to\` ${to}`);
+  let chatTypes: readonly ChatType[] = CHAT_TYPES;
+  if (e.chatType !== undefined) {
+    if (!CHAT_TYPES.includes(e.chatType as ChatType)) {
+      throw new ValidationError("backfill `chatType` must be C2C or Group");
+    }
+    chatTypes = [e.chatType as ChatType];
+  }
+  return { from, to, chatTypes };
+}
+
+export interface ScheduleDeps {
+  store: ArchiveStore;
+  queue: JobQueue;
+  clock: Clock;
+  logger: Logger;
+  metrics?: Metrics;
+  config: { lookbackHours: number; settleHours: number };
+}
+
+export interface ScheduleSummary {
+  from: MsgTime;
+  to: MsgTime;
+  planned: number;
+  skipped: number;
+  enqueued: number;
+  failed: number;
+  missingPastSettle: number;
+}
+
+/** Plans the window (the scheduler's, or a backfill's) and enqueues one job per hour not yet archived. */
+export async function runSchedule(deps: ScheduleDeps, backfill?: BackfillRequest): Promise<ScheduleSummary> {
+  const now = deps.clock.now();
+  const window = backfill ?? defaultWindow(now, deps.config.lookbackHours);
+  if (backfill !== undefined) {
+    const hours = (hourStart(backfill.to) - hourStart(backfill.from)) / 3_600_000 + 1;
+    if (hours > MAX_BACKFILL_HOURS) {
+      throw new ValidationError(`a backfill may span at most ${MAX_BACKFILL_HOURS} hours, not ${hours}`);
+    }
+  }
+  const planned = await plan(deps.store, window, now, {
+    ...deps.config,
+    ...(backfill === undefined ? {} : { chatTypes: backfill.chatTypes }),
+  });
+  const result = await enqueueJobs(deps.queue, planned.jobs, { clock: deps.clock });
+  const metrics = deps.metrics ?? noMetrics;
+  metrics.count(METRIC.jobsEnqueued, result.enqueued);
+  metrics.count(METRIC.hoursMissingPastSettle, planned.missingPastSettle.length);
+  const summary: ScheduleSummary = {
+    from: planned.from,
+    to: planned.to,
+    planned: planned.jobs.length,
+    skipped: planned.skipped,
+    enqueued: result.enqueued,
+    failed: result.failed.length,
+    missingPastSettle: planned.missingPastSettle.length,
+  };
+  if (planned.missingPastSettle.length > 0) {
+    deps.logger.warn("hours past their settle window are still not archived", {
+      hours: planned.missingPastSettle.map((j) => `${j.chatType}:${j.msgTime}`),
+    });
+  }
+  if (result.failed.length > 0) {
+    deps.logger.error("some jobs could not be enqueued", { failed: result.failed });
+  }
+  deps.logger.info("schedule", { ...summary, backfill: backfill !== undefined });
+  return summary;
+}

@@ -1,0 +1,332 @@
+import { createHash, type Hash } from "node:crypto";
+import { Transform, type TransformCallback } from "node:stream";
+import { createGunzip, type Gunzip, type ZlibOptions } from "node:zlib";
+import { IntegrityError } from "../errors.ts";
+import { HistoryFraming } from "./history-framing.ts";
+
+/** What get_history advertises for one file. */
+export interface ExpectedFigures {
+  gzipSize: number;
+  gzipMd5: string;
+  fileSize: number;
+  fileMd5: string;
+}
+
+/** What the verifier measured; equal to the expected figures, plus the message count. */
+export interface VerifiedFigures extends ExpectedFigures {
+  messageCount: number;
+  /**
+   * Set when the bytes match all four of Tencent's figures but the plain text is not laid out as
+   * documented (one message a line). Such a file is still Tencent's exact file, so it is kept, with
+   * this note, rather than refused until Tencent deletes it; messageCount then counts the lines read
+   * before the deviation.
+   */
+  framingProblem?: string;
+}
+
+export interface VerifierOptions {
+  /** Refuse files whose plain size exceeds this (a gzip-bomb guard independent of Tencent's figures). */
+  maxPlainBytes?: number;
+  /** zlib output chunk size; larger chunks mean fewer threadpool round trips. */
+  inflateChunkSize?: number;
+  /** How many GZip bytes may wait for the inflater before the stream stops accepting writes. */
+  inflateBacklogBytes?: number;
+  /** How many inflated bytes may wait to be hashed before zlib is paused. */
+  plainReadAheadBytes?: number;
+  /** How many plain bytes are hashed between yields to the event loop (see the class comment). */
+  hashSliceBytes?: number;
+}
+
+export interface Verifier {
+  /** Pass-through of the GZip bytes; errors with IntegrityError on any mismatch, before it ends. */
+  stream: Transform;
+  /** Resolves with the verified figures once the stream has finished; rejects if it errors. */
+  figures: Promise<VerifiedFigures>;
+}
+
+/** Which figure an IntegrityError from the verifier names (its `details.figure`). */
+export type VerifierFigure =
+  | "gzipSize"
+  | "gzipMd5"
+  | "fileSize"
+  | "fileMd5"
+  | "maxPlainBytes"
+  | "gzip"
+  | "framing"
+  | "incomplete";
+
+export const VERIFIER_DEFAULTS = {
+  inflateChunkSize: 256 * 1024,
+  inflateBacklogBytes: 1024 * 1024,
+  plainReadAheadBytes: 1024 * 1024,
+  hashSliceBytes: 64 * 1024,
+} as const satisfies Required<Omit<VerifierOptions, "maxPlainBytes">>;
+
+function mismatch(
+  figure: VerifierFigure,
+  expected: number | string,
+  actual: number | string,
+): IntegrityError {
+  return new IntegrityError(`history file ${figure} mismatch: expected ${expected}, got ${actual}`, {
+    figure,
+    expected,
+    actual,
+  });
+}
+
+function overflow(figure: VerifierFigure, limit: number, label: string): IntegrityError {
+  return new IntegrityError(`history file has more than ${limit} ${label} bytes (${figure})`, {
+    figure,
+    expected: limit,
+    actual: `>${limit}`,
+  });
+}
+
+/**
+ * One pass over a downloaded history file: the GZip bytes flow through unchanged (to the store) while
+ * they are counted and MD5'd, inflated, and the plain bytes counted, MD5'd and checked for framing.
+ *
+ * The two cores overlap: zlib inflates on the libuv threadpool while the main thread hashes. zlib
+ * only gets its next piece of work from a callback on the main thread, so (1) its output is read in
+ * paused mode into a bounded queue: zlib is re-armed before anything is hashed (a flowing 'data'
+ * listener would hash inside zlib's callback, before re-arming it); (2) the queue is hashed in slices
+ * of `hashSliceBytes` with a yield (setImmediate) between slices, so a finished zlib piece waits at
+ * most one slice for its callback instead of a whole chunk; (3) zlib has a backlog of GZip input
+ * (`inflateBacklogBytes`) so it never waits for the network or the disk. Memory stays bounded by
+ * those settings whatever the file's size.
+ *
+ * The stream's end waits until everything is verified; on any fault it errors with IntegrityError
+ * (`details.figure` says which), so a `store.put` reading it rejects and keeps nothing.
+ */
+export function createVerifier(expected: ExpectedFigures, options: VerifierOptions = {}): Verifier {
+  const verifier = new VerifyingStream(expected, options);
+  const figures = verifier.figures;
+  // The caller may only watch the stream; do not turn a rejection into an unhandled one.
+  figures.catch(() => {});
+  return { stream: verifier, figures };
+}
+
+class VerifyingStream extends Transform {
+  readonly figures: Promise<VerifiedFigures>;
+  private readonly expected: ExpectedFigures;
+  private readonly plainLimit: number;
+  private readonly gzipHash: Hash = createHash("md5");
+  private readonly plainHash: Hash = createHash("md5");
+  private readonly framing = new HistoryFraming();
+  private framingProblem: string | undefined;
+  private readonly inflater: Gunzip;
+  private gzipBytes = 0;
+  private plainBytes = 0;
+  private failure: Error | undefined;
+  private settled = false;
+  /** A write callback held until the inflater drains (its backlog is full). */
+  private pendingWrite: TransformCallback | undefined;
+  /** The flush callback, held until the inflater has ended. */
+  private pendingFlush: TransformCallback | undefined;
+  /** Plain chunks read from zlib, not yet hashed; `headOffset` bytes of the first are done. */
+  private readonly queue: Buffer[] = [];
+  private queuedBytes = 0;
+  private headOffset = 0;
+  private pumpScheduled = false;
+  private inflaterDone = false;
+  private readonly readAhead: number;
+  private readonly slice: number;
+  private resolveFigures!: (figures: VerifiedFigures) => void;
+  private rejectFigures!: (error: Error) => void;
+
+  constructor(expected: ExpectedFigures, options: VerifierOptions) {
+    super();
+    this.expected = {
+      ...expected,
+      gzipMd5: expected.gzipMd5.toLowerCase(),
+      fileMd5: expected.fileMd5.toLowerCase(),
+    };
+    this.readAhead = options.plainReadAheadBytes ?? VERIFIER_DEFAULTS.plainReadAheadBytes;
+    this.slice = options.hashSliceBytes ?? VERIFIER_DEFAULTS.hashSliceBytes;
+    this.plainLimit = Math.min(expected.fileSize, options.maxPlainBytes ?? Number.POSITIVE_INFINITY);
+    this.figures = new Promise<VerifiedFigures>((resolve, reject) => {
+      this.resolveFigures = resolve;
+      this.rejectFigures = reject;
+    });
+    // zlib passes its options on to Transform, so a stream option sets the backlog (the types omit it).
+    const zlibOptions: ZlibOptions & { writableHighWaterMark: number } = {
+      chunkSize: options.inflateChunkSize ?? VERIFIER_DEFAULTS.inflateChunkSize,
+      writableHighWaterMark: options.inflateBacklogBytes ?? VERIFIER_DEFAULTS.inflateBacklogBytes,
+    };
+    this.inflater = createGunzip(zlibOptions);
+    this.inflater.on("readable", () => this.drainPlain());
+    this.inflater.on("drain", () => {
+      const cb = this.pendingWrite;
+      this.pendingWrite = undefined;
+      cb?.();
+    });
+    this.inflater.on("error", (err) => {
+      this.fail(
+        new IntegrityError(`history file is not valid gzip: ${err.message}`, { figure: "gzip", cause: err }),
+      );
+    });
+    this.inflater.on("end", () => this.inflaterEnded());
+    if (expected.fileSize > this.plainLimit) {
+      this.failure = overflow("maxPlainBytes", this.plainLimit, "plain");
+    }
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.gzipBytes += chunk.length;
+    const fault =
+      this.failure ??
+      (this.gzipBytes > this.expected.gzipSize
+        ? overflow("gzipSize", this.expected.gzipSize, "gzip")
+        : undefined);
+    if (fault) {
+      callback(fault);
+      return;
+    }
+    // Hand zlib its work first so it inflates on the threadpool while this thread hashes.
+    const roomLeft = this.inflater.write(chunk);
+    this.gzipHash.update(chunk);
+    this.push(chunk);
+    if (roomLeft) callback();
+    else this.pendingWrite = callback;
+  }
+
+  override _flush(callback: TransformCallback): void {
+    // The GZip figures are known now: refuse at once rather than after inflating the rest.
+    const gzipMd5 = this.gzipHash.digest("hex");
+    const fault =
+      this.failure ??
+      (this.gzipBytes !== this.expected.gzipSize
+        ? mismatch("gzipSize", this.expected.gzipSize, this.gzipBytes)
+        : gzipMd5 !== this.expected.gzipMd5
+          ? mismatch("gzipMd5", this.expected.gzipMd5, gzipMd5)
+          : undefined);
+    if (fault) {
+      callback(fault);
+      return;
+    }
+    this.pendingFlush = callback;
+    this.inflater.end();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    const reason =
+      error ??
+      this.failure ??
+      new IntegrityError("history file stream closed before it was verified", { figure: "incomplete" });
+    this.settle(reason);
+    this.inflater.destroy();
+    callback(error);
+  }
+
+  /** Takes what zlib has produced into the queue (which lets zlib go on), up to the read-ahead. */
+  private drainPlain(): void {
+    while (!this.stopped && this.queuedBytes < this.readAhead) {
+      const chunk: Buffer | null = this.inflater.read();
+      if (chunk === null) break;
+      this.queue.push(chunk);
+      this.queuedBytes += chunk.length;
+    }
+    this.schedulePump();
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled || this.queuedBytes === 0 || this.stopped) return;
+    this.pumpScheduled = true;
+    setImmediate(this.pump);
+  }
+
+  /**
+   * Hashes and frames at most one slice of queued plain bytes, then yields: zlib's completion
+   * callbacks run between slices, so zlib is handed its next piece within a slice's time instead of
+   * waiting for a whole chunk to be hashed.
+   */
+  private readonly pump = (): void => {
+    this.pumpScheduled = false;
+    let budget = this.slice;
+    while (budget > 0 && this.queue.length > 0 && !this.stopped) {
+      const head = this.queue[0]!;
+      const end = Math.min(head.length, this.headOffset + budget);
+      const piece = this.headOffset === 0 && end === head.length ? head : head.subarray(this.headOffset, end);
+      budget -= piece.length;
+      this.queuedBytes -= piece.length;
+      if (end === head.length) {
+        this.queue.shift();
+        this.headOffset = 0;
+      } else {
+        this.headOffset = end;
+      }
+      this.plainBytes += piece.length;
+      if (this.plainBytes > this.plainLimit) {
+        const figure = this.plainLimit < this.expected.fileSize ? "maxPlainBytes" : "fileSize";
+        this.fail(overflow(figure, this.plainLimit, "plain"));
+        return;
+      }
+      this.plainHash.update(piece);
+      this.checkFraming(() => this.framing.push(piece));
+    }
+    this.drainPlain();
+    if (this.queuedBytes === 0 && this.inflaterDone) this.complete();
+  };
+
+  private inflaterEnded(): void {
+    this.inflaterDone = true;
+    if (this.queuedBytes === 0) this.complete();
+  }
+
+  /** All plain bytes are in: compare the plain figures and let the stream end (or error). */
+  private complete(): void {
+    const callback = this.pendingFlush;
+    if (!callback || this.failure) return;
+    this.pendingFlush = undefined;
+    const fault = this.plainFault();
+    if (fault) {
+      callback(fault);
+      return;
+    }
+    this.checkFraming(() => this.framing.finish());
+    this.settle({
+      ...this.expected,
+      messageCount: this.framing.messageCount,
+      ...(this.framingProblem === undefined ? {} : { framingProblem: this.framingProblem }),
+    });
+    callback();
+  }
+
+  private plainFault(): Error | undefined {
+    const fileMd5 = this.plainHash.digest("hex");
+    if (this.plainBytes !== this.expected.fileSize) {
+      return mismatch("fileSize", this.expected.fileSize, this.plainBytes);
+    }
+    if (fileMd5 !== this.expected.fileMd5) return mismatch("fileMd5", this.expected.fileMd5, fileMd5);
+    return undefined;
+  }
+
+  /** Runs a framing step unless framing already failed; a failure is noted, not fatal (see framingProblem). */
+  private checkFraming(step: () => void): void {
+    if (this.framingProblem !== undefined) return;
+    try {
+      step();
+    } catch (err) {
+      this.framingProblem = err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  /** Failed or destroyed: nothing more to do. */
+  private get stopped(): boolean {
+    return this.failure !== undefined || this.destroyed;
+  }
+
+  /** A fault found outside a write or flush callback: error the stream now. */
+  private fail(error: Error): void {
+    if (this.failure) return;
+    this.failure = error;
+    this.destroy(error);
+  }
+
+  private settle(outcome: VerifiedFigures | Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (outcome instanceof Error) this.rejectFigures(outcome);
+    else this.resolveFigures(outcome);
+  }
+}

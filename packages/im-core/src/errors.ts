@@ -1,0 +1,152 @@
+/**
+ * imvault's error types. Everything im-core throws on purpose is an ImvaultError; the subclass says
+ * what went wrong and `retryable` says whether trying the same work again can help. The HTTP API maps
+ * these to statuses in one place (functions/api), the CLI to exit codes.
+ *
+ * Messages must never carry the secret key or a UserSig: callers build them from codes and names.
+ */
+export class ImvaultError extends Error {
+  readonly retryable: boolean;
+  /** Structured, secret-free details for logs and API error bodies. */
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(
+    message: string,
+    options: { retryable?: boolean; details?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.retryable = options.retryable ?? false;
+    this.details = options.details;
+  }
+}
+
+/** A setting is missing or invalid: raised at start-up, naming the setting. */
+export class ConfigError extends ImvaultError {
+  readonly setting: string;
+  constructor(setting: string, problem: string) {
+    super(`configuration: ${setting} ${problem}`, { details: { setting } });
+    this.setting = setting;
+  }
+}
+
+/** Input from a caller (CLI argument, API body, queue message) is not acceptable. */
+export class ValidationError extends ImvaultError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super(message, details === undefined ? {} : { details });
+  }
+}
+
+/** Tencent answered ActionStatus FAIL (or an equivalent HTTP-level failure we could classify). */
+export class ImApiError extends ImvaultError {
+  readonly code: number;
+  readonly info: string;
+  readonly requestId: string | undefined;
+  readonly command: string;
+
+  constructor(args: {
+    command: string;
+    code: number;
+    info: string;
+    requestId?: string | undefined;
+    retryable: boolean;
+    hint?: string | undefined;
+  }) {
+    const hint = args.hint ? ` (${args.hint})` : "";
+    super(`Tencent IM ${args.command} failed with code ${args.code}: ${args.info || "no info"}${hint}`, {
+      retryable: args.retryable,
+      details: { command: args.command, code: args.code, info: args.info, requestId: args.requestId },
+    });
+    this.code = args.code;
+    this.info = args.info;
+    this.requestId = args.requestId;
+    this.command = args.command;
+  }
+}
+
+/** The HTTP exchange with Tencent failed below the API: DNS, connection, TLS, 5xx, bad JSON. */
+export class ImTransportError extends ImvaultError {
+  readonly status: number | undefined;
+  constructor(message: string, options: { status?: number; cause?: unknown; retryable?: boolean } = {}) {
+    super(message, {
+      retryable: options.retryable ?? true,
+      details: options.status === undefined ? {} : { status: options.status },
+      cause: options.cause,
+    });
+    this.status = options.status;
+  }
+}
+
+/** A request to Tencent or a download took longer than allowed. */
+export class TimeoutError extends ImvaultError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super(message, { retryable: true, ...(details === undefined ? {} : { details }) });
+  }
+}
+
+/** A UserSig could not be verified. `reason` tells which check failed. */
+export class UserSigError extends ImvaultError {
+  readonly reason: "malformed" | "identifier" | "sdkappid" | "expired" | "signature";
+  constructor(reason: UserSigError["reason"], message: string) {
+    super(message, { details: { reason } });
+    this.reason = reason;
+  }
+}
+
+/** Downloaded bytes do not match what Tencent advertised (sizes, MD5s, message framing). */
+export class IntegrityError extends ImvaultError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super(message, { retryable: true, ...(details === undefined ? {} : { details }) });
+  }
+}
+
+/** A history file is not in the documented layout. `line` is 1-based. */
+export class HistoryFormatError extends ImvaultError {
+  readonly line: number;
+  constructor(line: number, problem: string) {
+    super(`history file line ${line}: ${problem}`, { details: { line } });
+    this.line = line;
+  }
+}
+
+/** A URL was refused before any byte was fetched (scheme or host not allowed). */
+export class UrlNotAllowedError extends ImvaultError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super(message, details === undefined ? {} : { details });
+  }
+}
+
+/** Something that was asked for does not exist (an hour not archived, an object not stored). */
+export class NotFoundError extends ImvaultError {}
+
+/** The caller is not authenticated. */
+export class AuthError extends ImvaultError {}
+
+/** A conditional write found the key already there. */
+export class AlreadyExistsError extends ImvaultError {}
+
+/** A history file download failed (HTTP status, stall, connection). `expired` means ask for a fresh URL. */
+export class DownloadError extends ImvaultError {
+  readonly status: number | undefined;
+  readonly expired: boolean;
+  constructor(message: string, options: { status?: number; expired?: boolean; cause?: unknown } = {}) {
+    super(message, {
+      retryable: true,
+      details: { status: options.status, expired: options.expired ?? false },
+      cause: options.cause,
+    });
+    this.status = options.status;
+    this.expired = options.expired ?? false;
+  }
+}
+
+/** A request body is larger than the configured cap (the HTTP API answers 413). */
+export class PayloadTooLargeError extends ImvaultError {
+  readonly limitBytes: number;
+  constructor(limitBytes: number, actualBytes?: number) {
+    super(`the request body is larger than ${limitBytes} bytes`, {
+      details: actualBytes === undefined ? { limitBytes } : { limitBytes, actualBytes },
+    });
+    this.limitBytes = limitBytes;
+  }
+}

@@ -1,0 +1,283 @@
+import { Readable } from "node:stream";
+import { S3Client } from "@aws-sdk/client-s3";
+import { describe, expect, it } from "vitest";
+import { AlreadyExistsError, NotFoundError, ValidationError } from "../errors.ts";
+import { createS3Store } from "./s3-store.ts";
+
+/**
+ * The S3 adapter against a stubbed HTTP layer: the real SDK serializes requests and parses these
+ * answers, so what is tested is the adapter's reading of the errors S3 actually sends (the emulator
+ * used by the system tests cannot produce a 412).
+ */
+interface SeenRequest {
+  method: string;
+  path: string;
+  query: Record<string, unknown>;
+  headers: Record<string, string>;
+  bodyBytes: number;
+}
+
+type Answer = { status: number; headers?: Record<string, string>; body?: string };
+type Responder = (request: SeenRequest) => Answer | Promise<Answer>;
+
+function stubbedS3(respond: Responder): { client: S3Client; seen: SeenRequest[] } {
+  const seen: SeenRequest[] = [];
+  const requestHandler = {
+    async handle(request: {
+      method: string;
+      path: string;
+      query?: Record<string, unknown>;
+      headers: Record<string, string>;
+      body?: unknown;
+    }) {
+      const body = request.body;
+      const bodyBytes = Buffer.isBuffer(body) || body instanceof Uint8Array ? body.byteLength : 0;
+      const lowered = Object.fromEntries(
+        Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v]),
+      );
+      const entry = {
+        method: request.method,
+        path: request.path,
+        query: request.query ?? {},
+        headers: lowered,
+        bodyBytes,
+      };
+      seen.push(entry);
+      const answer = await respond(entry);
+      return {
+        response: {
+          statusCode: answer.status,
+          headers: { "content-type": "application/xml", ...answer.headers },
+          body: Readable.from(answer.body === undefined ? [] : [Buffer.from(answer.body)]),
+        },
+      };
+    },
+    updateHttpClientConfig() {},
+    httpHandlerConfigs: () => ({}),
+  };
+  const client = new S3Client({
+    region: "us-east-1",
+    credentials: { accessKeyId: "stub", secretAccessKey: "stub" },
+    forcePathStyle: true,
+    endpoint: "http://127.0.0.1:9",
+    requestHandler,
+    maxAttempts: 1,
+  });
+  return { client, seen };
+}
+
+const errorXml = (code: string, message: string) =>
+  `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`;
+const PRECONDITION_FAILED: Answer = {
+  status: 412,
+  body: errorXml("PreconditionFailed", "At least one of the pre-conditions you specified did not hold"),
+};
+
+/** Answers the multipart calls as S3 does; `complete` decides CompleteMultipartUpload's answer. */
+function multipartResponder(complete: Answer, onPart?: () => Promise<void>): Responder {
+  return async (request) => {
+    if (request.method === "POST" && "uploads" in request.query) {
+      return {
+        status: 200,
+        body: "<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><UploadId>up-1</UploadId></InitiateMultipartUploadResult>",
+      };
+    }
+    if (request.method === "PUT" && "partNumber" in request.query) {
+      await onPart?.();
+      return { status: 200, headers: { etag: `"part-${String(request.query.partNumber)}"` } };
+    }
+    if (request.method === "POST" && "uploadId" in request.query) return complete;
+    if (request.method === "DELETE" && "uploadId" in request.query) return { status: 204 };
+    if (request.method === "PUT") return { status: 200, headers: { etag: '"single"' } };
+    return { status: 500, body: errorXml("InternalError", `unexpected ${request.method} ${request.path}`) };
+  };
+}
+
+const MiB = 1024 * 1024;
+
+function zeros(totalBytes: number, chunkBytes = 256 * 1024): { stream: Readable; produced(): number } {
+  let produced = 0;
+  const stream = new Readable({
+    read() {
+      if (produced >= totalBytes) return void this.push(null);
+      const size = Math.min(chunkBytes, totalBytes - produced);
+      produced += size;
+      this.push(Buffer.alloc(size));
+    },
+  });
+  return { stream, produced: () => produced };
+}
+
+describe("S3 store: conditional put", () => {
+  it("sends If-None-Match: * on PutObject and maps S3's 412 to AlreadyExistsError", async () => {
+    const { client, seen } = stubbedS3(() => PRECONDITION_FAILED);
+    const store = createS3Store({ client, bucket: "b" });
+
+    const outcome = store.put("manifests/x.json", "{}", { ifNoneMatch: true });
+
+    await expect(outcome).rejects.toBeInstanceOf(AlreadyExistsError);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.method).toBe("PUT");
+    expect(seen[0]?.headers["if-none-match"]).toBe("*");
+  });
+
+  it("sends no If-None-Match without ifNoneMatch", async () => {
+    const { client, seen } = stubbedS3(() => ({ status: 200, headers: { etag: '"e"' } }));
+    const store = createS3Store({ client, bucket: "b" });
+
+    await store.put("raw/x.gz", Buffer.from("x"));
+
+    expect(seen[0]?.headers["if-none-match"]).toBeUndefined();
+  });
+
+  it("sends If-None-Match: * on CompleteMultipartUpload of a stream, maps its 412, and aborts the upload", async () => {
+    const { client, seen } = stubbedS3(multipartResponder(PRECONDITION_FAILED));
+    const store = createS3Store({ client, bucket: "b", partSizeBytes: 5 * MiB });
+
+    const outcome = store.put("manifests/big.json", zeros(11 * MiB).stream, { ifNoneMatch: true });
+
+    await expect(outcome).rejects.toBeInstanceOf(AlreadyExistsError);
+    const complete = seen.find((r) => r.method === "POST" && "uploadId" in r.query);
+    expect(complete?.headers["if-none-match"]).toBe("*");
+    expect(seen.filter((r) => r.method === "PUT" && "partNumber" in r.query)).toHaveLength(3);
+    expect(seen.some((r) => r.method === "DELETE" && r.query.uploadId === "up-1")).toBe(true);
+  });
+
+  it("passes other S3 errors through unchanged", async () => {
+    const { client } = stubbedS3(() => ({ status: 403, body: errorXml("AccessDenied", "Access Denied") }));
+    const store = createS3Store({ client, bucket: "b" });
+
+    const outcome = store.put("raw/x.gz", "x", { ifNoneMatch: true });
+
+    await expect(outcome).rejects.toMatchObject({ name: "AccessDenied" });
+    await expect(outcome).rejects.not.toBeInstanceOf(AlreadyExistsError);
+  });
+});
+
+describe("S3 store: reads", () => {
+  it("get maps NoSuchKey to NotFoundError", async () => {
+    const { client } = stubbedS3(() => ({
+      status: 404,
+      body: errorXml("NoSuchKey", "The specified key does not exist."),
+    }));
+    const store = createS3Store({ client, bucket: "b" });
+
+    await expect(store.get("raw/missing.gz")).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it("head answers undefined for a 404 and rethrows a 403", async () => {
+    let status = 404;
+    const { client } = stubbedS3(() => ({ status }));
+    const store = createS3Store({ client, bucket: "b" });
+
+    const missing = await store.head("raw/missing.gz");
+    status = 403;
+    const forbidden = store.head("raw/secret.gz");
+
+    expect(missing).toBeUndefined();
+    await expect(forbidden).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
+  });
+
+  it("list follows continuation tokens across pages", async () => {
+    const page = (keys: string[], next?: string) =>
+      `<ListBucketResult><Name>b</Name><Prefix>raw/</Prefix><KeyCount>${keys.length}</KeyCount>` +
+      `<IsTruncated>${next !== undefined}</IsTruncated>` +
+      (next === undefined ? "" : `<NextContinuationToken>${next}</NextContinuationToken>`) +
+      keys
+        .map(
+          (key) =>
+            `<Contents><Key>${key}</Key><Size>${key.length}</Size><LastModified>2024-01-01T00:00:00.000Z</LastModified></Contents>`,
+        )
+        .join("") +
+      "</ListBucketResult>";
+    const { client, seen } = stubbedS3((request) => ({
+      status: 200,
+      body: request.query["continuation-token"] === "t2" ? page(["raw/c"]) : page(["raw/a", "raw/bb"], "t2"),
+    }));
+    const store = createS3Store({ client, bucket: "b" });
+
+    const found: Array<[string, number]> = [];
+    for await (const info of store.list("raw/")) found.push([info.key, info.size]);
+
+    expect(found).toEqual([
+      ["raw/a", 5],
+      ["raw/bb", 6],
+      ["raw/c", 5],
+    ]);
+    expect(seen.map((r) => r.query.prefix)).toEqual(["raw/", "raw/"]);
+  });
+});
+
+describe("S3 store: streaming", () => {
+  it("reads a stream body only as fast as parts are sent: memory is bounded by part size, not body size", async () => {
+    // Parts are held until released; meanwhile the store may read only a few parts ahead.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let partsWaiting = 0;
+    const { client } = stubbedS3(
+      multipartResponder(
+        {
+          status: 200,
+          body: '<CompleteMultipartUploadResult><ETag>"x"</ETag></CompleteMultipartUploadResult>',
+        },
+        async () => {
+          partsWaiting += 1;
+          await released;
+        },
+      ),
+    );
+    const store = createS3Store({ client, bucket: "b", partSizeBytes: 5 * MiB, queueSize: 2 });
+    const body = zeros(200 * MiB);
+
+    const outcome = store.put("raw/huge.gz", body.stream);
+    // Let reading run until it stalls: both uploaders blocked and the stream no longer pulled.
+    let last = -1;
+    for (let turn = 0; turn < 10_000 && (partsWaiting < 2 || body.produced() !== last); turn += 1) {
+      last = body.produced();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const readWhileBlocked = body.produced();
+    release();
+    const answer = await outcome;
+
+    expect(partsWaiting).toBeGreaterThanOrEqual(2);
+    // 2 parts in flight + 1 being assembled + stream buffers; far below the 200 MiB body.
+    expect(readWhileBlocked).toBeLessThanOrEqual(4 * 5 * MiB);
+    expect(answer).toEqual({ size: 200 * MiB });
+  }, 30_000);
+
+  it("rejects part sizes under S3's 5 MiB minimum and a zero queue size", () => {
+    const { client } = stubbedS3(() => ({ status: 500 }));
+
+    expect(() => createS3Store({ client, bucket: "b", partSizeBytes: MiB })).toThrow(ValidationError);
+    expect(() => createS3Store({ client, bucket: "b", queueSize: 0 })).toThrow(ValidationError);
+  });
+});
+
+describe("S3 store: signedUrl", () => {
+  it("presigns a GET of the key with the ttl as X-Amz-Expires", async () => {
+    const { client } = stubbedS3(() => ({ status: 500 }));
+    const store = createS3Store({ client, bucket: "b" });
+
+    const url = new URL(await store.signedUrl("raw/dt=2024-01-01/a b.gz", 900));
+
+    expect(url.pathname).toBe("/b/raw/dt%3D2024-01-01/a%20b.gz");
+    expect(url.searchParams.get("X-Amz-Expires")).toBe("900");
+    expect(url.searchParams.get("X-Amz-Signature")).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("uses the presign function given, and refuses a ttl S3 would not honour", async () => {
+    const { client } = stubbedS3(() => ({ status: 500 }));
+    const store = createS3Store({
+      client,
+      bucket: "b",
+      presign: async ({ bucket, key, ttlSeconds }) => `https://cdn.example/${bucket}/${key}?t=${ttlSeconds}`,
+    });
+
+    expect(await store.signedUrl("raw/a", 60)).toBe("https://cdn.example/b/raw/a?t=60");
+    await expect(store.signedUrl("raw/a", 8 * 24 * 3600)).rejects.toBeInstanceOf(ValidationError);
+    await expect(store.signedUrl("raw/a", 0)).rejects.toBeInstanceOf(ValidationError);
+  });
+});

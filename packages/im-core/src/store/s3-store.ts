@@ -1,0 +1,189 @@
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  paginateListObjectsV2,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { AlreadyExistsError, NotFoundError, ValidationError } from "../errors.ts";
+import type { ArchiveStore, ObjectInfo, PutOptions } from "./port.ts";
+
+/** 8 MiB: few parts for hour files, and under the 11 MiB request limit of the local emulator (fauxqs). */
+export const DEFAULT_PART_SIZE_BYTES = 8 * 1024 * 1024;
+/** Parts in flight at once; memory use is about (queueSize + 1) × partSize, whatever the body's length. */
+export const DEFAULT_QUEUE_SIZE = 2;
+/** S3's limit for a SigV4 presigned URL. */
+export const MAX_SIGNED_URL_TTL_SECONDS = 7 * 24 * 3600;
+
+const MIN_PART_SIZE_BYTES = 5 * 1024 * 1024;
+
+export type Presign = (args: {
+  client: S3Client;
+  bucket: string;
+  key: string;
+  ttlSeconds: number;
+}) => Promise<string>;
+
+export interface S3StoreOptions {
+  client: S3Client;
+  bucket: string;
+  partSizeBytes?: number;
+  queueSize?: number;
+  /** Replaces the SigV4 presigner, e.g. to sign for a public endpoint other than the client's. */
+  presign?: Presign;
+}
+
+const defaultPresign: Presign = ({ client, bucket, key, ttlSeconds }) =>
+  getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: ttlSeconds });
+
+/** An ArchiveStore on one S3 bucket. */
+export function createS3Store(options: S3StoreOptions): ArchiveStore {
+  const { client, bucket } = options;
+  const partSize = options.partSizeBytes ?? DEFAULT_PART_SIZE_BYTES;
+  const queueSize = options.queueSize ?? DEFAULT_QUEUE_SIZE;
+  const presign = options.presign ?? defaultPresign;
+  if (!Number.isInteger(partSize) || partSize < MIN_PART_SIZE_BYTES) {
+    throw new ValidationError(`partSizeBytes must be an integer of at least ${MIN_PART_SIZE_BYTES}`);
+  }
+  if (!Number.isInteger(queueSize) || queueSize < 1) {
+    throw new ValidationError("queueSize must be a positive integer");
+  }
+
+  async function putStream(key: string, body: Readable, options: PutOptions): Promise<{ size: number }> {
+    let size = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        size += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    // The pipeline carries the body's own error into `counter` (so Upload's reader fails and aborts
+    // the multipart upload) and, if the upload fails first, destroys the body too. Only an error the
+    // body raised before the upload failed is the body's; later ones are the teardown's echo.
+    let uploadFailed = false;
+    let bodyError: { error: unknown } | undefined = body.errored ? { error: body.errored } : undefined;
+    body.on("error", (error) => {
+      if (!uploadFailed && bodyError === undefined) bodyError = { error };
+    });
+    const piped = pipeline(body, counter).catch(() => {});
+    const upload = new Upload({
+      client,
+      partSize,
+      queueSize,
+      leavePartsOnError: false,
+      params: {
+        Bucket: bucket,
+        Key: key,
+        Body: counter,
+        ...(options.contentType === undefined ? {} : { ContentType: options.contentType }),
+        // Sent on the single PutObject or on CompleteMultipartUpload, the two calls that create the object.
+        ...(options.ifNoneMatch ? { IfNoneMatch: "*" } : {}),
+      },
+    });
+    try {
+      await upload.done();
+    } catch (error) {
+      uploadFailed = true;
+      counter.destroy();
+      await piped;
+      if (bodyError !== undefined) throw bodyError.error;
+      throw mapPutError(error, key);
+    }
+    await piped;
+    return { size };
+  }
+
+  return {
+    async put(key, body, putOptions = {}) {
+      if (body instanceof Readable) return putStream(key, body, putOptions);
+      const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
+      try {
+        await client.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: bytes,
+            ContentLength: bytes.length,
+            ...(putOptions.contentType === undefined ? {} : { ContentType: putOptions.contentType }),
+            ...(putOptions.ifNoneMatch ? { IfNoneMatch: "*" } : {}),
+          }),
+        );
+      } catch (error) {
+        throw mapPutError(error, key);
+      }
+      return { size: bytes.length };
+    },
+
+    async get(key) {
+      try {
+        const answer = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        if (!(answer.Body instanceof Readable)) {
+          // Only a browser runtime would answer otherwise; im-core runs on Node.
+          throw new TypeError("S3 GetObject answered a body that is not a Node stream");
+        }
+        return answer.Body;
+      } catch (error) {
+        if (isNotFound(error))
+          throw new NotFoundError(`no object at ${key}`, { details: { key }, cause: error });
+        throw error;
+      }
+    },
+
+    async head(key) {
+      try {
+        const answer = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        return { key, size: answer.ContentLength ?? 0, lastModified: answer.LastModified ?? new Date(0) };
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    },
+
+    async *list(prefix): AsyncIterable<ObjectInfo> {
+      for await (const page of paginateListObjectsV2({ client }, { Bucket: bucket, Prefix: prefix })) {
+        for (const item of page.Contents ?? []) {
+          if (item.Key === undefined) continue;
+          yield { key: item.Key, size: item.Size ?? 0, lastModified: item.LastModified ?? new Date(0) };
+        }
+      }
+    },
+
+    async delete(key) {
+      // S3 answers 204 for a missing key too.
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    },
+
+    async signedUrl(key, ttlSeconds) {
+      if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_SIGNED_URL_TTL_SECONDS) {
+        throw new ValidationError(`ttlSeconds must be an integer from 1 to ${MAX_SIGNED_URL_TTL_SECONDS}`, {
+          ttlSeconds,
+        });
+      }
+      return presign({ client, bucket, key, ttlSeconds });
+    },
+  };
+}
+
+function statusOf(error: unknown): number | undefined {
+  const metadata = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata;
+  return metadata?.httpStatusCode;
+}
+
+function isNotFound(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name;
+  return name === "NoSuchKey" || name === "NotFound" || statusOf(error) === 404;
+}
+
+/** 412 is S3's answer to `If-None-Match: *` when the key exists. */
+function mapPutError(error: unknown, key: string): unknown {
+  const name = (error as { name?: unknown } | null)?.name;
+  if (statusOf(error) === 412 || name === "PreconditionFailed") {
+    return new AlreadyExistsError(`an object already exists at ${key}`, { details: { key }, cause: error });
+  }
+  return error;
+}

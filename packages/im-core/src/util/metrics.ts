@@ -1,0 +1,25 @@
+/**
+ * The metrics port: im-core counts by name; the Lambda handlers send the counts to CloudWatch through
+ * Powertools Metrics, the CLI ignores them or prints them. Names are listed once, here.
+ */
+export const METRIC = {
+  hoursArchived: "HoursArchived",
+  hoursEmpty: "HoursEmpty",
+  hoursExpired: "HoursExpired",
+  hoursPending: "HoursPending",
+  hoursSkipped: "HoursSkipped",
+  archiveFailures: "ArchiveFailures",
+  fileRetries: "FileRetries",
+  bytesArchived: "BytesArchived",
+  filesArchived: "FilesArchived",
+  hoursMissingPastSettle: "HoursMissingPastSettle",
+  jobsEnqueued: "JobsEnqueued",
+  apiRequests: "ApiRequests",
+} as const;
+export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+
+export interface Metrics {
+  count(name: MetricName, value?: number, unit?: "Count" | "Bytes"): void;
+}
+
+export const noMetrics: Metrics = { count() {} };

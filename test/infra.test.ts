@@ -1,0 +1,450 @@
+import { existsSync, readFileSync } from "node:fs";
+import { REGIONS } from "@imvault/im-core/im/types.ts";
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { FakeOutput, installSstFakes, type Recorder, resolved } from "./sst-fakes.ts";
+
+/*
+ * Evaluates sst.config.ts against recording fakes of SST's globals (SST has no dry run) and checks the
+ * wiring. The config is imported once, with a non-literal specifier so the root tsconfig does not try
+ * to type-check it (that is scripts/check-infra.sh's job, against SST's real platform types).
+ */
+const ROOT = new URL("../", import.meta.url);
+interface SstConfig {
+  app(input: { stage: string }): { name: string; home: string; removal: string; protect: boolean };
+  run(): Promise<Record<string, unknown>>;
+}
+let config: SstConfig;
+
+beforeAll(async () => {
+  const { uninstall } = installSstFakes({ stage: "import" });
+  try {
+    const specifier = new URL("sst.config.ts", ROOT).href;
+    config = ((await import(specifier)) as { default: SstConfig }).default;
+  } finally {
+    uninstall();
+  }
+});
+
+const DEPLOY_VARS = [
+  "IM_SDKAPPID",
+  "IM_ADMIN",
+  "IM_REGION",
+  "IM_BASE_URL",
+  "IM_RATE_LIMIT",
+  "LOOKBACK_HOURS",
+  "SETTLE_HOURS",
+  "IM_DOWNLOAD_HOSTS",
+  "COS_URL_HOSTS",
+  "ALERT_EMAIL",
+  "RAW_COLD_AFTER_DAYS",
+  "NONCURRENT_VERSION_DAYS",
+];
+beforeEach(() => {
+  for (const name of DEPLOY_VARS) vi.stubEnv(name, undefined);
+  vi.stubEnv("IM_SDKAPPID", "1400000001");
+});
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+async function deploy(stage = "dev"): Promise<{ r: Recorder; outputs: unknown }> {
+  const { recorder, uninstall } = installSstFakes({ stage });
+  try {
+    const outputs = await config.run();
+    return { r: recorder, outputs: resolved(outputs, recorder) };
+  } finally {
+    uninstall();
+  }
+}
+
+const FN = "sst.aws.Function";
+const seconds = (d: unknown): number => {
+  const m = /^(\d+) (second|minute|hour)s?$/.exec(String(d));
+  if (!m) throw new Error(`not a duration: ${String(d)}`);
+  return Number(m[1]) * { second: 1, minute: 60, hour: 3600 }[m[2] as "second" | "minute" | "hour"];
+};
+const refs = (links: unknown) => (links as { $ref: string }[]).map((l) => l.$ref).sort();
+type Permission = { actions: string[]; resources: string[] };
+const perms = (r: Recorder, fn: string) => r.args(FN, fn).permissions as Permission[];
+const allowed = (r: Recorder, fn: string) =>
+  perms(r, fn).flatMap((p) => p.actions.map((a) => `${a} ${p.resources.join(" ")}`));
+
+describe("sst.config.ts", () => {
+  it("app(): production stages retain data and are protected; other stages are removed", () => {
+    for (const stage of ["prod", "production"]) {
+      expect(config.app({ stage })).toMatchObject({
+        name: "imvault",
+        home: "aws",
+        removal: "retain",
+        protect: true,
+      });
+    }
+    for (const stage of ["dev", "ci", "staging"]) {
+      expect(config.app({ stage })).toMatchObject({ removal: "remove", protect: false });
+    }
+  });
+
+  it("links each function to exactly the resources its config loaders read", async () => {
+    const { r } = await deploy();
+
+    expect(refs(r.args(FN, "Scheduler").link)).toEqual([
+      "sst.sst.Linkable:ArchiveBucket",
+      "sst.sst.Linkable:ImApp",
+      "sst.sst.Linkable:Jobs",
+    ]);
+    expect(refs(r.args(FN, "Archiver").link)).toEqual([
+      "sst.sst.Linkable:ArchiveBucket",
+      "sst.sst.Linkable:ImApp",
+      "sst.sst.Secret:ImSecretKey",
+    ]);
+    expect(refs(r.args(FN, "ApiHandler").link)).toEqual([
+      "sst.sst.Linkable:ArchiveBucket",
+      "sst.sst.Linkable:ImApp",
+      "sst.sst.Secret:ApiKeys",
+      "sst.sst.Secret:ImSecretKey",
+    ]);
+    // The value-only Linkables carry no IAM: the bucket and queue themselves are linked to nobody.
+    for (const linkable of r.all("sst.sst.Linkable")) expect(linkable.args.include).toBeUndefined();
+    expect(r.args("sst.sst.Linkable", "ArchiveBucket").properties).toEqual({
+      name: "imvault-dev-archivestore-abc123",
+    });
+    expect(r.args("sst.sst.Linkable", "Jobs").properties).toEqual({
+      url: "https://sqs.eu-west-1.amazonaws.com/123456789012/JobQueue",
+    });
+  });
+
+  it("grants each function only the S3/SQS actions it uses (no wildcards, no deletes)", async () => {
+    const { r } = await deploy();
+    const bucket = "arn:aws:s3:::imvault-dev-archivestore-abc123";
+    const queue = "arn:aws:sqs:eu-west-1:123456789012:JobQueue";
+
+    expect(allowed(r, "Scheduler")).toEqual([
+      `s3:ListBucket ${bucket}`,
+      `s3:GetObject ${bucket}/manifests/*`,
+      `sqs:SendMessage ${queue}`,
+    ]);
+    expect(allowed(r, "Archiver")).toEqual([
+      `s3:ListBucket ${bucket}`,
+      `s3:GetObject ${bucket}/raw/* ${bucket}/manifests/*`,
+      `s3:PutObject ${bucket}/raw/* ${bucket}/manifests/*`,
+      `s3:AbortMultipartUpload ${bucket}/raw/* ${bucket}/manifests/*`,
+      `sqs:ReceiveMessage ${queue}`,
+      `sqs:DeleteMessage ${queue}`,
+      `sqs:ChangeMessageVisibility ${queue}`,
+      `sqs:GetQueueAttributes ${queue}`,
+    ]);
+    expect(allowed(r, "ApiHandler")).toEqual([
+      `s3:ListBucket ${bucket}`,
+      `s3:GetObject ${bucket}/manifests/* ${bucket}/raw/*`,
+    ]);
+  });
+
+  it("every function runs nodejs24.x on arm64 with log retention, and its handler file exports handler", async () => {
+    const { r } = await deploy();
+
+    const fns = r.all(FN);
+    expect(fns.map((f) => f.name).sort()).toEqual(["ApiHandler", "Archiver", "Scheduler"]);
+    for (const { name } of fns) {
+      const args = r.args(FN, name);
+      expect(args).toMatchObject({
+        runtime: "nodejs24.x",
+        architecture: "arm64",
+        logging: { retention: "1 month" },
+      });
+      const [file, exported] = String(args.handler).split(".");
+      const source = new URL(`${file}.ts`, ROOT);
+      expect(existsSync(source), `${file}.ts exists`).toBe(true);
+      expect(exported).toBe("handler");
+      expect(readFileSync(source, "utf8")).toMatch(/export (async function|const) handler\b/);
+    }
+    expect(r.args(FN, "Scheduler").handler).toBe("functions/schedule.handler");
+    expect(r.args(FN, "Archiver").handler).toBe("functions/archive.handler");
+    expect(r.args(FN, "ApiHandler").handler).toBe("functions/api.handler");
+    expect(seconds(r.args(FN, "Archiver").timeout)).toBe(900);
+    expect(r.args(FN, "Archiver").memory).toBe("1769 MB");
+    expect(seconds(r.args(FN, "ApiHandler").timeout)).toBeLessThan(30); // API Gateway's integration limit
+  });
+
+  it("job queue: DLQ after 5 receives, visibility >= 6x the archive timeout, batched partial responses", async () => {
+    const { r } = await deploy();
+
+    const queue = r.args("sst.aws.Queue", "JobQueue");
+    expect(queue.dlq).toEqual({ queue: "arn:aws:sqs:eu-west-1:123456789012:JobDlq", retry: 5 });
+    const archiveTimeout = seconds(r.args(FN, "Archiver").timeout);
+    expect(seconds(queue.visibilityTimeout)).toBeGreaterThanOrEqual(6 * archiveTimeout);
+    expect(r.subscriptions).toHaveLength(1);
+    const [sub] = r.subscriptions;
+    expect(sub!.queue).toBe("JobQueue");
+    expect(resolved(sub!.subscriber, r)).toBe("arn:aws:lambda:eu-west-1:123456789012:function:Archiver");
+    const args = resolved(sub!.args, r) as Record<string, Record<string, unknown>>;
+    expect(args.batch).toEqual({ size: 2, window: "10 seconds", partialResponses: true });
+    // visibility also covers the batching window
+    expect(seconds(queue.visibilityTimeout)).toBeGreaterThanOrEqual(
+      6 * archiveTimeout + seconds(args.batch!.window),
+    );
+    expect(r.args("sst.aws.Queue", "JobDlq")).toMatchObject({
+      transform: { queue: { messageRetentionSeconds: 1209600 } },
+    });
+  });
+
+  it("archive concurrency x per-instance rate stays within Tencent's app-wide limit", async () => {
+    for (const [limit, perInstance] of [
+      [undefined, 5],
+      ["30", 15],
+      ["3", 1],
+    ] as const) {
+      vi.stubEnv("IM_RATE_LIMIT", limit);
+      const { r } = await deploy();
+
+      const args = resolved(r.subscriptions[0]!.args, r) as {
+        transform: { eventSourceMapping: { scalingConfig: { maximumConcurrency: number } } };
+      };
+      const maxConcurrency = args.transform.eventSourceMapping.scalingConfig.maximumConcurrency;
+      const rate = (r.args("sst.sst.Linkable", "ImApp").properties as { rateLimit: number }).rateLimit;
+      expect(maxConcurrency).toBe(2); // the smallest value AWS accepts
+      expect(rate).toBe(perInstance);
+      expect(maxConcurrency * rate).toBeLessThanOrEqual(Number(limit ?? 10));
+    }
+  });
+
+  it("schedules the scheduler function with CronV2 (EventBridge Scheduler) at :05 every hour", async () => {
+    const { r } = await deploy();
+
+    expect(r.all("sst.aws.Cron")).toHaveLength(0);
+    const crons = r.all("sst.aws.CronV2");
+    expect(crons).toHaveLength(1);
+    const cron = r.args("sst.aws.CronV2", crons[0]!.name);
+    expect(cron.schedule).toBe("cron(5 * * * ? *)");
+    expect(cron.function).toEqual({ $ref: "sst.aws.Function:Scheduler" });
+  });
+
+  it("HTTP API: the five SPEC routes go to the api function, with stage throttling and no CORS", async () => {
+    const { r, outputs } = await deploy();
+
+    expect(r.routes.map((x) => x.route).sort()).toEqual([
+      "GET /v1/archive/{chatType}/{msgTime}",
+      "GET /v1/health",
+      "GET /v1/openapi.json",
+      "GET /v1/status",
+      "POST /v1/cos-sig",
+    ]);
+    for (const route of r.routes) {
+      expect(resolved(route.handler, r)).toBe("arn:aws:lambda:eu-west-1:123456789012:function:ApiHandler");
+    }
+    const api = r.args("sst.aws.ApiGatewayV2", "HttpApi");
+    expect(api.cors).toBe(false);
+    const throttle = (api.transform as { stage: { defaultRouteSettings: Record<string, number> } }).stage
+      .defaultRouteSettings;
+    expect(throttle.throttlingRateLimit).toBeGreaterThan(0);
+    expect(throttle.throttlingBurstLimit).toBeGreaterThanOrEqual(throttle.throttlingRateLimit!);
+    expect(outputs).toMatchObject({ api: "https://httpapi.execute-api.eu-west-1.amazonaws.com" });
+  });
+
+  it("bucket: versioned, private, https-only, encrypted, with the lifecycle rules", async () => {
+    vi.stubEnv("RAW_COLD_AFTER_DAYS", "45");
+    vi.stubEnv("NONCURRENT_VERSION_DAYS", "30");
+    const { r } = await deploy("dev");
+
+    const bucket = r.args("sst.aws.Bucket", "ArchiveStore");
+    expect(bucket).toMatchObject({
+      versioning: true,
+      enforceHttps: true,
+      cors: false,
+      transform: {
+        publicAccessBlock: {
+          blockPublicAcls: true,
+          blockPublicPolicy: true,
+          ignorePublicAcls: true,
+          restrictPublicBuckets: true,
+        },
+        bucket: { forceDestroy: true },
+      },
+    });
+    expect(bucket.access).toBeUndefined();
+    const sse = r.args("aws.s3.BucketServerSideEncryptionConfiguration", "ArchiveEncryption");
+    expect(sse).toMatchObject({
+      bucket: "imvault-dev-archivestore-abc123",
+      rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+    });
+    const { rules } = r.args("aws.s3.BucketLifecycleConfiguration", "ArchiveLifecycle") as {
+      rules: Record<string, unknown>[];
+    };
+    expect(rules).toContainEqual(
+      expect.objectContaining({
+        filter: { prefix: "raw/" },
+        transitions: [{ days: 45, storageClass: "GLACIER_IR" }],
+        status: "Enabled",
+      }),
+    );
+    const abort = rules.find((x) => x.abortIncompleteMultipartUpload !== undefined);
+    expect(
+      (abort!.abortIncompleteMultipartUpload as { daysAfterInitiation: number }).daysAfterInitiation,
+    ).toBeLessThanOrEqual(2);
+    expect(rules).toContainEqual(
+      expect.objectContaining({ noncurrentVersionExpiration: { noncurrentDays: 30 } }),
+    );
+  });
+
+  it("production never force-destroys the bucket", async () => {
+    const { r } = await deploy("prod");
+
+    expect(r.args("sst.aws.Bucket", "ArchiveStore")).toMatchObject({
+      transform: { bucket: { forceDestroy: false } },
+    });
+  });
+
+  it("alarms: DLQ depth, expired and overdue hours, archive failures and errors, all to the Alerts topic", async () => {
+    const { r } = await deploy("prod");
+    const topic = "arn:aws:sns:eu-west-1:123456789012:Alerts";
+    const alarms = Object.fromEntries(
+      r.all("aws.cloudwatch.MetricAlarm").map((a) => [a.name, r.args(a.type, a.name)]),
+    );
+    const insight = (a: Record<string, unknown>) =>
+      (a.metricQueries as { expression: string }[])[0]!.expression;
+
+    for (const alarm of Object.values(alarms)) {
+      expect(alarm.alarmActions).toEqual([topic]);
+      expect(alarm.okActions).toEqual([topic]);
+    }
+    expect(alarms.DlqNotEmptyAlarm).toMatchObject({
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      dimensions: { QueueName: "imvault-prod-JobDlqQueue" },
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: 0,
+    });
+    for (const [name, metric] of [
+      ["HoursExpiredAlarm", "HoursExpired"],
+      ["HoursMissingPastSettleAlarm", "HoursMissingPastSettle"],
+      ["ArchiveFailuresAlarm", "ArchiveFailures"],
+    ] as const) {
+      expect(insight(alarms[name]!)).toBe(`SELECT SUM(${metric}) FROM imvault`);
+      expect(alarms[name]).toMatchObject({
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: 0,
+        treatMissingData: "notBreaching",
+      });
+    }
+    expect(alarms.ArchiveErrorsAlarm).toMatchObject({
+      namespace: "AWS/Lambda",
+      metricName: "Errors",
+      dimensions: { FunctionName: "imvault-prod-ArchiverFunction-abc123" },
+      threshold: 0,
+      treatMissingData: "notBreaching",
+    });
+    // A schedule that stops running is itself an alarm: missing data counts as breaching there.
+    expect(alarms.ScheduleNotRunningAlarm).toMatchObject({
+      metricName: "Invocations",
+      dimensions: { FunctionName: "imvault-prod-SchedulerFunction-abc123" },
+      comparisonOperator: "LessThanThreshold",
+      treatMissingData: "breaching",
+    });
+  });
+
+  it("ALERT_EMAIL subscribes that address to the topic; without it there is no subscription", async () => {
+    expect((await deploy()).r.all("aws.sns.TopicSubscription")).toHaveLength(0);
+
+    vi.stubEnv("ALERT_EMAIL", "oncall@example.com");
+    const { r } = await deploy();
+
+    expect(r.args("aws.sns.TopicSubscription", "AlertsEmail")).toEqual({
+      topic: "arn:aws:sns:eu-west-1:123456789012:Alerts",
+      protocol: "email",
+      endpoint: "oncall@example.com",
+    });
+  });
+
+  it("dashboard: hours archived, bytes, failures and API requests by status", async () => {
+    const { r } = await deploy("prod");
+
+    const dashboard = r.args("aws.cloudwatch.Dashboard", "Dashboard");
+    expect(dashboard.dashboardName).toBe("imvault-prod");
+    const body = String(dashboard.dashboardBody);
+    for (const query of [
+      "SELECT SUM(HoursArchived) FROM imvault",
+      "SELECT SUM(BytesArchived) FROM imvault",
+      "SELECT SUM(ArchiveFailures) FROM imvault",
+      "SELECT SUM(ApiRequests) FROM imvault GROUP BY Status",
+    ]) {
+      expect(body).toContain(query);
+    }
+    expect(JSON.parse(body).widgets.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it("ImApp carries the deploy-time settings; a missing app id or an unknown region fails the deploy", async () => {
+    vi.stubEnv("IM_ADMIN", "ops_admin");
+    vi.stubEnv("IM_REGION", "sgp");
+    vi.stubEnv("LOOKBACK_HOURS", "96");
+    const { r } = await deploy();
+    expect(r.args("sst.sst.Linkable", "ImApp").properties).toEqual({
+      sdkAppId: 1400000001,
+      admin: "ops_admin",
+      region: "sgp",
+      baseUrl: "",
+      rateLimit: 5,
+      lookbackHours: 96,
+      settleHours: 6,
+      maxAttemptsPerFile: 5,
+      downloadHosts: "",
+      cosUrlHosts: "",
+    });
+
+    for (const region of Object.keys(REGIONS)) {
+      vi.stubEnv("IM_REGION", region);
+      await expect(deploy()).resolves.toBeDefined();
+    }
+    vi.stubEnv("IM_REGION", "mars");
+    await expect(deploy()).rejects.toThrow(/IM_REGION must be one of cn, sgp, kr, jpn, ger, usa, idn, ind/);
+    vi.stubEnv("IM_REGION", undefined);
+    vi.stubEnv("IM_SDKAPPID", undefined);
+    await expect(deploy()).rejects.toThrow(/Set IM_SDKAPPID/);
+  });
+
+  it("sst-env.d.ts is what SST generates for this config's resources", async () => {
+    const { r } = await deploy();
+
+    expect(readFileSync(new URL("sst-env.d.ts", ROOT), "utf8")).toBe(renderSstEnv(r));
+  });
+});
+
+/** The properties each SST component exposes through links (its getSSTLink() in .sst/platform). */
+const LINK_PROPERTIES: Record<string, (rec: { args: Record<string, unknown> }) => Record<string, unknown>> = {
+  "sst.aws.Bucket": () => ({ name: "" }),
+  "sst.aws.Queue": () => ({ url: "" }),
+  "sst.aws.Function": () => ({ name: "" }), // + url only when `url` is enabled
+  "sst.aws.ApiGatewayV2": () => ({ url: "" }),
+  "sst.aws.SnsTopic": () => ({ arn: "" }),
+  "sst.sst.Secret": () => ({ value: "" }),
+  "sst.sst.Linkable": (rec) => rec.args.properties as Record<string, unknown>,
+};
+
+/** SST's pkg/types/typescript renderRootFile(): sorted keys, JSON types of the resolved link values. */
+function renderSstEnv(r: Recorder): string {
+  const tsType = (v: unknown): string => {
+    const value = v instanceof FakeOutput ? v.value : v;
+    if (typeof value === "string") return "string";
+    if (typeof value === "number") return "number";
+    if (typeof value === "boolean") return "boolean";
+    return "any";
+  };
+  const lines = [
+    "/* This file is auto-generated by SST. Do not edit. */",
+    "/* tslint:disable */",
+    "/* eslint-disable */",
+    "/* deno-fmt-ignore-file */",
+    "/* biome-ignore-all lint: auto-generated */",
+    "",
+    'declare module "sst" {',
+    "  export interface Resource {",
+  ];
+  const linkable = r.records.filter((rec) => rec.type in LINK_PROPERTIES);
+  for (const rec of linkable.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const props: Record<string, string> = { type: `"${rec.type}"` };
+    for (const [k, v] of Object.entries(LINK_PROPERTIES[rec.type]!(rec))) props[k] = tsType(v);
+    lines.push(`    "${rec.name}": {`);
+    for (const k of Object.keys(props).sort()) lines.push(`      "${k}": ${props[k]}`);
+    lines.push("    }");
+  }
+  lines.push("  }", "}", "", 'import "sst"', "export {}");
+  return lines.join("\n");
+}

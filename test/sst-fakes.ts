@@ -1,0 +1,169 @@
+/**
+ * Recording fakes of the SST/Pulumi globals that sst.config.ts uses ($config, $app, $interpolate,
+ * $jsonStringify, sst.*, aws.*). SST has no dry run, so test/infra.test.ts evaluates the config's
+ * run() against these and asserts the wiring from what was recorded.
+ *
+ * Outputs are modelled as FakeOutput (an already-resolved value with apply()); `resolved()` turns any
+ * recorded args into plain data. Component names follow SST's rule (unique among top-level SST
+ * components, case-insensitively; "App" reserved), so a clash fails here as it would in `sst deploy`.
+ */
+
+export class FakeOutput<T> {
+  readonly value: T;
+  constructor(value: T) {
+    this.value = value;
+  }
+  apply<U>(fn: (value: T) => U): FakeOutput<U> {
+    const next = fn(this.value);
+    return next instanceof FakeOutput ? next : new FakeOutput(next);
+  }
+}
+
+const out = <T>(value: T) => new FakeOutput(value);
+
+export interface Recorded {
+  /** e.g. "sst.aws.Function", "aws.cloudwatch.MetricAlarm" */
+  type: string;
+  name: string;
+  args: Record<string, unknown>;
+  component: object;
+}
+
+/** Deep-resolves FakeOutputs; components become `{ $ref: "<type>:<name>" }`. */
+export function resolved(value: unknown, registry: Recorder): unknown {
+  if (value instanceof FakeOutput) return resolved(value.value, registry);
+  if (Array.isArray(value)) return value.map((v) => resolved(v, registry));
+  if (value !== null && typeof value === "object") {
+    const rec = registry.byComponent.get(value);
+    if (rec !== undefined) return { $ref: `${rec.type}:${rec.name}` };
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolved(v, registry)]));
+  }
+  return value;
+}
+
+export class Recorder {
+  readonly records: Recorded[] = [];
+  readonly byComponent = new Map<object, Recorded>();
+  /** queue name → subscribe() arguments */
+  readonly subscriptions: { queue: string; subscriber: unknown; args: Record<string, unknown> }[] = [];
+  /** api name → route() arguments */
+  readonly routes: { api: string; route: string; handler: unknown; args: unknown }[] = [];
+  private readonly sstNames = new Set<string>();
+
+  record(type: string, name: string, args: unknown, component: object): void {
+    if (type.startsWith("sst.")) {
+      const lc = name.toLowerCase();
+      if (lc === "app") throw new Error(`Component name "${name}" is reserved.`);
+      if (this.sstNames.has(lc)) throw new Error(`Component name ${name} is not unique.`);
+      this.sstNames.add(lc);
+    }
+    const rec = { type, name, args: (args ?? {}) as Record<string, unknown>, component };
+    this.records.push(rec);
+    this.byComponent.set(component, rec);
+  }
+
+  all(type: string): Recorded[] {
+    return this.records.filter((r) => r.type === type);
+  }
+
+  one(type: string, name: string): Recorded {
+    const found = this.records.find((r) => r.type === type && r.name === name);
+    if (found === undefined) throw new Error(`no ${type} named ${name} was created`);
+    return found;
+  }
+
+  /** Plain-data args of a recorded component. */
+  args(type: string, name: string): Record<string, unknown> {
+    return resolved(this.one(type, name).args, this) as Record<string, unknown>;
+  }
+}
+
+/** Installs the globals on globalThis; returns the recorder and a function removing them again. */
+export function installSstFakes(app: { stage: string }): { recorder: Recorder; uninstall: () => void } {
+  const recorder = new Recorder();
+  const g = globalThis as Record<string, unknown>;
+  const before = new Map(
+    ["$config", "$app", "$interpolate", "$jsonStringify", "sst", "aws"].map((k) => [k, g[k]]),
+  );
+
+  const component = (type: string, fields: (name: string, args: Record<string, unknown>) => object) =>
+    class {
+      constructor(name: string, args: Record<string, unknown> = {}) {
+        Object.assign(this, fields(name, args));
+        recorder.record(type, name, args, this);
+      }
+    };
+  const arn = (service: string, name: string) => out(`arn:aws:${service}:eu-west-1:123456789012:${name}`);
+
+  const Queue = component("sst.aws.Queue", (name) => ({
+    arn: arn("sqs", name),
+    url: out(`https://sqs.eu-west-1.amazonaws.com/123456789012/${name}`),
+    nodes: { queue: { name: out(`imvault-${app.stage}-${name}Queue`) } },
+    subscribe(subscriber: unknown, args: Record<string, unknown> = {}) {
+      recorder.subscriptions.push({ queue: name, subscriber, args });
+      return out({});
+    },
+  }));
+  const ApiGatewayV2 = component("sst.aws.ApiGatewayV2", (name) => ({
+    url: out(`https://${name.toLowerCase()}.execute-api.eu-west-1.amazonaws.com`),
+    route(route: string, handler: unknown, args?: unknown) {
+      recorder.routes.push({ api: name, route, handler, args });
+      return {};
+    },
+  }));
+
+  g.$config = (input: unknown) => input;
+  g.$app = { name: "imvault", stage: app.stage };
+  g.$interpolate = (strings: TemplateStringsArray, ...values: unknown[]) =>
+    out(
+      strings.reduce(
+        (acc, s, i) => acc + s + (i < values.length ? String(resolved(values[i], recorder)) : ""),
+        "",
+      ),
+    );
+  g.$jsonStringify = (value: unknown) => out(JSON.stringify(resolved(value, recorder)));
+  g.sst = {
+    Secret: component("sst.sst.Secret", (name) => ({ value: out(`<${name} value>`) })),
+    Linkable: component("sst.sst.Linkable", (_name, args) => ({ properties: args.properties })),
+    aws: {
+      Bucket: component("sst.aws.Bucket", (name) => ({
+        name: out(`imvault-${app.stage}-${name.toLowerCase()}-abc123`),
+        arn: out(`arn:aws:s3:::imvault-${app.stage}-${name.toLowerCase()}-abc123`),
+      })),
+      Queue,
+      Function: component("sst.aws.Function", (name) => ({
+        arn: arn("lambda", `function:${name}`),
+        name: out(`imvault-${app.stage}-${name}Function-abc123`),
+      })),
+      CronV2: component("sst.aws.CronV2", () => ({})),
+      Cron: component("sst.aws.Cron", () => ({})),
+      ApiGatewayV2,
+      SnsTopic: component("sst.aws.SnsTopic", (name) => ({ arn: arn("sns", name) })),
+    },
+  };
+  g.aws = {
+    getRegionOutput: () => ({ region: out("eu-west-1") }),
+    s3: {
+      BucketServerSideEncryptionConfiguration: component(
+        "aws.s3.BucketServerSideEncryptionConfiguration",
+        () => ({}),
+      ),
+      BucketLifecycleConfiguration: component("aws.s3.BucketLifecycleConfiguration", () => ({})),
+    },
+    sns: { TopicSubscription: component("aws.sns.TopicSubscription", () => ({})) },
+    cloudwatch: {
+      MetricAlarm: component("aws.cloudwatch.MetricAlarm", (name) => ({
+        arn: arn("cloudwatch", `alarm:${name}`),
+      })),
+      Dashboard: component("aws.cloudwatch.Dashboard", () => ({})),
+    },
+  };
+
+  const uninstall = () => {
+    for (const [k, v] of before) {
+      if (v === undefined) delete g[k];
+      else g[k] = v;
+    }
+  };
+  return { recorder, uninstall };
+}

@@ -17,7 +17,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type ApiGatewayEventInit, apiGatewayEvent } from "../test/support/apigw-event.ts";
 import { matchPathTemplate, resolveRef, schemaProblems } from "../test/support/openapi-check.ts";
-import { type ApiDeps, type ApiHandler, createApiHandler, handler } from "./api.ts";
+import { type ApiDeps, type ApiHandler, createApiHandler } from "./api-app.ts";
 
 const OPS_TOKEN = "tok-ops-7Hq2xV9pLmQ4";
 const MOD_TOKEN = "tok-mod-Zk4wR8sNe3Yb";
@@ -544,7 +544,7 @@ describe("secrets", () => {
         throw new Error(`disk failure while holding ${SECRET}`);
       },
     };
-    // As buildLive wires it: the handler knows the secret key only to blank it from what it logs.
+    // As functions/api.ts wires it: the handler knows the secret key only to blank it from what it logs.
     const { handle } = harness({
       getCosSig: (items, signal) => getCosSig(client, items, signal === undefined ? {} : { signal }),
       logger,
@@ -710,12 +710,16 @@ describe("the Lambda entry point (module-level handler, configured from the envi
       IM_BASE_URL: `http://127.0.0.1:${port}`,
       DATA_DIR: dir,
       API_KEYS: `ops:${OPS_TOKEN},moderation:${MOD_TOKEN}`,
+      IMVAULT_PUBLIC_URL: "http://127.0.0.1:3999",
+      IMVAULT_URL_SIGNING_KEY: "local-url-signing-key-0123456789",
       POWERTOOLS_LOG_LEVEL: "SILENT",
       POWERTOOLS_METRICS_DISABLED: "true",
     };
     const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
     Object.assign(process.env, env);
     try {
+      // The module reads its configuration when imported, as in Lambda.
+      const { handler } = await import("./api.ts");
       const lookup = await handler(apiGatewayEvent(cosSig(twoItems)));
       expect(lookup.statusCode).toBe(200);
       expect(JSON.parse(lookup.body ?? "").PreSigURLs.map((r: CosSigResult) => r.StatusText)).toEqual([
@@ -727,7 +731,7 @@ describe("the Lambda entry point (module-level handler, configured from the envi
       const hour = await handler(apiGatewayEvent({ path: "/v1/archive/C2C/2024030116", headers: AUTH }));
       expect(hour.statusCode).toBe(200);
       expect(JSON.parse(hour.body ?? "").downloads[0].url).toMatch(
-        /^file:\/\/.*\/raw\/chat_type=C2C\/dt=2024-03-01\/hour=16\/a\.gz$/,
+        /^http:\/\/127\.0\.0\.1:3999\/files\/raw\/chat_type%3DC2C\/dt%3D2024-03-01\/hour%3D16\/a\.gz\?expires=\d+&sig=/,
       );
 
       expect((await handler(apiGatewayEvent({ path: "/v1/status" }))).statusCode).toBe(401);

@@ -1,327 +1,50 @@
 /**
- * API Gateway HTTP API (payload v2) → the lookup API of SPEC "HTTP API". Routing and shaping only:
- * validation, lookups, archive views and the error → HTTP mapping live in im-core's lookup/.
+ * API Gateway HTTP API (payload v2) → imvault's lookup API. Configuration and clients are built once,
+ * at module scope (a missing setting fails the cold start, naming it); each request goes to the
+ * injected-deps handler of api-app.ts.
  */
-
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
-import { NotFoundError, PayloadTooLargeError, ValidationError } from "@imvault/im-core/errors.ts";
 import { getCosSig } from "@imvault/im-core/im/calls.ts";
-import { redactText } from "@imvault/im-core/im/redact.ts";
-import {
-  archivedHour,
-  DEFAULT_DOWNLOAD_TTL_SECONDS,
-  parseStatusHours,
-  recentCoverage,
-} from "@imvault/im-core/lookup/archive-views.ts";
-import { type ApiKey, createAuthenticator } from "@imvault/im-core/lookup/auth.ts";
-import { MethodNotAllowedError, toHttpError } from "@imvault/im-core/lookup/http-errors.ts";
-import { type LookupDeps, lookupCosSig } from "@imvault/im-core/lookup/lookup.ts";
-import { openApiDocument } from "@imvault/im-core/lookup/openapi.ts";
-import { validateCosSigRequest } from "@imvault/im-core/lookup/validate-cos-sig.ts";
-import type { ArchiveStore } from "@imvault/im-core/store/port.ts";
-import { type Clock, systemClock } from "@imvault/im-core/util/clock.ts";
-import type { Logger } from "@imvault/im-core/util/log.ts";
+import { systemClock } from "@imvault/im-core/util/clock.ts";
 import { METRIC } from "@imvault/im-core/util/metrics.ts";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import { createApiHandler } from "./api-app.ts";
+import { loadApiConfig, loadArchiveConfig, loadImConfig, loadStoreConfig } from "./config.ts";
+import { makeImClient, makeLogger, makeMetrics, makeStore } from "./deps.ts";
 
-export interface ApiConfig {
-  apiKeys: readonly ApiKey[];
-  /** RawURL host allow-list (COS_URL_HOSTS). */
-  cosUrlHosts: readonly string[];
-  maxItems: number;
-  maxBodyBytes: number;
-  /** `/v1/status` without `hours` shows this many hours (LOOKBACK_HOURS). */
-  lookbackHours: number;
-  /** Validity of the archive download URLs; default 300 s. */
-  downloadTtlSeconds?: number;
-}
+const logger = makeLogger("imvault-api");
+const metrics = makeMetrics("api");
+const imConfig = loadImConfig();
+const apiConfig = loadApiConfig();
+const client = makeImClient(imConfig, logger);
 
-export interface ApiDeps {
-  /** getCosSig bound to the shared ImClient. */
-  getCosSig: LookupDeps["getCosSig"];
-  store: ArchiveStore;
-  clock: Clock;
-  logger: Logger;
-  /** Counts one answered request (ApiRequests by status and route). */
-  countRequest?: (status: number, route: string) => void;
-  /** Values blanked from anything the handler logs (the IM secret key); API tokens are added. */
-  secrets?: readonly string[];
-  config: ApiConfig;
-}
-
-export type ApiHandler = (
-  event: APIGatewayProxyEventV2,
-  context?: Pick<Context, "getRemainingTimeInMillis">,
-) => Promise<APIGatewayProxyStructuredResultV2>;
-
-interface RequestScope {
-  event: APIGatewayProxyEventV2;
-  params: string[];
-  keyName: string | undefined;
-  requestId: string;
-  signal: AbortSignal;
-}
-
-interface Route {
-  method: string;
-  pattern: RegExp;
-  /** The route's name in logs and metrics (never the raw path: that would explode metric dimensions). */
-  name: string;
-  auth: boolean;
-  run: (req: RequestScope) => Promise<unknown> | unknown;
-}
-
-/** API Gateway's HTTP API gives up at 30 s; stop asking Tencent a little before either deadline. */
-const MAX_REQUEST_MS = 29_000;
-const DEADLINE_MARGIN_MS = 500;
-
-const JSON_HEADERS = {
-  "content-type": "application/json; charset=utf-8",
-  // Answers carry signed URLs: no cache along the way may keep them.
-  "cache-control": "no-store",
-};
-
-export function createApiHandler(deps: ApiDeps): ApiHandler {
-  const { config, logger, clock } = deps;
-  const authenticate = createAuthenticator(config.apiKeys);
-  const openapi = openApiDocument({ maxItems: config.maxItems, maxBodyBytes: config.maxBodyBytes });
-  const lookupDeps: LookupDeps = { getCosSig: deps.getCosSig, logger, clock };
-  const view = { store: deps.store, clock };
-  const secrets = [...(deps.secrets ?? []), ...config.apiKeys.map((k) => k.token)];
-
-  // Five fixed routes: a table of method + pattern is all the routing there is, and it keeps the
-  // handler free of a framework's own error, body and header handling (ours is toHttpError's job).
-  const routes: Route[] = [
-    { method: "GET", pattern: /^\/v1\/health$/, name: "health", auth: false, run: () => ({ status: "ok" }) },
-    { method: "GET", pattern: /^\/v1\/openapi\.json$/, name: "openapi", auth: true, run: () => openapi },
-    {
-      method: "POST",
-      pattern: /^\/v1\/cos-sig$/,
-      name: "cos-sig",
-      auth: true,
-      run: async (req) => {
-        const items = validateCosSigRequest(readJsonBody(req.event, config.maxBodyBytes), {
-          maxItems: config.maxItems,
-          allowHosts: config.cosUrlHosts,
-        });
-        const caller = { keyName: req.keyName ?? "", requestId: req.requestId };
-        return { PreSigURLs: await lookupCosSig(lookupDeps, items, caller, { signal: req.signal }) };
-      },
-    },
-    {
-      method: "GET",
-      pattern: /^\/v1\/archive\/([^/]+)\/([^/]+)$/,
-      name: "archive",
-      auth: true,
-      run: (req) =>
-        archivedHour(
-          view,
-          req.params[0]!,
-          req.params[1]!,
-          config.downloadTtlSeconds ?? DEFAULT_DOWNLOAD_TTL_SECONDS,
-        ),
-    },
-    {
-      method: "GET",
-      pattern: /^\/v1\/status$/,
-      name: "status",
-      auth: true,
-      run: (req) =>
-        recentCoverage(view, parseStatusHours(req.event.queryStringParameters?.hours, config.lookbackHours)),
-    },
-  ];
-
-  return async (event, context) => {
-    const started = clock.now();
-    const requestId = event.requestContext?.requestId ?? "unknown";
-    const method = (event.requestContext?.http?.method ?? "GET").toUpperCase();
-    const path = routePath(event);
-    let routeName = "unmatched";
-    let keyName: string | undefined;
-    let status: number;
-    let payload: unknown;
-    let headers: Record<string, string> = {};
-    let errorCode: string | undefined;
-    try {
-      const { route, params } = match(routes, method, path);
-      routeName = route.name;
-      if (route.auth) keyName = authenticate(event.headers?.authorization).keyName;
-      const remaining = context?.getRemainingTimeInMillis?.() ?? MAX_REQUEST_MS;
-      const signal = AbortSignal.timeout(
-        Math.max(1, Math.min(MAX_REQUEST_MS, remaining - DEADLINE_MARGIN_MS)),
-      );
-      payload = await route.run({ event, params, keyName, requestId, signal });
-      status = 200;
-    } catch (error) {
-      const mapped = toHttpError(error);
-      ({ status, headers } = mapped);
-      payload = mapped.body;
-      errorCode = mapped.body.error.code;
-      if (status >= 500) {
-        logger.error("api request failed", {
-          requestId,
-          route: routeName,
-          status,
-          ...describe(error, secrets, status),
-        });
-      }
-    }
-    logger.info("api request", {
-      requestId,
-      method,
-      path,
-      route: routeName,
-      status,
-      ...(keyName === undefined ? {} : { keyName }),
-      ...(errorCode === undefined ? {} : { errorCode }),
-      durationMs: clock.now() - started,
-    });
-    deps.countRequest?.(status, routeName);
-    return {
-      statusCode: status,
-      headers: { ...JSON_HEADERS, "x-request-id": requestId, ...headers },
-      body: JSON.stringify(payload),
-      isBase64Encoded: false,
-    };
-  };
-}
-
-/** The path the routes see: rawPath without a named stage's prefix (`$default` has none). */
-function routePath(event: APIGatewayProxyEventV2): string {
-  let path = event.rawPath ?? event.requestContext?.http?.path ?? "/";
-  const stage = event.requestContext?.stage;
-  if (stage !== undefined && stage !== "$default" && path.startsWith(`/${stage}/`))
-    path = path.slice(stage.length + 1);
-  return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
-}
-
-function match(routes: Route[], method: string, path: string): { route: Route; params: string[] } {
-  const allowed: string[] = [];
-  for (const route of routes) {
-    const m = route.pattern.exec(path);
-    if (m === null) continue;
-    if (route.method !== method) {
-      allowed.push(route.method);
-      continue;
-    }
-    try {
-      return { route, params: m.slice(1).map((p) => decodeURIComponent(p)) };
-    } catch {
-      throw new ValidationError("the path has a malformed percent-encoding");
-    }
-  }
-  if (allowed.length > 0) throw new MethodNotAllowedError(method, path, allowed);
-  throw new NotFoundError(`no route ${method} ${path}; see GET /v1/openapi.json`, {
-    details: { method, path: path.slice(0, 200) },
-  });
-}
-
-/** The JSON body, base64-decoded when API Gateway encoded it, within the size cap. */
-function readJsonBody(event: APIGatewayProxyEventV2, maxBytes: number): unknown {
-  const raw = event.body ?? "";
-  // Reject an oversized base64 body by its encoded length, before decoding it.
-  const approxBytes = event.isBase64Encoded
-    ? Math.floor((raw.length * 3) / 4)
-    : Buffer.byteLength(raw, "utf8");
-  if (approxBytes > maxBytes + 2) throw new PayloadTooLargeError(maxBytes, approxBytes);
-  const text = event.isBase64Encoded ? Buffer.from(raw, "base64").toString("utf8") : raw;
-  const bytes = Buffer.byteLength(text, "utf8");
-  if (bytes > maxBytes) throw new PayloadTooLargeError(maxBytes, bytes);
-  if (text.trim() === "") {
-    throw new ValidationError(
-      'the request body is empty: send {"RawURLs":[{"ResourceID":int,"RawURL":string}]}',
-    );
-  }
-  // Content-Type is not checked: `curl -d` sends form-encoded by default and the body is JSON either way.
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ValidationError("the request body is not valid JSON");
-  }
-}
-
-/**
- * What an operator needs of a failure, redacted: errors from im-core are secret-free already, but an
- * unexpected one (a store or SDK error) may carry anything. The stack only for the unexpected (500).
- */
-function describe(error: unknown, secrets: readonly string[], status: number): Record<string, unknown> {
-  if (!(error instanceof Error)) return { error: typeof error };
-  return {
-    error: error.name,
-    errorMessage: redactText(error.message, secrets),
-    ...(status === 500 && error.stack !== undefined ? { stack: redactText(error.stack, secrets) } : {}),
-  };
-}
-
-// ---- The Lambda entry point: deps from configuration, built once per container. ----
-
-let live: { handle: ApiHandler; flush: () => void } | undefined;
-
-/**
- * Built on the first request rather than at import, so that importing this module for
- * createApiHandler (tests, a dev server that brings its own deps) loads no configuration and no AWS
- * clients; a warm container still builds once.
- */
-async function buildLive(): Promise<{ handle: ApiHandler; flush: () => void }> {
-  const { loadApiConfig, loadArchiveConfig, loadImConfig, loadStoreConfig } = await import("./config.ts");
-  const { makeImClient, makeLogger, makeMetrics, makeStore } = await import("./deps.ts");
-  const logger = makeLogger("imvault-api");
-  const metrics = makeMetrics("api");
-  const imConfig = loadImConfig();
-  const client = makeImClient(imConfig, logger);
-  const api = loadApiConfig();
-  const storeConfig = loadStoreConfig();
-  // In AWS the store presigns S3 URLs; on one machine the best "download URL" is the file itself.
-  const urlFor =
-    storeConfig.kind === "local"
-      ? (key: string) => pathToFileURL(join(resolve(storeConfig.dataDir), ...key.split("/"))).href
-      : undefined;
-  const handle = createApiHandler({
-    getCosSig: (items, signal) => getCosSig(client, items, signal === undefined ? {} : { signal }),
-    store: makeStore(storeConfig, urlFor),
-    clock: systemClock,
-    logger,
-    secrets: [imConfig.secretKey],
-    countRequest: (status, route) => {
-      // One request per invocation: these dimensions are cleared by the flush below.
-      metrics.addDimensions({ route, status: String(status) });
-      metrics.addMetric(METRIC.apiRequests, MetricUnit.Count, 1);
-    },
-    config: {
-      apiKeys: api.apiKeys,
-      cosUrlHosts: api.cosUrlHosts,
-      maxItems: api.maxItems,
-      maxBodyBytes: api.maxBodyBytes,
-      lookbackHours: loadArchiveConfig().lookbackHours,
-    },
-  });
-  return { handle, flush: () => metrics.publishStoredMetrics() };
-}
+const handle = createApiHandler({
+  getCosSig: (items, signal) => getCosSig(client, items, signal === undefined ? {} : { signal }),
+  store: makeStore(loadStoreConfig()),
+  clock: systemClock,
+  logger,
+  secrets: [imConfig.secretKey],
+  countRequest: (status, route) => {
+    // One request per invocation: these dimensions are cleared by the flush below.
+    metrics.addDimensions({ route, status: String(status) });
+    metrics.addMetric(METRIC.apiRequests, MetricUnit.Count, 1);
+  },
+  config: {
+    apiKeys: apiConfig.apiKeys,
+    cosUrlHosts: apiConfig.cosUrlHosts,
+    maxItems: apiConfig.maxItems,
+    maxBodyBytes: apiConfig.maxBodyBytes,
+    lookbackHours: loadArchiveConfig().lookbackHours,
+  },
+});
 
 export async function handler(
   event: APIGatewayProxyEventV2,
   context?: Context,
 ): Promise<APIGatewayProxyStructuredResultV2> {
   try {
-    live ??= await buildLive();
-  } catch (error) {
-    // Bad configuration: answer in the API's error shape and say which setting, not its value.
-    console.error(
-      JSON.stringify({ level: "ERROR", message: "api configuration failed", ...describe(error, [], 500) }),
-    );
-    const { status, body } = toHttpError(error);
-    return {
-      statusCode: status,
-      headers: { ...JSON_HEADERS },
-      body: JSON.stringify(body),
-      isBase64Encoded: false,
-    };
-  }
-  try {
-    return await live.handle(event, context);
+    return await handle(event, context);
   } finally {
-    live.flush();
+    metrics.publishStoredMetrics();
   }
 }

@@ -81,7 +81,13 @@ describe("local mode (environment)", () => {
       ratePerSecond: 10,
       downloadHosts: DEFAULT_HOSTS,
     });
-    expect(ok(out.loadArchiveConfig)).toEqual({ lookbackHours: 72, settleHours: 6, maxAttemptsPerFile: 5 });
+    expect(ok(out.loadArchiveConfig)).toEqual({
+      lookbackHours: 72,
+      settleHours: 6,
+      maxAttemptsPerFile: 5,
+      downloadIdleTimeoutMs: 30_000,
+      retryBaseDelayMs: 1000,
+    });
     expect(ok(out.loadStoreConfig)).toEqual({ kind: "local", dataDir: join(tmp, "data") });
     expect(ok(out.loadQueueConfig)).toEqual({ queueUrl: LOCAL_MINIMUM.JOBS_QUEUE_URL });
     expect(ok(out.loadApiConfig)).toEqual({
@@ -108,6 +114,8 @@ describe("local mode (environment)", () => {
       API_KEYS: "ops:t1, ci-bot:t2:with-colon",
       API_MAX_ITEMS: "50",
       API_MAX_BODY_BYTES: "32768",
+      DOWNLOAD_IDLE_TIMEOUT_SECONDS: "2.5",
+      RETRY_BASE_DELAY_MS: "250",
       AWS_ENDPOINT_URL_SQS: "http://127.0.0.1:9324",
     });
 
@@ -120,7 +128,13 @@ describe("local mode (environment)", () => {
       ratePerSecond: 2.5,
       downloadHosts: ["files.example.com", "*.cdn.example.com", "http://127.0.0.1:8080"],
     });
-    expect(ok(out.loadArchiveConfig)).toEqual({ lookbackHours: 168, settleHours: 12, maxAttemptsPerFile: 3 });
+    expect(ok(out.loadArchiveConfig)).toEqual({
+      lookbackHours: 168,
+      settleHours: 12,
+      maxAttemptsPerFile: 3,
+      downloadIdleTimeoutMs: 2500,
+      retryBaseDelayMs: 250,
+    });
     expect(ok(out.loadStoreConfig)).toEqual({ kind: "local", dataDir: "/srv/imvault" });
     expect(ok(out.loadQueueConfig)).toEqual({
       queueUrl: LOCAL_MINIMUM.JOBS_QUEUE_URL,
@@ -161,7 +175,13 @@ describe("local mode (environment)", () => {
     expect(im.message).toContain("IM_SECRET_KEY is missing");
     expect(configError(out.loadQueueConfig).setting).toBe("JOBS_QUEUE_URL");
     expect(configError(out.loadApiConfig).setting).toBe("API_KEYS");
-    expect(ok(out.loadArchiveConfig)).toEqual({ lookbackHours: 72, settleHours: 6, maxAttemptsPerFile: 5 });
+    expect(ok(out.loadArchiveConfig)).toEqual({
+      lookbackHours: 72,
+      settleHours: 6,
+      maxAttemptsPerFile: 5,
+      downloadIdleTimeoutMs: 30_000,
+      retryBaseDelayMs: 1000,
+    });
   });
 
   it("invalid values are named with what is allowed, and the secret key is never in the message", async () => {
@@ -248,7 +268,13 @@ describe("AWS mode (SST links)", () => {
       ratePerSecond: 5,
       downloadHosts: DEFAULT_HOSTS,
     },
-    loadArchiveConfig: { lookbackHours: 96, settleHours: 8, maxAttemptsPerFile: 4 },
+    loadArchiveConfig: {
+      lookbackHours: 96,
+      settleHours: 8,
+      maxAttemptsPerFile: 4,
+      downloadIdleTimeoutMs: 30_000,
+      retryBaseDelayMs: 1000,
+    },
     loadStoreConfig: { kind: "s3", bucket: "imvault-test-archivestore-abc123" },
     loadQueueConfig: { queueUrl: links.Jobs.url },
     loadApiConfig: {

@@ -42,7 +42,14 @@ export interface ArchiveConfig {
 
 export type StoreConfig =
   | { kind: "s3"; bucket: string; endpoint?: string }
-  | { kind: "local"; dataDir: string };
+  | {
+      kind: "local";
+      dataDir: string;
+      /** Origin of the local server that serves signed download URLs (imvault dev sets it). */
+      publicUrl?: string;
+      /** HMAC key of those URLs. */
+      urlSigningKey?: string;
+    };
 
 export interface QueueConfig {
   queueUrl: string;
@@ -182,8 +189,21 @@ export function loadStoreConfig(): StoreConfig {
     return { kind: "s3", bucket, ...(endpoint === undefined ? {} : { endpoint }) };
   }
   const dataDir = text(src.field(undefined, "", "DATA_DIR"), issues, { fallback: DEFAULTS.dataDir });
+  const publicUrl = url(src.field(undefined, "", "IMVAULT_PUBLIC_URL"), issues);
+  const urlSigningKey =
+    text(src.field(undefined, "", "IMVAULT_URL_SIGNING_KEY"), issues, { secret: true, fallback: "" }) ||
+    undefined;
+  if ((publicUrl === undefined) !== (urlSigningKey === undefined)) {
+    issues.add("IMVAULT_PUBLIC_URL / IMVAULT_URL_SIGNING_KEY", "must be set together");
+  } else if (urlSigningKey !== undefined && urlSigningKey.length < 16) {
+    issues.add("IMVAULT_URL_SIGNING_KEY", "must be at least 16 characters");
+  }
   issues.throwIfAny();
-  return { kind: "local", dataDir: resolve(dataDir) };
+  return {
+    kind: "local",
+    dataDir: resolve(dataDir),
+    ...(publicUrl === undefined || urlSigningKey === undefined ? {} : { publicUrl, urlSigningKey }),
+  };
 }
 
 export function loadQueueConfig(): QueueConfig {

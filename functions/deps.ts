@@ -39,19 +39,15 @@ export function metricsPort(metrics: PowertoolsMetrics): Metrics {
   };
 }
 
-export function makeStore(
-  config: ReturnType<typeof loadStoreConfig>,
-  urlFor?: (key: string, ttl: number) => string,
-): ArchiveStore {
+export function makeStore(config: ReturnType<typeof loadStoreConfig>): ArchiveStore {
   if (config.kind === "local") {
-    // A local store with a public URL and a signing key (imvault dev sets both) answers HMAC-signed
-    // URLs that the dev server serves; they win over a caller's fallback (e.g. file:// URLs).
-    const served = config as { publicUrl?: string; urlSigningKey?: string };
-    const signed =
-      served.publicUrl && served.urlSigningKey
-        ? createLocalUrlSigner({ baseUrl: served.publicUrl, secret: served.urlSigningKey }).urlFor
-        : urlFor;
-    return createLocalStore({ root: config.dataDir, ...(signed === undefined ? {} : { urlFor: signed }) });
+    // With a public URL and a signing key (imvault dev sets both), download URLs are HMAC-signed
+    // links that the local server serves; without them the local store has no URLs to give.
+    const urlFor =
+      config.publicUrl !== undefined && config.urlSigningKey !== undefined
+        ? createLocalUrlSigner({ baseUrl: config.publicUrl, secret: config.urlSigningKey }).urlFor
+        : undefined;
+    return createLocalStore({ root: config.dataDir, ...(urlFor === undefined ? {} : { urlFor }) });
   }
   const client = new S3Client(
     config.endpoint === undefined ? {} : { endpoint: config.endpoint, forcePathStyle: true },

@@ -1,7 +1,7 @@
 import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { SQSEvent } from "aws-lambda";
 import { afterEach, describe, expect, it } from "vitest";
-import { type LocalQueues, LOCAL_REGION, startLocalQueues } from "../packages/cli/src/dev/local-sqs.ts";
+import { LOCAL_REGION, type LocalQueues, startLocalQueues } from "../packages/cli/src/dev/local-sqs.ts";
 import { type QueueWorker, startQueueWorker } from "../packages/cli/src/dev/queue-worker.ts";
 
 /** imvault dev's queue pieces over fauxqs: partial batch responses and the redrive to the DLQ. */
@@ -17,7 +17,11 @@ describe("the dev queue worker on the local SQS emulator", () => {
   });
 
   it("deletes handled jobs, redelivers failed ones, and moves a job failing maxReceiveCount times to the DLQ", async () => {
-    queues = await startLocalQueues({ name: "redrive-test", visibilityTimeoutSeconds: 1, maxReceiveCount: 2 });
+    queues = await startLocalQueues({
+      name: "redrive-test",
+      visibilityTimeoutSeconds: 1,
+      maxReceiveCount: 2,
+    });
     const q = queues;
     for (const body of ["ok", "poison"]) {
       await q.client.send(new SendMessageCommand({ QueueUrl: q.queueUrl, MessageBody: body }));
@@ -34,7 +38,11 @@ describe("the dev queue worker on the local SQS emulator", () => {
         for (const r of event.Records) {
           seen.push({ body: r.body, receive: r.attributes.ApproximateReceiveCount, arn: r.eventSourceARN });
         }
-        return { batchItemFailures: event.Records.filter((r) => r.body === "poison").map((r) => ({ itemIdentifier: r.messageId })) };
+        return {
+          batchItemFailures: event.Records.filter((r) => r.body === "poison").map((r) => ({
+            itemIdentifier: r.messageId,
+          })),
+        };
       },
     });
 

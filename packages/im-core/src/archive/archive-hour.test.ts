@@ -77,6 +77,10 @@ describe("archiveHour", () => {
     expect(storedA.equals(a.gz)).toBe(true);
     const manifest = await readManifest(store, "C2C", MSG_TIME);
     expect(manifest?.status).toBe("archived");
+    // Exactly the manifest's fields: no download URL (its query may carry a signature), no expiry.
+    expect(Object.keys(manifest!.files[0]!).sort()).toEqual(
+      ["fileMd5", "fileSize", "gzipMd5", "gzipSize", "key", "messageCount", "sourceUrl"].sort(),
+    );
     expect(manifest?.files.map((f) => [f.key, f.messageCount, f.sourceUrl])).toEqual([
       ["raw/chat_type=C2C/dt=2026-11-20/hour=09/a.gz", 50, "https://download.tim.qq.com/msg_history/1/a.gz"],
       ["raw/chat_type=C2C/dt=2026-11-20/hour=09/b.gz", 7, "https://download.tim.qq.com/msg_history/1/b.gz"],

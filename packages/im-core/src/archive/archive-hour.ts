@@ -11,7 +11,7 @@ import { assertDownloadAllowed, openDownload } from "./download.ts";
 import type { HourJob } from "./job.ts";
 import { fileNameOf, rawHourPrefix, rawKey, withoutQuery } from "./layout.ts";
 import { type Manifest, type ManifestFile, readManifest, writeManifest } from "./manifest.ts";
-import { createVerifier } from "./verify-stream.ts";
+import { createVerifier, type VerifiedFigures } from "./verify-stream.ts";
 
 /** Tencent's get_history codes that are outcomes, not failures. */
 const NOT_GENERATED_YET = 1004;
@@ -192,7 +192,7 @@ async function archiveFile(
         });
       }
       return {
-        file: { key, sourceUrl: withoutQuery(file.url), ...verified.value },
+        file: manifestEntry(key, file.url, verified.value),
         files,
         attempts: attempt,
       };
@@ -225,6 +225,20 @@ async function archiveFile(
       cause: lastError,
     },
   );
+}
+
+/** Exactly the manifest's fields: never the download URL's query, which may carry a signature. */
+function manifestEntry(key: string, url: string, v: VerifiedFigures): ManifestFile {
+  return {
+    key,
+    sourceUrl: withoutQuery(url),
+    gzipSize: v.gzipSize,
+    gzipMd5: v.gzipMd5,
+    fileSize: v.fileSize,
+    fileMd5: v.fileMd5,
+    messageCount: v.messageCount,
+    ...(v.framingProblem === undefined ? {} : { framingProblem: v.framingProblem }),
+  };
 }
 
 /** Asks get_history again for fresh URLs; the hour must still list the same files. */

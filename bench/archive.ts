@@ -1,0 +1,488 @@
+/**
+ * End-to-end archive benchmark: `imvault archive` (the real CLI, in a child process) against the IM
+ * simulator, next to the plain shell pipeline and the two-core limit on the same file.
+ *
+ *   npm run bench:archive -- [--sizes 100,1024] [--runs 3] [--gzip-level 6] [--max-minutes 30] [--no-s3]
+ *
+ * For each size (MiB of plain bytes in the hour; one file per hour) a simulator child serves the hour
+ * from its disk cache (`--cache-dir`, warmed first so that serving is not the bottleneck). Then, best
+ * of `--runs`, interleaved so that drift in the shared machine's load hits every contender alike:
+ *   - imvault archive --from H --to H --chat-type C2C, LOCAL store (fresh DATA_DIR each run), and S3
+ *     store against fauxqs in its own process; wall time from spawn to exit, and the part from the
+ *     simulator receiving the download request to the CLI's exit (download → verify → store →
+ *     manifest → exit); the child's own peak RSS (getrusage maxRSS = VmHWM, printed at exit by a
+ *     preloaded hook). The stored bytes are checked against the simulator's MD5 after every run.
+ *   - curl -s URL | tee >(md5sum >/dev/null) | gunzip | md5sum, on a fresh URL of the same file;
+ *   - the two-core limit: Node inflate-only and MD5-only (GZip + plain bytes) times on the same bytes
+ *     (downloaded once to a temp file); the limit is the larger, since the two can use both cores.
+ * The simulator and fauxqs are separate processes: their CPU competes (2 cores) but their memory is
+ * not imvault's. Everything started here is stopped, and every temp dir removed, at the end, on
+ * Ctrl-C, on failure and at the --max-minutes limit.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { closeSync, createReadStream, createWriteStream, mkdirSync, openSync, readSync, rmSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { createGunzip } from "node:zlib";
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { fileNameOf, rawKey } from "@imvault/im-core/archive/layout.ts";
+import { VERIFIER_DEFAULTS } from "@imvault/im-core/archive/verify-stream.ts";
+import { getHistory } from "@imvault/im-core/im/calls.ts";
+import { ImClient } from "@imvault/im-core/im/client.ts";
+import type { ChatType, HistoryFile } from "@imvault/im-core/im/types.ts";
+import { addHours, hourOf } from "@imvault/im-core/time/msgtime.ts";
+import { TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY } from "@imvault/im-sim";
+import { cleanEnv, IMVAULT_BIN } from "../test/support/imvault-cli.ts";
+
+const MiB = 1024 * 1024;
+const SIM_BIN = fileURLToPath(new URL("../packages/im-sim/bin/imvault-sim.ts", import.meta.url));
+const FAUXQS_SERVER = fileURLToPath(new URL("../test/support/fauxqs-server.ts", import.meta.url));
+const AWS_TEST = { region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" } };
+const BUCKET = "imvault-bench-archive";
+/** Preloaded into the CLI child: its own peak RSS (kB) on stderr as it exits. */
+const RSS_HOOK = `data:text/javascript,${encodeURIComponent(
+  'process.on("exit",()=>process.stderr.write("\\nBENCH_MAXRSS_KB="+process.resourceUsage().maxRSS+"\\n"))',
+)}`;
+
+// ---------------------------------------------------------------------------------------------
+// Child processes: all tracked, so that every exit path stops them.
+
+const children = new Set<ChildProcess>();
+
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  return child;
+}
+
+function stopChildren(): void {
+  for (const child of children) child.kill("SIGTERM");
+}
+
+interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion; killed (SIGKILL) after timeoutMs. */
+function run(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs: number },
+): { child: ChildProcess; done: Promise<Finished> } {
+  const child = track(
+    spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], ...(options.env ? { env: options.env } : {}) }),
+  );
+  const done = new Promise<Finished>((resolve, reject) => {
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr!.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+  return { child, done };
+}
+
+/** Starts a long-running child and resolves with the first match of `ready` on its stdout. */
+function startServer(args: string[], ready: RegExp, timeoutMs = 30_000): Promise<string> {
+  const child = track(spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] }));
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`${args[0]} did not start: ${out}`)), timeoutMs);
+    child.stdout!.on("data", (c: Buffer) => {
+      out += c.toString();
+      const m = ready.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${args[0]} exited (${code}): ${out}`));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurements.
+
+interface Sample {
+  ms: number;
+  /** imvault only: simulator's download request → CLI exit. */
+  transferMs?: number;
+  /** imvault only: spawn → simulator's get_history (Node start-up, module loading, config). */
+  startupMs?: number;
+  maxRssMiB?: number;
+}
+
+/** inflate-only / MD5-only, in a fresh process each (the same code as bench/verify.ts). */
+async function childMeasure(mode: string, gzPath: string, plainPath: string): Promise<Sample> {
+  const start = performance.now();
+  if (mode === "inflate") {
+    const sink = new Writable({ write: (_c, _e, cb) => cb() });
+    await pipeline(
+      createReadStream(gzPath, { highWaterMark: MiB }),
+      createGunzip({ chunkSize: VERIFIER_DEFAULTS.inflateChunkSize }),
+      sink,
+    );
+  } else if (mode === "md5") {
+    const buf = Buffer.allocUnsafe(MiB);
+    for (const path of [gzPath, plainPath]) {
+      const hash = createHash("md5");
+      const fd = openSync(path, "r");
+      for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) hash.update(buf.subarray(0, n));
+      closeSync(fd);
+      hash.digest("hex");
+    }
+  } else throw new Error(`unknown mode ${mode}`);
+  return { ms: performance.now() - start };
+}
+
+async function measureChild(mode: string, gzPath: string, plainPath: string): Promise<Sample> {
+  const { done } = run(process.execPath, [import.meta.filename, "--child", mode, gzPath, plainPath], {
+    timeoutMs: 300_000,
+  });
+  const r = await done;
+  if (r.code !== 0) throw new Error(`${mode} child exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Sample;
+}
+
+async function measurePipeline(url: string, fileMd5: string): Promise<Sample> {
+  const start = performance.now();
+  const { done } = run(
+    "bash",
+    ["-c", 'set -o pipefail; curl -sf "$1" | tee >(md5sum >/dev/null) | gunzip | md5sum', "bench", url],
+    { timeoutMs: 300_000 },
+  );
+  const r = await done;
+  const ms = performance.now() - start;
+  if (r.code !== 0 || !r.stdout.startsWith(fileMd5)) throw new Error(`pipeline failed: ${r.code} ${r.stdout}`);
+  return { ms };
+}
+
+interface SimRecords {
+  requests: { at: number; command?: string; code?: number }[];
+  downloads: { at: number; target: string; path: string }[];
+}
+
+async function simRecords(simUrl: string): Promise<SimRecords> {
+  return (await (await fetch(`${simUrl}/__sim/requests`)).json()) as SimRecords;
+}
+
+interface Target {
+  sizeMiB: number;
+  simUrl: string;
+  chatType: ChatType;
+  msgTime: string;
+  file: HistoryFile;
+  client: ImClient;
+}
+
+type StoreKind = "local" | "s3";
+
+async function md5OfStream(stream: AsyncIterable<Uint8Array>): Promise<string> {
+  const hash = createHash("md5");
+  for await (const c of stream) hash.update(c);
+  return hash.digest("hex");
+}
+
+/** One `imvault archive` run; checks the stored bytes, then removes them. */
+async function measureImvault(
+  t: Target,
+  kind: StoreKind,
+  root: string,
+  s3: { client: S3Client; endpoint: string } | undefined,
+  n: number,
+): Promise<Sample> {
+  const storeEnv: Record<string, string> =
+    kind === "local"
+      ? { DATA_DIR: join(root, `data-${t.sizeMiB}-${n}`) }
+      : {
+          ARCHIVE_BUCKET: BUCKET,
+          AWS_ENDPOINT_URL_S3: s3!.endpoint,
+          AWS_ACCESS_KEY_ID: AWS_TEST.credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: AWS_TEST.credentials.secretAccessKey,
+          AWS_REGION: AWS_TEST.region,
+        };
+  const env = cleanEnv({
+    IM_SDKAPPID: String(TEST_SDKAPPID),
+    IM_SECRET_KEY: TEST_SECRET_KEY,
+    IM_ADMIN: TEST_ADMIN,
+    IM_BASE_URL: t.simUrl,
+    ...storeEnv,
+  });
+  await fetch(`${t.simUrl}/__sim/requests`, { method: "DELETE" });
+  const args = ["--import", RSS_HOOK, IMVAULT_BIN, "archive", "--from", t.msgTime, "--to", t.msgTime];
+  args.push("--chat-type", t.chatType);
+  const spawnedAt = Date.now();
+  const start = performance.now();
+  const { done } = run(process.execPath, args, { env, timeoutMs: 600_000 });
+  const r = await done;
+  const ms = performance.now() - start;
+  const exitedAt = Date.now();
+  if (r.code !== 0 || !/archived/.test(r.stdout)) {
+    throw new Error(`imvault archive (${kind}) exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
+  }
+  const rssKb = Number(/BENCH_MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1] ?? Number.NaN);
+  const records = await simRecords(t.simUrl);
+  const download = records.downloads.find((d) => d.target === "history");
+  const history = records.requests.find((q) => q.command === "get_history");
+
+  const key = rawKey(t.chatType, t.msgTime, fileNameOf(t.file.url));
+  let stored: string;
+  if (kind === "local") {
+    stored = await md5OfStream(createReadStream(join(storeEnv.DATA_DIR!, key), { highWaterMark: MiB }));
+    await rm(storeEnv.DATA_DIR!, { recursive: true, force: true });
+  } else {
+    const obj = await s3!.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    stored = await md5OfStream(obj.Body as AsyncIterable<Uint8Array>);
+    await emptyBucket(s3!.client);
+  }
+  if (stored !== t.file.gzipMd5) throw new Error(`stored ${key} has MD5 ${stored}, not ${t.file.gzipMd5}`);
+  return {
+    ms,
+    ...(download ? { transferMs: exitedAt - download.at } : {}),
+    ...(history ? { startupMs: history.at - spawnedAt } : {}),
+    maxRssMiB: rssKb / 1024,
+  };
+}
+
+async function emptyBucket(client: S3Client): Promise<void> {
+  // fauxqs keeps objects in memory: drop every run's objects (and its manifest, so the next run archives).
+  const listed = await client.send(new ListObjectsV2Command({ Bucket: BUCKET }));
+  for (const o of listed.Contents ?? []) await client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: o.Key! }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report.
+
+const best = (samples: Sample[], pick: (s: Sample) => number | undefined = (s) => s.ms): number =>
+  Math.min(...samples.map((s) => pick(s) ?? Number.POSITIVE_INFINITY));
+const worst = (samples: Sample[], pick: (s: Sample) => number | undefined): number =>
+  Math.max(...samples.map((s) => pick(s) ?? Number.NaN));
+const verdict = (ok: boolean) => (ok ? "ok" : "MISSED");
+
+function rateCols(file: HistoryFile, ms: number): string {
+  const r = (bytes: number) => `${(bytes / MiB / (ms / 1000)).toFixed(0).padStart(5)} MiB/s`;
+  return `${(ms / 1000).toFixed(3).padStart(7)} s  gzip ${r(file.gzipSize)}  plain ${r(file.fileSize)}`;
+}
+
+function report(t: Target, genMs: number, runs: number, results: Record<string, Sample[]>): string[] {
+  const f = t.file;
+  const lines: string[] = [];
+  lines.push(
+    `== ${t.sizeMiB} MiB hour ${t.chatType} ${t.msgTime}: 1 file, plain ${(f.fileSize / MiB).toFixed(1)} MiB, ` +
+      `gzip ${(f.gzipSize / MiB).toFixed(1)} MiB (ratio ${(f.fileSize / f.gzipSize).toFixed(2)}); ` +
+      `simulator generated + cached it in ${(genMs / 1000).toFixed(1)} s (first get_history); best of ${runs}`,
+  );
+  const inflate = best(results.inflate!);
+  const md5 = best(results.md5!);
+  const limit = Math.max(inflate, md5);
+  const pipe = best(results.pipeline!);
+  for (const kind of ["local", "s3"] as const) {
+    const s = results[kind];
+    if (s === undefined || s.length === 0) continue;
+    const name = kind === "local" ? "imvault archive, local store" : "imvault archive, S3 (fauxqs)";
+    const rss = worst(s, (x) => x.maxRssMiB);
+    lines.push(
+      `${`${name}, end to end`.padEnd(46)}${rateCols(f, best(s))}  peak RSS ${rss.toFixed(0)} MiB (max of runs)`,
+    );
+    lines.push(
+      `${"  of which download→verify→store→exit".padEnd(46)}${rateCols(f, best(s, (x) => x.transferMs))}` +
+        `  (start-up to get_history: ${(best(s, (x) => x.startupMs) / 1000).toFixed(3)} s)`,
+    );
+  }
+  lines.push(`${"curl | tee >(md5sum) | gunzip | md5sum".padEnd(46)}${rateCols(f, pipe)}`);
+  lines.push(`${"node inflate only".padEnd(46)}${rateCols(f, inflate)}`);
+  lines.push(`${"node md5 only (gzip + plain)".padEnd(46)}${rateCols(f, md5)}`);
+  lines.push(`${"two-core limit = max(inflate, md5)".padEnd(46)}${rateCols(f, limit)}`);
+  for (const kind of ["local", "s3"] as const) {
+    const s = results[kind];
+    if (s === undefined || s.length === 0) continue;
+    const e2e = best(s);
+    const transfer = best(s, (x) => x.transferMs);
+    const rss = worst(s, (x) => x.maxRssMiB);
+    const ratio = (ms: number) => pipe / ms;
+    const over = (ms: number) => ms / limit;
+    lines.push(
+      `${kind.padEnd(5)} e2e:      imvault/pipeline ${ratio(e2e).toFixed(2)}x (>= 1.25x ${verdict(ratio(e2e) >= 1.25)}); ` +
+        `imvault/limit ${over(e2e).toFixed(2)}x (<= 1.5x ${verdict(over(e2e) <= 1.5)}); ` +
+        `peak RSS ${rss.toFixed(0)} MiB (< 200 ${verdict(rss < 200)})`,
+    );
+    lines.push(
+      `${kind.padEnd(5)} transfer: imvault/pipeline ${ratio(transfer).toFixed(2)}x (>= 1.25x ${verdict(ratio(transfer) >= 1.25)}); ` +
+        `imvault/limit ${over(transfer).toFixed(2)}x (<= 1.5x ${verdict(over(transfer) <= 1.5)})`,
+    );
+  }
+  return lines;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function benchSize(
+  sizeMiB: number,
+  o: { runs: number; gzipLevel: string; chatType: ChatType; root: string; s3?: { client: S3Client; endpoint: string } },
+): Promise<string[]> {
+  const bytes = Math.round(sizeMiB * MiB);
+  const simUrl = await startServer(
+    [
+      SIM_BIN,
+      "--port",
+      "0",
+      "--seed",
+      `bench-archive-${sizeMiB}`,
+      "--bytes-per-hour",
+      String(bytes),
+      // One file per hour: the comparisons are per file.
+      "--max-file-bytes",
+      String(bytes * 2),
+      "--gzip-level",
+      o.gzipLevel,
+      "--cache-dir",
+      join(o.root, "sim-cache"),
+      "--processing-delay-minutes",
+      "0",
+      "--rate-limit",
+      "1000",
+    ],
+    /listening on (http:\/\/127\.0\.0\.1:\d+)/,
+  );
+  const client = new ImClient({
+    sdkAppId: TEST_SDKAPPID,
+    identifier: TEST_ADMIN,
+    secretKey: TEST_SECRET_KEY,
+    baseUrl: simUrl,
+    ratePerSecond: 100,
+    timeoutMs: 600_000,
+  });
+  // Well inside retention and past the processing delay, whatever the minute.
+  const msgTime = addHours(hourOf(Date.now()), -3);
+  const genStart = performance.now();
+  const files = await getHistory(client, o.chatType, msgTime);
+  const genMs = performance.now() - genStart;
+  if (files.length !== 1) throw new Error(`expected one file, the simulator lists ${files.length}`);
+  const t: Target = { sizeMiB, simUrl, chatType: o.chatType, msgTime, file: files[0]!, client };
+
+  // The same bytes on disk, for the inflate-only and MD5-only measurements.
+  const dir = join(o.root, `bytes-${sizeMiB}`);
+  mkdirSync(dir, { recursive: true });
+  const gzPath = join(dir, "hour.gz");
+  const plainPath = join(dir, "hour.json");
+  const res = await fetch(t.file.url);
+  await pipeline(res.body!, createWriteStream(gzPath));
+  await pipeline(createReadStream(gzPath), createGunzip(), createWriteStream(plainPath));
+
+  const fresh = async () => (await getHistory(client, o.chatType, msgTime))[0]!;
+  const results: Record<string, Sample[]> = { local: [], s3: [], pipeline: [], inflate: [], md5: [] };
+  for (let i = 0; i < o.runs; i++) {
+    results.local!.push(await measureImvault(t, "local", o.root, undefined, i));
+    if (o.s3) results.s3!.push(await measureImvault(t, "s3", o.root, o.s3, i));
+    results.pipeline!.push(await measurePipeline((await fresh()).url, t.file.fileMd5));
+    results.inflate!.push(await measureChild("inflate", gzPath, plainPath));
+    results.md5!.push(await measureChild("md5", gzPath, plainPath));
+    process.stderr.write(`  ${sizeMiB} MiB: run ${i + 1}/${o.runs} done\n`);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return report(t, genMs, o.runs, results);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: "string", default: "100,1024" },
+      runs: { type: "string", default: "3" },
+      "gzip-level": { type: "string", default: "6" },
+      "chat-type": { type: "string", default: "C2C" },
+      "max-minutes": { type: "string", default: "30" },
+      "no-s3": { type: "boolean", default: false },
+    },
+  });
+  const sizes = values.sizes.split(",").map(Number);
+  const runs = Number(values.runs);
+  const chatType = values["chat-type"] as ChatType;
+  if (sizes.some((s) => !(s > 0)) || !(runs >= 1) || (chatType !== "C2C" && chatType !== "Group")) {
+    throw new Error("usage: --sizes 100,1024 (MiB, > 0) --runs N (>= 1) --chat-type C2C|Group");
+  }
+  const root = await mkdtemp(join(tmpdir(), "imvault-bench-archive-"));
+  let cleaned = false;
+  const cleanup = () => {
+    if (cleaned) return;
+    cleaned = true;
+    stopChildren();
+    rmSync(root, { recursive: true, force: true });
+  };
+  const abort = (why: string, code: number) => {
+    process.stderr.write(`bench:archive: ${why}; stopping children and removing ${root}\n`);
+    cleanup();
+    process.exit(code);
+  };
+  process.once("SIGINT", () => abort("SIGINT", 130));
+  process.once("SIGTERM", () => abort("SIGTERM", 143));
+  const limit = setTimeout(() => abort(`time limit of ${values["max-minutes"]} minutes`, 2), Number(values["max-minutes"]) * 60_000);
+  limit.unref();
+
+  try {
+    let s3: { client: S3Client; endpoint: string } | undefined;
+    if (!values["no-s3"]) {
+      const line = await startServer([FAUXQS_SERVER], /^(\{.*\})$/m);
+      const endpoint = (JSON.parse(line) as { endpoint: string }).endpoint;
+      const client = new S3Client({ endpoint, forcePathStyle: true, ...AWS_TEST });
+      await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+      s3 = { client, endpoint };
+    }
+    const os = await import("node:os");
+    const out: string[] = [
+      `imvault archive benchmark — Node ${process.version}, ${os.availableParallelism()} cores, ` +
+        `load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}; MiB = 2^20 bytes`,
+      "e2e = spawn of `imvault archive` to its exit (Node start-up, module loading, get_history, download, " +
+        "verify, store, manifest, summary); transfer = the simulator receiving the download request to the CLI's exit.",
+    ];
+    for (const size of sizes) {
+      process.stderr.write(`bench:archive: ${size} MiB hour…\n`);
+      out.push(...(await benchSize(size, { runs, gzipLevel: values["gzip-level"], chatType, root, ...(s3 ? { s3 } : {}) })));
+    }
+    console.log(out.join("\n"));
+  } finally {
+    clearTimeout(limit);
+    cleanup();
+  }
+}
+
+if (process.argv[2] === "--child") {
+  const [, , , mode, gzPath, plainPath] = process.argv;
+  childMeasure(mode!, gzPath!, plainPath!).then(
+    (s) => process.stdout.write(`${JSON.stringify(s)}\n`),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+} else {
+  await main().catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}

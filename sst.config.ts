@@ -14,7 +14,7 @@
  * as the local environment (SPEC "Environment"): IM_SDKAPPID (required), IM_ADMIN, IM_REGION,
  * IM_BASE_URL, IM_RATE_LIMIT, LOOKBACK_HOURS, SETTLE_HOURS, IM_DOWNLOAD_HOSTS, COS_URL_HOSTS, plus
  * ALERT_EMAIL, RAW_COLD_AFTER_DAYS, NONCURRENT_VERSION_DAYS. Secrets are never read here: they are
- * `sst.Secret`s set with `npx sst secret set … --stage <stage>`. See docs/deploy.md.
+ * `sst.Secret`s set with `npx sst secret set … --stage <stage>`. See README.md, "Deploy to AWS".
  *
  * No top-level imports: SST evaluates this file itself, so everything lives in app() and run().
  */
@@ -171,6 +171,11 @@ export default $config({
       architecture: "arm64" as const,
       logging: { retention: "1 month" as const },
       environment: { POWERTOOLS_METRICS_NAMESPACE: "imvault" },
+      // SST bundles each handler with esbuild; scripts/bundle.ts (`npm run build`, measured by
+      // `npm run bench:api`) uses the same options. The AWS SDK v3 is left to the nodejs24.x runtime
+      // (why, and the version trade-off: scripts/bundle.ts). Keep this list equal to RUNTIME_PROVIDED
+      // there (scripts/bundle.test.ts checks).
+      nodejs: { format: "esm" as const, minify: true, esbuild: { external: ["@aws-sdk/*", "@smithy/*"] } },
     };
 
     // ---- functions
@@ -204,6 +209,12 @@ export default $config({
         {
           actions: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
           resources: objects("raw/", "manifests/"),
+        },
+        {
+          // Before an hour's manifest exists, the archiver removes a file that failed verification
+          // and strays an interrupted run left under the hour; manifests are never deleted.
+          actions: ["s3:DeleteObject"],
+          resources: objects("raw/"),
         },
         {
           // what an SQS event source needs from its function's role

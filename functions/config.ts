@@ -217,24 +217,22 @@ export function loadQueueConfig(): QueueConfig {
   return { queueUrl: queueUrl ?? "", ...(endpoint === undefined ? {} : { endpoint }) };
 }
 
+/** The RawURL rules of cos-sig lookups, shared by the API and `imvault sig`. */
+export function loadLookupConfig(): Pick<ApiConfig, "cosUrlHosts" | "maxItems"> {
+  const src = source();
+  const issues = new Issues();
+  const lookup = lookupRules(src, issues);
+  issues.throwIfAny();
+  return lookup;
+}
+
 export function loadApiConfig(): ApiConfig {
   const src = source();
   const issues = new Issues();
   const keys = src.object("ApiKeys", issues);
   const apiKeys = apiKeysOf(src.field(keys, "value", "API_KEYS"), issues);
-  const app = src.object("ImApp", issues);
-  const baseUrl = url(src.field(app, "baseUrl", "IM_BASE_URL"), issues);
-  const downloadHosts = downloadHostsOf(src, app, baseUrl, issues);
-  const cosUrlHosts = hostList(src.field(app, "cosUrlHosts", "COS_URL_HOSTS"), issues, [
-    ...DEFAULT_COS_URL_HOSTS,
-    ...downloadHosts,
-  ]);
-  // Body and item limits have no AWS setting: the defaults are the contract of the deployed API.
-  const maxItems = int(src.field(undefined, "", src.aws ? "" : "API_MAX_ITEMS"), issues, {
-    fallback: DEFAULTS.maxItems,
-    min: 1,
-    max: 1000,
-  });
+  const { cosUrlHosts, maxItems } = lookupRules(src, issues);
+  // The body limit has no AWS setting: the default is the contract of the deployed API.
   const maxBodyBytes = int(src.field(undefined, "", src.aws ? "" : "API_MAX_BODY_BYTES"), issues, {
     fallback: DEFAULTS.maxBodyBytes,
     min: 1024,
@@ -242,6 +240,23 @@ export function loadApiConfig(): ApiConfig {
   });
   issues.throwIfAny();
   return { apiKeys, cosUrlHosts, maxItems, maxBodyBytes };
+}
+
+function lookupRules(src: Source, issues: Issues): Pick<ApiConfig, "cosUrlHosts" | "maxItems"> {
+  const app = src.object("ImApp", issues);
+  const baseUrl = url(src.field(app, "baseUrl", "IM_BASE_URL"), issues);
+  const downloadHosts = downloadHostsOf(src, app, baseUrl, issues);
+  const cosUrlHosts = hostList(src.field(app, "cosUrlHosts", "COS_URL_HOSTS"), issues, [
+    ...DEFAULT_COS_URL_HOSTS,
+    ...downloadHosts,
+  ]);
+  // The item limit has no AWS setting either.
+  const maxItems = int(src.field(undefined, "", src.aws ? "" : "API_MAX_ITEMS"), issues, {
+    fallback: DEFAULTS.maxItems,
+    min: 1,
+    max: 1000,
+  });
+  return { cosUrlHosts, maxItems };
 }
 
 // ---- sources ------------------------------------------------------------------------------------

@@ -1,11 +1,12 @@
 /**
  * Builds the clients the handlers share from configuration. Handlers call these once, at module scope,
  * so a warm Lambda reuses connections, the UserSig cache and the rate limiter across invocations.
+ * The SQS client lives in sqs-deps.ts: only the schedule handler sends messages, and an external
+ * `@aws-sdk/client-sqs` import kept here would be loaded by every handler's cold start.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { MetricUnit, Metrics as PowertoolsMetrics } from "@aws-lambda-powertools/metrics";
 import { S3Client } from "@aws-sdk/client-s3";
-import { SQSClient } from "@aws-sdk/client-sqs";
 import { ImClient } from "@imvault/im-core/im/client.ts";
 import { createLocalUrlSigner } from "@imvault/im-core/store/local-signed-url.ts";
 import { createLocalStore } from "@imvault/im-core/store/local-store.ts";
@@ -13,7 +14,7 @@ import type { ArchiveStore } from "@imvault/im-core/store/port.ts";
 import { createS3Store } from "@imvault/im-core/store/s3-store.ts";
 import type { Logger as CoreLogger } from "@imvault/im-core/util/log.ts";
 import type { Metrics } from "@imvault/im-core/util/metrics.ts";
-import type { loadImConfig, loadQueueConfig, loadStoreConfig } from "./config.ts";
+import type { loadImConfig, loadStoreConfig } from "./config.ts";
 
 export const METRICS_NAMESPACE = "imvault";
 
@@ -65,8 +66,4 @@ export function makeImClient(config: ReturnType<typeof loadImConfig>, logger: Co
     ratePerSecond: config.ratePerSecond,
     logger,
   });
-}
-
-export function makeSqsClient(config: ReturnType<typeof loadQueueConfig>): SQSClient {
-  return new SQSClient(config.endpoint === undefined ? {} : { endpoint: config.endpoint });
 }

@@ -4,7 +4,8 @@ import { parseScheduleEvent, runSchedule, type ScheduleSummary } from "@imvault/
 import { createSqsJobQueue } from "@imvault/im-core/queue/sqs-queue.ts";
 import { systemClock } from "@imvault/im-core/util/clock.ts";
 import { loadArchiveConfig, loadQueueConfig, loadStoreConfig } from "./config.ts";
-import { makeLogger, makeMetrics, makeSqsClient, makeStore, metricsPort } from "./deps.ts";
+import { makeLogger, makeMetrics, makeStore, metricsPort } from "./deps.ts";
+import { makeSqsClient } from "./sqs-deps.ts";
 
 const logger = makeLogger("imvault-schedule");
 const metrics = makeMetrics("schedule");

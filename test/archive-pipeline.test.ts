@@ -30,6 +30,9 @@ type ArchiveHandler = (
 ) => Promise<SQSBatchResponse>;
 type ScheduleHandler = (event: unknown) => Promise<{ enqueued: number; planned: number }>;
 
+// Start clear of an hour's turn, so that each hour below keeps its role for the whole file.
+const toNextHour = 3_600_000 - (Date.now() % 3_600_000);
+if (toNextHour < 60_000) await new Promise((r) => setTimeout(r, toNextHour + 1_000));
 const now = Date.now();
 const hoursAgo = (n: number): MsgTime => addHours(hourOf(now), -n);
 

@@ -6,23 +6,11 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanEnv, startImvault } from "./support/imvault-cli.ts";
+import { waitFor } from "./support/wait.ts";
 
 const md5 = (b: Buffer) => createHash("md5").update(b).digest("hex");
 
 /** Polls `check` every 200 ms until it answers a value, or fails after `timeoutMs`. */
-async function waitFor<T>(
-  what: string,
-  timeoutMs: number,
-  check: () => T | undefined | Promise<T | undefined>,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 async function filesUnder(dir: string): Promise<string[]> {
   try {

@@ -113,7 +113,7 @@ describe("sst.config.ts", () => {
     });
   });
 
-  it("grants each function only the S3/SQS actions it uses (no wildcards, no deletes)", async () => {
+  it("grants each function only the S3/SQS actions it uses (no wildcards; deletes only under raw/)", async () => {
     const { r } = await deploy();
     const bucket = "arn:aws:s3:::imvault-dev-archivestore-abc123";
     const queue = "arn:aws:sqs:eu-west-1:123456789012:JobQueue";
@@ -128,6 +128,7 @@ describe("sst.config.ts", () => {
       `s3:GetObject ${bucket}/raw/* ${bucket}/manifests/*`,
       `s3:PutObject ${bucket}/raw/* ${bucket}/manifests/*`,
       `s3:AbortMultipartUpload ${bucket}/raw/* ${bucket}/manifests/*`,
+      `s3:DeleteObject ${bucket}/raw/*`,
       `sqs:ReceiveMessage ${queue}`,
       `sqs:DeleteMessage ${queue}`,
       `sqs:ChangeMessageVisibility ${queue}`,

@@ -51,8 +51,13 @@ export function runImvault(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 4
 export function startImvault(
   args: string[],
   env: NodeJS.ProcessEnv,
+  options: { cwd?: string } = {},
 ): ChildProcess & { output: () => string } {
-  const child = spawn(process.execPath, [IMVAULT_BIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [IMVAULT_BIN, ...args], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+  });
   let output = "";
   child.stdout.on("data", (d: Buffer) => {
     output += d.toString();

@@ -1,13 +1,14 @@
 import type { ArchiveConfig } from "@imvault/im-core/archive/archive-hour.ts";
 import { DEFAULT_ARCHIVE_CONFIG } from "@imvault/im-core/archive/archive-hour.ts";
 import type { ImClient } from "@imvault/im-core/im/client.ts";
+import { cleanupLocalTemp } from "@imvault/im-core/store/local-store.ts";
 import type { ArchiveStore } from "@imvault/im-core/store/port.ts";
 import type { Logger } from "@imvault/im-core/util/log.ts";
 import {
   type ImConfig,
-  loadApiConfig,
   loadArchiveConfig,
   loadImConfig,
+  loadLookupConfig,
   loadStoreConfig,
 } from "../../../functions/config.ts";
 import { makeImClient, makeStore } from "../../../functions/deps.ts";
@@ -17,8 +18,14 @@ import { makeImClient, makeStore } from "../../../functions/deps.ts";
  * machine, SST's links under `sst shell`) and calls im-core directly, with a readable logger.
  */
 
-export function cliStore(): ArchiveStore {
-  return makeStore(loadStoreConfig());
+/**
+ * The configured store. A local one first removes what a killed earlier run left in its temp
+ * directory (files of writers that are no longer running), so no partial file outlives a crash.
+ */
+export async function cliStore(): Promise<ArchiveStore> {
+  const config = loadStoreConfig();
+  if (config.kind === "local") await cleanupLocalTemp(config.dataDir);
+  return makeStore(config);
 }
 
 export function cliImClient(logger: Logger): { client: ImClient; config: ImConfig } {
@@ -32,6 +39,8 @@ export function cliArchiveConfig(im: ImConfig): ArchiveConfig & { lookbackHours:
     ...DEFAULT_ARCHIVE_CONFIG,
     settleHours: archive.settleHours,
     maxAttemptsPerFile: archive.maxAttemptsPerFile,
+    idleTimeoutMs: archive.downloadIdleTimeoutMs,
+    retryBaseDelayMs: archive.retryBaseDelayMs,
     downloadHosts: im.downloadHosts,
     lookbackHours: archive.lookbackHours,
   };
@@ -43,14 +52,6 @@ export function cliLookbackHours(): number {
 
 /** RawURL allow-list and batch limit for `imvault sig`: the API's own rules. */
 export function cliCosSigLimits(): { allowHosts: string[]; maxItems: number } {
-  // loadApiConfig also wants API_KEYS, which the terminal does not need: give it a placeholder.
-  const saved = process.env.API_KEYS;
-  try {
-    if (saved === undefined || saved.trim() === "") process.env.API_KEYS = "cli:unused-placeholder";
-    const api = loadApiConfig();
-    return { allowHosts: api.cosUrlHosts, maxItems: api.maxItems };
-  } finally {
-    if (saved === undefined) delete process.env.API_KEYS;
-    else process.env.API_KEYS = saved;
-  }
+  const lookup = loadLookupConfig();
+  return { allowHosts: lookup.cosUrlHosts, maxItems: lookup.maxItems };
 }

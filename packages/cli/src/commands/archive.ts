@@ -46,7 +46,7 @@ export async function archiveCommand(
     throw error;
   }
   const config = cliArchiveConfig(im.config);
-  const store = cliStore();
+  const store = await cliStore();
   const window = resolveWindow(options, defaultWindow(systemClock.now(), config.lookbackHours));
   const chatTypes: readonly ChatType[] = options.chatType === undefined ? CHAT_TYPES : [options.chatType];
   const jobs: HourJob[] = hourRange(window.from, window.to).flatMap((msgTime) =>

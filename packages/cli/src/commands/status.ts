@@ -18,7 +18,7 @@ export interface StatusOptions {
  */
 export async function statusCommand(options: StatusOptions, terminal: Terminal): Promise<ExitCode> {
   const hours = options.hours ?? cliLookbackHours();
-  const result = await recentCoverage({ store: cliStore(), clock: systemClock }, hours);
+  const result = await recentCoverage({ store: await cliStore(), clock: systemClock }, hours);
   if (options.json) {
     terminal.out(JSON.stringify(result, null, 2));
     return EXIT.ok;

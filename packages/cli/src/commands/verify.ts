@@ -12,7 +12,7 @@ export interface VerifyOptions {
  * the plain bytes, message framing). Exits 1 naming each file that is missing or differs.
  */
 export async function verifyCommand(options: VerifyOptions, terminal: Terminal): Promise<ExitCode> {
-  const store = cliStore();
+  const store = await cliStore();
   let checked = 0;
   let lastShown = 0;
   const report = await verifyArchive(store, {

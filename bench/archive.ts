@@ -21,7 +21,15 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { closeSync, createReadStream, createWriteStream, mkdirSync, openSync, readSync, rmSync } from "node:fs";
+import {
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  mkdirSync,
+  openSync,
+  readSync,
+  rmSync,
+} from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -38,7 +46,7 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { fileNameOf, rawKey } from "@imvault/im-core/archive/layout.ts";
-import { VERIFIER_DEFAULTS } from "@imvault/im-core/archive/verify-stream.ts";
+import { createVerifier, VERIFIER_DEFAULTS } from "@imvault/im-core/archive/verify-stream.ts";
 import { getHistory } from "@imvault/im-core/im/calls.ts";
 import { ImClient } from "@imvault/im-core/im/client.ts";
 import type { ChatType, HistoryFile } from "@imvault/im-core/im/types.ts";
@@ -148,6 +156,18 @@ async function childMeasure(mode: string, gzPath: string, plainPath: string): Pr
       createGunzip({ chunkSize: VERIFIER_DEFAULTS.inflateChunkSize }),
       sink,
     );
+  } else if (mode === "verify") {
+    // Diagnostic: imvault's one-pass verifier alone (no HTTP, no store, no CLI) on the same bytes.
+    const figures = JSON.parse(process.argv[6]!) as HistoryFile;
+    const { stream, figures: verified } = createVerifier(figures);
+    await Promise.all([
+      pipeline(
+        createReadStream(gzPath, { highWaterMark: MiB }),
+        stream,
+        new Writable({ write: (_c, _e, cb) => cb() }),
+      ),
+      verified,
+    ]);
   } else if (mode === "md5") {
     const buf = Buffer.allocUnsafe(MiB);
     for (const path of [gzPath, plainPath]) {
@@ -161,10 +181,15 @@ async function childMeasure(mode: string, gzPath: string, plainPath: string): Pr
   return { ms: performance.now() - start };
 }
 
-async function measureChild(mode: string, gzPath: string, plainPath: string): Promise<Sample> {
-  const { done } = run(process.execPath, [import.meta.filename, "--child", mode, gzPath, plainPath], {
-    timeoutMs: 300_000,
-  });
+async function measureChild(
+  mode: string,
+  gzPath: string,
+  plainPath: string,
+  file?: HistoryFile,
+): Promise<Sample> {
+  const args = [import.meta.filename, "--child", mode, gzPath, plainPath];
+  if (file !== undefined) args.push(JSON.stringify(file));
+  const { done } = run(process.execPath, args, { timeoutMs: 300_000 });
   const r = await done;
   if (r.code !== 0) throw new Error(`${mode} child exited ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout) as Sample;
@@ -179,7 +204,8 @@ async function measurePipeline(url: string, fileMd5: string): Promise<Sample> {
   );
   const r = await done;
   const ms = performance.now() - start;
-  if (r.code !== 0 || !r.stdout.startsWith(fileMd5)) throw new Error(`pipeline failed: ${r.code} ${r.stdout}`);
+  if (r.code !== 0 || !r.stdout.startsWith(fileMd5))
+    throw new Error(`pipeline failed: ${r.code} ${r.stdout}`);
   return { ms };
 }
 
@@ -273,7 +299,8 @@ async function measureImvault(
 async function emptyBucket(client: S3Client): Promise<void> {
   // fauxqs keeps objects in memory: drop every run's objects (and its manifest, so the next run archives).
   const listed = await client.send(new ListObjectsV2Command({ Bucket: BUCKET }));
-  for (const o of listed.Contents ?? []) await client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: o.Key! }));
+  for (const o of listed.Contents ?? [])
+    await client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: o.Key! }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -298,6 +325,10 @@ function report(t: Target, genMs: number, runs: number, results: Record<string, 
       `gzip ${(f.gzipSize / MiB).toFixed(1)} MiB (ratio ${(f.fileSize / f.gzipSize).toFixed(2)}); ` +
       `simulator generated + cached it in ${(genMs / 1000).toFixed(1)} s (first get_history); best of ${runs}`,
   );
+  const checked = (results.local?.length ?? 0) + (results.s3?.length ?? 0);
+  lines.push(
+    `stored bytes checked after each of the ${checked} imvault runs: MD5 equals the simulator's GzipMD5 ${f.gzipMd5}`,
+  );
   const inflate = best(results.inflate!);
   const md5 = best(results.md5!);
   const limit = Math.max(inflate, md5);
@@ -311,14 +342,20 @@ function report(t: Target, genMs: number, runs: number, results: Record<string, 
       `${`${name}, end to end`.padEnd(46)}${rateCols(f, best(s))}  peak RSS ${rss.toFixed(0)} MiB (max of runs)`,
     );
     lines.push(
-      `${"  of which download→verify→store→exit".padEnd(46)}${rateCols(f, best(s, (x) => x.transferMs))}` +
-        `  (start-up to get_history: ${(best(s, (x) => x.startupMs) / 1000).toFixed(3)} s)`,
+      `${"  of which download→verify→store→exit".padEnd(46)}${rateCols(
+        f,
+        best(s, (x) => x.transferMs),
+      )}` + `  (start-up to get_history: ${(best(s, (x) => x.startupMs) / 1000).toFixed(3)} s)`,
     );
   }
   lines.push(`${"curl | tee >(md5sum) | gunzip | md5sum".padEnd(46)}${rateCols(f, pipe)}`);
   lines.push(`${"node inflate only".padEnd(46)}${rateCols(f, inflate)}`);
   lines.push(`${"node md5 only (gzip + plain)".padEnd(46)}${rateCols(f, md5)}`);
   lines.push(`${"two-core limit = max(inflate, md5)".padEnd(46)}${rateCols(f, limit)}`);
+  lines.push(
+    `${"(diagnostic) verifier alone, file → null".padEnd(46)}${rateCols(f, best(results.verify!))}` +
+      `  (${(best(results.verify!) / limit).toFixed(2)}x the limit)`,
+  );
   for (const kind of ["local", "s3"] as const) {
     const s = results[kind];
     if (s === undefined || s.length === 0) continue;
@@ -344,7 +381,13 @@ function report(t: Target, genMs: number, runs: number, results: Record<string, 
 
 async function benchSize(
   sizeMiB: number,
-  o: { runs: number; gzipLevel: string; chatType: ChatType; root: string; s3?: { client: S3Client; endpoint: string } },
+  o: {
+    runs: number;
+    gzipLevel: string;
+    chatType: ChatType;
+    root: string;
+    s3?: { client: S3Client; endpoint: string };
+  },
 ): Promise<string[]> {
   const bytes = Math.round(sizeMiB * MiB);
   const simUrl = await startServer(
@@ -396,13 +439,21 @@ async function benchSize(
   await pipeline(createReadStream(gzPath), createGunzip(), createWriteStream(plainPath));
 
   const fresh = async () => (await getHistory(client, o.chatType, msgTime))[0]!;
-  const results: Record<string, Sample[]> = { local: [], s3: [], pipeline: [], inflate: [], md5: [] };
+  const results: Record<string, Sample[]> = {
+    local: [],
+    s3: [],
+    pipeline: [],
+    inflate: [],
+    md5: [],
+    verify: [],
+  };
   for (let i = 0; i < o.runs; i++) {
     results.local!.push(await measureImvault(t, "local", o.root, undefined, i));
     if (o.s3) results.s3!.push(await measureImvault(t, "s3", o.root, o.s3, i));
     results.pipeline!.push(await measurePipeline((await fresh()).url, t.file.fileMd5));
     results.inflate!.push(await measureChild("inflate", gzPath, plainPath));
     results.md5!.push(await measureChild("md5", gzPath, plainPath));
+    results.verify!.push(await measureChild("verify", gzPath, plainPath, t.file));
     process.stderr.write(`  ${sizeMiB} MiB: run ${i + 1}/${o.runs} done\n`);
   }
   rmSync(dir, { recursive: true, force: true });
@@ -434,14 +485,20 @@ async function main(): Promise<void> {
     stopChildren();
     rmSync(root, { recursive: true, force: true });
   };
-  const abort = (why: string, code: number) => {
+  const abort = async (why: string, code: number) => {
     process.stderr.write(`bench:archive: ${why}; stopping children and removing ${root}\n`);
+    stopChildren();
+    // Let them go (up to 3 s) before their files are removed.
+    for (let i = 0; i < 30 && children.size > 0; i++) await new Promise((r) => setTimeout(r, 100));
     cleanup();
     process.exit(code);
   };
-  process.once("SIGINT", () => abort("SIGINT", 130));
-  process.once("SIGTERM", () => abort("SIGTERM", 143));
-  const limit = setTimeout(() => abort(`time limit of ${values["max-minutes"]} minutes`, 2), Number(values["max-minutes"]) * 60_000);
+  process.once("SIGINT", () => void abort("SIGINT", 130));
+  process.once("SIGTERM", () => void abort("SIGTERM", 143));
+  const limit = setTimeout(
+    () => void abort(`time limit of ${values["max-minutes"]} minutes`, 2),
+    Number(values["max-minutes"]) * 60_000,
+  );
   limit.unref();
 
   try {
@@ -456,13 +513,24 @@ async function main(): Promise<void> {
     const os = await import("node:os");
     const out: string[] = [
       `imvault archive benchmark — Node ${process.version}, ${os.availableParallelism()} cores, ` +
-        `load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}; MiB = 2^20 bytes`,
+        `load average ${os
+          .loadavg()
+          .map((x) => x.toFixed(2))
+          .join(" ")}; MiB = 2^20 bytes`,
       "e2e = spawn of `imvault archive` to its exit (Node start-up, module loading, get_history, download, " +
         "verify, store, manifest, summary); transfer = the simulator receiving the download request to the CLI's exit.",
     ];
     for (const size of sizes) {
       process.stderr.write(`bench:archive: ${size} MiB hour…\n`);
-      out.push(...(await benchSize(size, { runs, gzipLevel: values["gzip-level"], chatType, root, ...(s3 ? { s3 } : {}) })));
+      out.push(
+        ...(await benchSize(size, {
+          runs,
+          gzipLevel: values["gzip-level"],
+          chatType,
+          root,
+          ...(s3 ? { s3 } : {}),
+        })),
+      );
     }
     console.log(out.join("\n"));
   } finally {

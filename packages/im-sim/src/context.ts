@@ -33,7 +33,12 @@ export interface SimContext {
   /** Figures of the hour's files, computed once and kept (bytes too, on disk, with cacheDir). */
   figures(chatType: ChatType, msgTime: string): Promise<FileFigures[]>;
   /** Path of a file's cached GZip bytes, or undefined (no cacheDir, or not the file the token names). */
-  cachedFile(chatType: ChatType, msgTime: string, index: number, gzipSize: number): Promise<string | undefined>;
+  cachedFile(
+    chatType: ChatType,
+    msgTime: string,
+    index: number,
+    gzipSize: number,
+  ): Promise<string | undefined>;
   /** get_cos_sig status of a RawURL: 0 normal, 1 banned, 2 missing. */
   cosStatus(rawUrl: string, media: KnownMedia | undefined): 0 | 1 | 2;
 }

@@ -145,7 +145,12 @@ export async function handleMediaDownload(
     return refuse(res, seen, 404, "The specified key does not exist.");
   }
   const { body, contentType } = mediaBytes(media);
-  await serve(req, res, seen, { size: body.length, contentType, open: () => ({ stream: Readable.from([body]), at: 0 }), fault });
+  await serve(req, res, seen, {
+    size: body.length,
+    contentType,
+    open: () => ({ stream: Readable.from([body]), at: 0 }),
+    fault,
+  });
 }
 
 interface Body {

@@ -17,7 +17,6 @@ const client = makeImClient(imConfig, logger);
 const deps: ArchiveDeps = {
   getHistory: (chatType, msgTime, signal) => getHistory(client, chatType, msgTime, signal ? { signal } : {}),
   store: makeStore(loadStoreConfig()),
-  fetch: globalThis.fetch,
   clock: systemClock,
   logger,
   metrics: metricsPort(metrics),

@@ -62,7 +62,6 @@ export async function archiveCommand(
     getHistory: (chatType, msgTime, s) =>
       getHistory(im.client, chatType, msgTime, s === undefined ? {} : { signal: s }),
     store,
-    fetch: globalThis.fetch,
     clock: systemClock,
     logger,
     config,

@@ -41,7 +41,8 @@ export interface ArchiveDeps {
   /** get_history for one hour: every file with its figures, or an ImApiError (1004, 1005, …). */
   getHistory(chatType: ChatType, msgTime: MsgTime, signal?: AbortSignal): Promise<HistoryFile[]>;
   store: ArchiveStore;
-  fetch: typeof fetch;
+  /** Downloads with this fetch instead of node:http(s) (tests inject fakes). */
+  fetch?: typeof fetch;
   clock: Clock;
   logger: Logger;
   metrics?: Metrics;

@@ -6,17 +6,14 @@ import { DownloadError, UrlNotAllowedError } from "../errors.ts";
 import { type AllowList, isUrlAllowed, tryParseUrl } from "../util/allow-list.ts";
 import { withoutQuery } from "./layout.ts";
 
-/** The platform's own fetch, as loaded: passing it (what the handlers and the CLI do) selects node:http(s). */
-const platformFetch = globalThis.fetch;
-
 /** Buffered body bytes before the socket is paused (the verifier reads in pieces of this order). */
 const BODY_HIGH_WATER_MARK = 1 << 20;
 
 export interface DownloadOptions {
   /**
-   * The transport. Undefined or the platform's own `fetch` downloads with node:http(s) directly,
-   * which costs measurably less CPU per byte than fetch's web streams (the download shares the core
-   * with the verifier's hashing). Any other fetch (a test's fake, an instrumented one) is used as given.
+   * A fetch to download with instead of node:http(s) (tests inject fakes). Without one, node:http(s)
+   * is used directly: it costs measurably less CPU per byte than fetch's web streams, and the
+   * download shares the core with the verifier's hashing.
    */
   fetch?: typeof fetch | undefined;
   /** Hosts history files may come from; checked before any byte is fetched. */
@@ -91,9 +88,7 @@ export async function openDownload(url: string, options: DownloadOptions): Promi
   const parsed = assertDownloadAllowed(url, options.allowedHosts);
   const w = watch(url, options);
   w.arm();
-  return options.fetch === undefined || options.fetch === platformFetch
-    ? openWithHttp(parsed, w)
-    : openWithFetch(url, options.fetch, w);
+  return options.fetch === undefined ? openWithHttp(parsed, w) : openWithFetch(url, options.fetch, w);
 }
 
 async function openWithHttp(url: URL, w: Watch): Promise<Readable> {

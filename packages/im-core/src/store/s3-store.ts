@@ -8,8 +8,6 @@ import {
   paginateListObjectsV2,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
-import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { AlreadyExistsError, NotFoundError, ValidationError } from "../errors.ts";
 import type { ArchiveStore, ObjectInfo, PutOptions } from "./port.ts";
 
@@ -38,8 +36,11 @@ export interface S3StoreOptions {
   presign?: Presign;
 }
 
-const defaultPresign: Presign = ({ client, bucket, key, ttlSeconds }) =>
-  getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: ttlSeconds });
+const defaultPresign: Presign = async ({ client, bucket, key, ttlSeconds }) => {
+  // Loaded on first use: only the API presigns, and only for archive downloads.
+  const { getSignedUrl } = await import("@aws-sdk/s3-request-presigner");
+  return getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: ttlSeconds });
+};
 
 /** An ArchiveStore on one S3 bucket. */
 export function createS3Store(options: S3StoreOptions): ArchiveStore {
@@ -71,6 +72,9 @@ export function createS3Store(options: S3StoreOptions): ArchiveStore {
       if (!uploadFailed && bodyError === undefined) bodyError = { error };
     });
     const piped = pipeline(body, counter).catch(() => {});
+    // Loaded on the first streamed put: only the archiver uploads streams, and the functions that
+    // only read (the API, the scheduler) should not pay for the module at cold start.
+    const { Upload } = await import("@aws-sdk/lib-storage");
     const upload = new Upload({
       client,
       partSize,

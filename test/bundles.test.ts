@@ -1,0 +1,147 @@
+/**
+ * The bundles Lambda runs, run the way Lambda runs them: each built .mjs is imported in a fresh Node
+ * process whose environment holds SST's links exactly as SST sets them (`SST_RESOURCE_<Name>` JSON),
+ * plus the AWS SDK's own endpoint variables pointing at the local emulator. The schedule bundle
+ * enqueues a backfill, the archive bundle archives it from the IM simulator into S3, and the api
+ * bundle serves the archived hour with a presigned download URL.
+ */
+import { execFile } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { promisify } from "node:util";
+import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { readManifest } from "@imvault/im-core/archive/manifest.ts";
+import { createS3Store } from "@imvault/im-core/store/s3-store.ts";
+import { addHours, hourOf } from "@imvault/im-core/time/msgtime.ts";
+import { type Simulator, startSimulator, TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY } from "@imvault/im-sim";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { toSqsEvent } from "../packages/cli/src/dev/sqs-event.ts";
+import { bundleFunctions } from "../scripts/bundle.ts";
+import { apiGatewayEvent } from "./support/apigw-event.ts";
+import { type LocalAws, startLocalAws, TEST_CREDENTIALS, TEST_REGION } from "./support/fauxqs.ts";
+
+const run = promisify(execFile);
+const onLoopback = (url: string) => {
+  const u = new URL(url);
+  u.hostname = "127.0.0.1";
+  return u.href;
+};
+const root = fileURLToPath(new URL("..", import.meta.url));
+// Inside the repository, so the bundles' external AWS SDK resolves from node_modules as in Lambda's runtime.
+const OUT = join(root, "dist", "functions-under-test");
+const API_TOKEN = randomBytes(18).toString("base64url");
+
+/** Imports one bundle in a fresh process, calls its handler with `event`, answers what it returned. */
+const INVOKE = [
+  "const [bundle, event] = process.argv.slice(1);",
+  "const { handler } = await import(bundle);",
+  "const context = { awsRequestId: 'test', functionName: 'f', getRemainingTimeInMillis: () => 60000 };",
+  "const out = await handler(JSON.parse(event), context);",
+  "process.stdout.write('\\n<<result>>' + JSON.stringify(out ?? null));",
+].join("\n");
+
+describe("the built Lambda bundles, configured by SST links", () => {
+  let sim: Simulator;
+  let aws: LocalAws;
+  let bucket: string;
+  let queue: { url: string; arn: string };
+  let env: NodeJS.ProcessEnv;
+  const msgTime = addHours(hourOf(Date.now()), -4);
+
+  async function invoke(name: string, event: unknown): Promise<unknown> {
+    const bundle = pathToFileURL(join(OUT, `${name}.mjs`)).href;
+    const { stdout, stderr } = await run(
+      process.execPath,
+      ["--input-type=module", "-e", INVOKE, bundle, JSON.stringify(event)],
+      { env, timeout: 60_000 },
+    );
+    const at = stdout.lastIndexOf("<<result>>");
+    if (at === -1) throw new Error(`${name} bundle answered nothing:\n${stderr}`);
+    return JSON.parse(stdout.slice(at + "<<result>>".length));
+  }
+
+  beforeAll(async () => {
+    await bundleFunctions(OUT);
+    sim = await startSimulator({ seed: "bundles", processingDelayMinutes: 0, volume: 200 });
+    aws = await startLocalAws();
+    bucket = await aws.createBucket();
+    queue = await aws.createQueue("bundle-jobs");
+    const link = (value: unknown) => JSON.stringify(value);
+    env = {
+      PATH: process.env.PATH,
+      // What SST puts in a deployed function's environment for its links.
+      SST_RESOURCE_App: link({ name: "imvault", stage: "test" }),
+      SST_RESOURCE_ImApp: link({
+        type: "sst.sst.Linkable",
+        sdkAppId: TEST_SDKAPPID,
+        admin: TEST_ADMIN,
+        region: "cn",
+        baseUrl: sim.url,
+        rateLimit: 50,
+        lookbackHours: 72,
+        settleHours: 6,
+        maxAttemptsPerFile: 3,
+      }),
+      SST_RESOURCE_ImSecretKey: link({ type: "sst.sst.Secret", value: TEST_SECRET_KEY }),
+      SST_RESOURCE_ApiKeys: link({ type: "sst.sst.Secret", value: `ops:${API_TOKEN}` }),
+      SST_RESOURCE_ArchiveBucket: link({ type: "sst.sst.Linkable", name: bucket }),
+      // fauxqs names its queues on a *.localhost host, which this machine does not resolve: same queue, by IP.
+      SST_RESOURCE_Jobs: link({ type: "sst.sst.Linkable", url: onLoopback(queue.url) }),
+      // The AWS SDK's own settings, as Lambda provides credentials and region; endpoints → the emulator.
+      AWS_REGION: TEST_REGION,
+      AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_S3: aws.endpoint,
+      AWS_ENDPOINT_URL_SQS: aws.endpoint,
+      POWERTOOLS_LOG_LEVEL: "SILENT",
+      POWERTOOLS_METRICS_DISABLED: "true",
+    };
+  }, 120_000);
+
+  afterAll(async () => {
+    await sim?.close();
+    await aws?.stop();
+  });
+
+  it("schedule enqueues, archive archives into S3, api serves the hour", async () => {
+    // Act 1: the scheduler's backfill event.
+    const summary = await invoke("schedule", { from: msgTime, to: msgTime, chatType: "C2C" });
+    expect(summary).toMatchObject({ planned: 1, enqueued: 1 });
+
+    // Act 2: what the queue holds, as the SQS event source would deliver it.
+    const received = await aws.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queue.url,
+        MaxNumberOfMessages: 10,
+        MessageSystemAttributeNames: ["All"],
+      }),
+    );
+    expect(received.Messages).toHaveLength(1);
+    const response = await invoke(
+      "archive",
+      toSqsEvent(received.Messages!, { arn: queue.arn, region: TEST_REGION }),
+    );
+    expect(response).toEqual({ batchItemFailures: [] });
+
+    // Assert: archived in the bucket, byte-identical to what the simulator served.
+    const store = createS3Store({ client: aws.s3, bucket });
+    const manifest = await readManifest(store, "C2C", msgTime);
+    expect(manifest?.status).toBe("archived");
+    const served = await sim.hourFiles("C2C", msgTime);
+    expect(manifest!.files.map((f) => f.gzipMd5)).toEqual(served.map((f) => f.gzipMd5));
+
+    // Act 3: the API's view of the hour, with a presigned URL that fetches the same bytes.
+    const answer = (await invoke(
+      "api",
+      apiGatewayEvent({
+        path: `/v1/archive/C2C/${msgTime}`,
+        headers: { authorization: `Bearer ${API_TOKEN}` },
+      }),
+    )) as { statusCode: number; body: string };
+    expect(answer.statusCode).toBe(200);
+    const { downloads } = JSON.parse(answer.body) as { downloads: { url: string }[] };
+    const bytes = Buffer.from(await (await fetch(downloads[0]!.url)).arrayBuffer());
+    expect(createHash("md5").update(bytes).digest("hex")).toBe(manifest!.files[0]!.gzipMd5);
+  });
+});

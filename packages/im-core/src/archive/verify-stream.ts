@@ -3,6 +3,7 @@ import { Transform, type TransformCallback } from "node:stream";
 import { createGunzip, type Gunzip, type ZlibOptions } from "node:zlib";
 import { IntegrityError } from "../errors.ts";
 import { HistoryFraming } from "./history-framing.ts";
+import { type GunzipSink, OffThreadGunzip } from "./off-thread-gunzip.ts";
 
 /** What get_history advertises for one file. */
 export interface ExpectedFigures {
@@ -35,6 +36,12 @@ export interface VerifierOptions {
   plainReadAheadBytes?: number;
   /** How many plain bytes are hashed between yields to the event loop (see the class comment). */
   hashSliceBytes?: number;
+  /**
+   * Gunzip on a worker thread when the advertised plain size is at least this (see OffThreadGunzip
+   * for why); 0 = always, Infinity = never. Below it the thread's start-up (~10–50 ms) costs more
+   * than it saves.
+   */
+  inflateWorkerFromBytes?: number;
 }
 
 export interface Verifier {
@@ -43,6 +50,16 @@ export interface Verifier {
   /** Resolves with the verified figures once the stream has finished; rejects if it errors. */
   figures: Promise<VerifiedFigures>;
 }
+
+/** With the gunzip thread: buffers that carry bytes between the threads, and how many plain ones. */
+const WORKER_GZIP_STAGING_BYTES = 256 * 1024;
+const WORKER_PLAIN_STAGING_BYTES = 1024 * 1024;
+const WORKER_PLAIN_BUFFERS = 4;
+/**
+ * zlib's output chunk in the thread (unless `inflateChunkSize` is given): each chunk is one round
+ * trip between the threadpool and the thread, and 1 MiB measured faster than 256 KiB there.
+ */
+const WORKER_INFLATE_CHUNK_BYTES = 1024 * 1024;
 
 /** Which figure an IntegrityError from the verifier names (its `details.figure`). */
 export type VerifierFigure =
@@ -60,6 +77,7 @@ export const VERIFIER_DEFAULTS = {
   inflateBacklogBytes: 1024 * 1024,
   plainReadAheadBytes: 1024 * 1024,
   hashSliceBytes: 64 * 1024,
+  inflateWorkerFromBytes: 16 * 1024 * 1024,
 } as const satisfies Required<Omit<VerifierOptions, "maxPlainBytes">>;
 
 function mismatch(
@@ -85,6 +103,12 @@ function overflow(figure: VerifierFigure, limit: number, label: string): Integri
 /**
  * One pass over a downloaded history file: the GZip bytes flow through unchanged (to the store) while
  * they are counted and MD5'd, inflated, and the plain bytes counted, MD5'd and checked for framing.
+ *
+ * Files of `inflateWorkerFromBytes` and more are inflated and their plain bytes MD5'd by
+ * OffThreadGunzip, a worker thread (why, with measurements: see there); this thread keeps the I/O, the
+ * GZip MD5 and the framing check of each plain buffer the worker sends back. Where no worker can be
+ * started, and for smaller files (the worker's start-up costs more than it saves), it all happens
+ * here, as follows.
  *
  * The two cores overlap: zlib inflates on the libuv threadpool while the main thread hashes. zlib
  * only gets its next piece of work from a callback on the main thread, so (1) its output is read in
@@ -114,7 +138,14 @@ class VerifyingStream extends Transform {
   private readonly plainHash: Hash = createHash("md5");
   private readonly framing = new HistoryFraming();
   private framingProblem: string | undefined;
-  private readonly inflater: Gunzip;
+  private inflater: Gunzip | undefined;
+  /** The gunzip thread (large files), started by the first GZip bytes: an unused verifier starts none. */
+  private offThread: OffThreadGunzip | undefined;
+  /** The plain MD5 the gunzip thread computed. */
+  private offThreadMd5: string | undefined;
+  private useWorker: boolean;
+  private readonly inflateChunkSize: number | undefined;
+  private readonly backlog: number;
   private gzipBytes = 0;
   private plainBytes = 0;
   private failure: Error | undefined;
@@ -148,27 +179,83 @@ class VerifyingStream extends Transform {
       this.resolveFigures = resolve;
       this.rejectFigures = reject;
     });
-    // zlib passes its options on to Transform, so a stream option sets the backlog (the types omit it).
-    const zlibOptions: ZlibOptions & { writableHighWaterMark: number } = {
-      chunkSize: options.inflateChunkSize ?? VERIFIER_DEFAULTS.inflateChunkSize,
-      writableHighWaterMark: options.inflateBacklogBytes ?? VERIFIER_DEFAULTS.inflateBacklogBytes,
-    };
-    this.inflater = createGunzip(zlibOptions);
-    this.inflater.on("readable", () => this.drainPlain());
-    this.inflater.on("drain", () => {
-      const cb = this.pendingWrite;
-      this.pendingWrite = undefined;
-      cb?.();
-    });
-    this.inflater.on("error", (err) => {
-      this.fail(
-        new IntegrityError(`history file is not valid gzip: ${err.message}`, { figure: "gzip", cause: err }),
-      );
-    });
-    this.inflater.on("end", () => this.inflaterEnded());
+    this.inflateChunkSize = options.inflateChunkSize;
+    this.backlog = options.inflateBacklogBytes ?? VERIFIER_DEFAULTS.inflateBacklogBytes;
+    this.useWorker =
+      expected.fileSize >= (options.inflateWorkerFromBytes ?? VERIFIER_DEFAULTS.inflateWorkerFromBytes);
+    this.inflater = this.useWorker ? undefined : this.inThreadInflater();
     if (expected.fileSize > this.plainLimit) {
       this.failure = overflow("maxPlainBytes", this.plainLimit, "plain");
     }
+  }
+
+  private inThreadInflater(): Gunzip {
+    // zlib passes its options on to Transform, so a stream option sets the backlog (the types omit it).
+    const zlibOptions: ZlibOptions & { writableHighWaterMark: number } = {
+      chunkSize: this.inflateChunkSize ?? VERIFIER_DEFAULTS.inflateChunkSize,
+      writableHighWaterMark: this.backlog,
+    };
+    const inflater = createGunzip(zlibOptions);
+    inflater.on("readable", () => this.drainPlain());
+    inflater.on("drain", () => this.releaseWrite());
+    inflater.on("error", (err) => this.notGzip(err));
+    inflater.on("end", () => this.inflaterEnded());
+    return inflater;
+  }
+
+  /** Starts the worker once; if none can be started here, inflates on this thread instead. */
+  private startWorker(): void {
+    if (this.offThread) return;
+    try {
+      this.offThread = this.offThreadInflater();
+    } catch {
+      this.useWorker = false;
+      this.inflater = this.inThreadInflater();
+    }
+  }
+
+  private offThreadInflater(): OffThreadGunzip {
+    const sink: GunzipSink = {
+      plain: (bytes) => {
+        if (!this.stopped) this.takePlain(bytes, false);
+      },
+      end: (md5) => {
+        this.offThreadMd5 = md5;
+        this.inflaterEnded();
+      },
+      error: (err, kind) => {
+        if (kind === "gzip") this.notGzip(err);
+        else {
+          this.fail(
+            new IntegrityError(`history file could not be verified: gunzip thread failed: ${err.message}`, {
+              figure: "incomplete",
+              cause: err,
+            }),
+          );
+        }
+      },
+      room: () => this.releaseWrite(),
+    };
+    return new OffThreadGunzip(sink, {
+      chunkSize: this.inflateChunkSize ?? WORKER_INFLATE_CHUNK_BYTES,
+      backlogBytes: this.backlog,
+      gzipStagingBytes: WORKER_GZIP_STAGING_BYTES,
+      plainStagingBytes: WORKER_PLAIN_STAGING_BYTES,
+      plainBuffersInFlight: WORKER_PLAIN_BUFFERS,
+      hashSliceBytes: this.slice,
+    });
+  }
+
+  private releaseWrite(): void {
+    const cb = this.pendingWrite;
+    this.pendingWrite = undefined;
+    cb?.();
+  }
+
+  private notGzip(err: Error): void {
+    this.fail(
+      new IntegrityError(`history file is not valid gzip: ${err.message}`, { figure: "gzip", cause: err }),
+    );
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -182,8 +269,9 @@ class VerifyingStream extends Transform {
       callback(fault);
       return;
     }
+    if (this.useWorker) this.startWorker();
     // Hand zlib its work first so it inflates on the threadpool while this thread hashes.
-    const roomLeft = this.inflater.write(chunk);
+    const roomLeft = this.offThread ? this.offThread.write(chunk) : this.inflater!.write(chunk);
     this.gzipHash.update(chunk);
     this.push(chunk);
     if (roomLeft) callback();
@@ -205,7 +293,12 @@ class VerifyingStream extends Transform {
       return;
     }
     this.pendingFlush = callback;
-    this.inflater.end();
+    if (this.useWorker) this.startWorker();
+    if (this.offThread) {
+      this.offThread.end();
+    } else {
+      this.inflater!.end();
+    }
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
@@ -214,14 +307,15 @@ class VerifyingStream extends Transform {
       this.failure ??
       new IntegrityError("history file stream closed before it was verified", { figure: "incomplete" });
     this.settle(reason);
-    this.inflater.destroy();
+    this.inflater?.destroy();
+    this.offThread?.close();
     callback(error);
   }
 
   /** Takes what zlib has produced into the queue (which lets zlib go on), up to the read-ahead. */
   private drainPlain(): void {
     while (!this.stopped && this.queuedBytes < this.readAhead) {
-      const chunk: Buffer | null = this.inflater.read();
+      const chunk: Buffer | null = this.inflater!.read();
       if (chunk === null) break;
       this.queue.push(chunk);
       this.queuedBytes += chunk.length;
@@ -255,18 +349,24 @@ class VerifyingStream extends Transform {
       } else {
         this.headOffset = end;
       }
-      this.plainBytes += piece.length;
-      if (this.plainBytes > this.plainLimit) {
-        const figure = this.plainLimit < this.expected.fileSize ? "maxPlainBytes" : "fileSize";
-        this.fail(overflow(figure, this.plainLimit, "plain"));
-        return;
-      }
-      this.plainHash.update(piece);
-      this.checkFraming(() => this.framing.push(piece));
+      if (!this.takePlain(piece)) return;
     }
     this.drainPlain();
     if (this.queuedBytes === 0 && this.inflaterDone) this.complete();
   };
+
+  /** Counts, hashes and frames the next plain bytes; false once they exceed the limit. */
+  private takePlain(piece: Buffer, hash = true): boolean {
+    this.plainBytes += piece.length;
+    if (this.plainBytes > this.plainLimit) {
+      const figure = this.plainLimit < this.expected.fileSize ? "maxPlainBytes" : "fileSize";
+      this.fail(overflow(figure, this.plainLimit, "plain"));
+      return false;
+    }
+    if (hash) this.plainHash.update(piece);
+    if (this.framingProblem === undefined) this.checkFraming(() => this.framing.push(piece));
+    return true;
+  }
 
   private inflaterEnded(): void {
     this.inflaterDone = true;
@@ -293,7 +393,7 @@ class VerifyingStream extends Transform {
   }
 
   private plainFault(): Error | undefined {
-    const fileMd5 = this.plainHash.digest("hex");
+    const fileMd5 = this.offThreadMd5 ?? this.plainHash.digest("hex");
     if (this.plainBytes !== this.expected.fileSize) {
       return mismatch("fileSize", this.expected.fileSize, this.plainBytes);
     }

@@ -68,7 +68,7 @@ export default $config({
     // timeout runs out, unless the handler shortens it (ChangeMessageVisibility, which it may call).
     const VISIBILITY_TIMEOUT_S = 6 * ARCHIVE_TIMEOUT_S + BATCH_WINDOW_S;
     // Tencent's REST rate limit (default 10 calls/s, SPEC) is per app, across every caller. Each
-    // Lambda instance paces its own Tencent calls (IM client token bucket at ImApp.rateLimit), so the
+    // Lambda instance paces its own Tencent calls (IM client rate limiter at ImApp.rateLimit), so the
     // app-wide rate is at most (concurrent archive instances) x (per-instance rate). The SQS event
     // source caps concurrent archive invocations at ARCHIVE_MAX_CONCURRENCY (2 is the smallest value
     // AWS accepts), and each instance gets an equal share: 2 x floor(10 / 2) = 10 calls/s. A job makes

@@ -14,7 +14,7 @@
  * 3. Latency: the IM simulator runs as its own process (bin, --rate-limit 1000: Tencent's 10 calls/s
  *    would refuse a 200/s load). In this process, like `imvault dev`: its HTTP server (API Gateway v2
  *    events) in front of the api handler imported from the BUILT bundle dist/functions/api.mjs (what
- *    Lambda runs), with IM_RATE_LIMIT=1000 (the ImClient's token bucket; default 10/s) and metrics off
+ *    Lambda runs), with IM_RATE_LIMIT=1000 (the ImClient's rate limiter; default 10/s) and metrics off
  *    as in `imvault dev`. Two load drivers, each its own process, after a 3 s warm-up, with a valid
  *    key, one-item cos-sig requests at --rate for --seconds, alternating run by run:
  *      paced      open loop, request i sent at t0 + i/rate (a fixed rate: what the target means);

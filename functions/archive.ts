@@ -45,7 +45,7 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
     });
   };
   try {
-    // Records run concurrently; the shared ImClient's token bucket keeps them within Tencent's rate.
+    // Records run concurrently; the shared ImClient's rate limiter keeps them within Tencent's rate.
     return await processPartialResponse(event, record, processor, {
       context,
       processInParallel: true,

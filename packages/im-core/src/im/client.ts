@@ -16,7 +16,7 @@ import {
   RETRYABLE_CODES,
   SIG_EXPIRED_CODE,
 } from "./codes.ts";
-import { TokenBucket } from "./rate-limit.ts";
+import { RateLimiter } from "./rate-limit.ts";
 import { redactText, sanitizeError } from "./redact.ts";
 import { REGIONS, type Region } from "./types.ts";
 import { genUserSig } from "./usersig.ts";
@@ -30,7 +30,7 @@ export interface ImClientOptions {
   region?: Region;
   /** Overrides the region's domain entirely (e.g. http://127.0.0.1:8080, a simulator); no backup then. */
   baseUrl?: string;
-  /** Token bucket shared by every call of this client; default 10 calls/s. */
+  /** Calls per second, shared by every call of this client (at most this many in any second); default 10. */
   ratePerSecond?: number;
   /** Per HTTP attempt, default 20_000. */
   timeoutMs?: number;
@@ -83,7 +83,7 @@ const NAME_RE = /^[A-Za-z0-9_]+$/;
 const MIN_RENEW_MARGIN_SECONDS = 300;
 
 /**
- * Tencent IM REST client: signs requests with a cached UserSig, spaces them with a token bucket,
+ * Tencent IM REST client: signs requests with a cached UserSig, keeps them within a per-second rate limit,
  * retries what can be retried (exponential backoff, full jitter), fails over to the region's backup
  * domain when the primary cannot be reached, and throws typed, secret-free errors.
  *
@@ -97,7 +97,7 @@ export class ImClient {
   readonly #identifier: string;
   readonly #secretKey: string;
   readonly #origins: readonly string[];
-  readonly #bucket: TokenBucket;
+  readonly #limiter: RateLimiter;
   readonly #timeoutMs: number;
   readonly #maxAttempts: number;
   readonly #baseDelayMs: number;
@@ -137,7 +137,7 @@ export class ImClient {
     // Renew with a quarter of the validity left, and never closer than 5 minutes to expiry (a short
     // ttl then means a fresh sig for every request, which is correct, just not cached).
     this.#renewMarginSeconds = Math.max(this.#sigTtlSeconds / 4, MIN_RENEW_MARGIN_SECONDS);
-    this.#bucket = new TokenBucket(positive("ratePerSecond", options.ratePerSecond, 10), this.clock);
+    this.#limiter = new RateLimiter(positive("ratePerSecond", options.ratePerSecond, 10), this.clock);
     this.#fetch = options.fetch ?? globalThis.fetch;
     this.#random = options.random ?? Math.random;
     this.#logger = options.logger ?? silentLogger;
@@ -171,7 +171,7 @@ export class ImClient {
 
     for (;;) {
       attempt++;
-      await this.#bucket.take(signal);
+      await this.#limiter.take(signal);
       const originIndex = this.#preferred;
       const origin = this.#origins[originIndex]!;
       const fields = { command: name, attempt, maxAttempts: this.#maxAttempts, host: hostOf(origin) };

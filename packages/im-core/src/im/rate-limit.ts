@@ -1,48 +1,49 @@
 import type { Clock } from "../util/clock.ts";
 
 /**
- * A token bucket on an injected clock. `take` reserves a token synchronously (the count may go
- * negative: a queue of reservations), then waits until that token has been refilled, so concurrent
- * callers are served in call order without a lock and never above the rate.
+ * A sliding-window limiter on an injected clock: at most `limit` calls start within any window of
+ * `windowMs`. Tencent's limits are calls per second, so for a rate of N calls/s this lets a burst of
+ * N go at once (a moderator's batch of lookups is not queued behind itself) and still never puts
+ * more than N calls in any second, however Tencent aligns its seconds.
  *
- * `capacity` is the burst: how many calls may go at once after a quiet spell. The IM client uses 1,
- * spacing calls evenly (1/rate apart), so no window of a second ever sees more than the rate plus one,
- * whatever window Tencent counts in.
+ * `take` reserves a start time synchronously, in call order, then sleeps until it: concurrent callers
+ * need no lock. A fractional rate above 1 rounds down (never above the rate); below 1 it becomes one
+ * call per 1/rate seconds.
  */
-export class TokenBucket {
-  readonly #perMs: number;
-  readonly #capacity: number;
+export class RateLimiter {
+  readonly #limit: number;
+  readonly #windowMs: number;
   readonly #clock: Clock;
-  #tokens: number;
-  #updatedAt: number;
+  /** Start times of the reservations that can still constrain a new one, oldest first. */
+  #starts: number[] = [];
 
-  constructor(ratePerSecond: number, clock: Clock, capacity = 1) {
+  constructor(ratePerSecond: number, clock: Clock) {
     if (!(ratePerSecond > 0) || !Number.isFinite(ratePerSecond)) {
       throw new RangeError(`rate must be a positive number of calls per second, got ${ratePerSecond}`);
     }
-    if (!(capacity >= 1)) throw new RangeError(`capacity must be at least 1, got ${capacity}`);
-    this.#perMs = ratePerSecond / 1000;
-    this.#capacity = capacity;
+    this.#limit = Math.max(1, Math.floor(ratePerSecond));
+    this.#windowMs = ratePerSecond >= 1 ? 1000 : 1000 / ratePerSecond;
     this.#clock = clock;
-    this.#tokens = capacity;
-    this.#updatedAt = clock.now();
   }
 
   /** Resolves when the caller may make one call; rejects with the signal's reason if it aborts first. */
   async take(signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
     const now = this.#clock.now();
-    const elapsed = Math.max(0, now - this.#updatedAt);
-    this.#tokens = Math.min(this.#capacity, this.#tokens + elapsed * this.#perMs);
-    this.#updatedAt = now;
-    this.#tokens -= 1;
-    // A hair below zero is rounding, not a debt worth a 1 ms sleep.
-    if (this.#tokens > -1e-9) return;
-    const waitMs = Math.ceil(-this.#tokens / this.#perMs);
+    // A start a whole window ago no longer counts against anyone.
+    while (this.#starts.length > 0 && this.#starts[0]! + this.#windowMs <= now) this.#starts.shift();
+    // Starts are in increasing order: the new call may go one window after the limit-th most recent.
+    const bound = this.#starts[this.#starts.length - this.#limit];
+    const start = bound === undefined ? now : Math.max(now, bound + this.#windowMs);
+    this.#starts.push(start);
+    if (start <= now) return;
     try {
-      await this.#clock.sleep(waitMs, signal);
+      await this.#clock.sleep(start - now, signal);
     } catch (error) {
-      this.#tokens += 1; // give the reservation back: an aborted caller never calls
+      // An aborted caller never calls: give its slot back (later reservations keep theirs, which
+      // can only make them later than needed, never earlier).
+      const at = this.#starts.lastIndexOf(start);
+      if (at !== -1) this.#starts.splice(at, 1);
       throw error;
     }
   }

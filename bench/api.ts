@@ -36,7 +36,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -468,7 +468,9 @@ async function main(): Promise<void> {
 
   // ---- report
   console.log(
-    `node ${process.version}, ${Math.round((Date.now() - started) / 1000)} s; shared 2-core machine (another benchmark running): best of N, noisy`,
+    `node ${process.version}, ${Math.round((Date.now() - started) / 1000)} s; ${cpus().length} cores, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")} at the end: best of N`,
   );
   console.log("");
   console.log(

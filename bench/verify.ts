@@ -13,7 +13,15 @@
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { closeSync, createReadStream, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
+import {
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -21,9 +29,31 @@ import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
 import { createGunzip } from "node:zlib";
 import { createVerifier, VERIFIER_DEFAULTS } from "../packages/im-core/src/archive/verify-stream.ts";
-import { type GeneratedFile, generateHistoryFile } from "./history-gen.ts";
+import { writeGzipHistory } from "./lib/history-gen.ts";
 
 const MiB = 1024 * 1024;
+
+/** The four get_history figures of a generated file, and its message count. */
+interface FileFigures {
+  gzipSize: number;
+  gzipMd5: string;
+  fileSize: number;
+  fileMd5: string;
+  messageCount: number;
+}
+
+/** Generates the GZip file (the benchmarks' shared generator) and a plain copy for the MD5-only baseline. */
+async function generateFile(gzPath: string, plainBytes: number, plainPath: string): Promise<FileFigures> {
+  const made = await writeGzipHistory(gzPath, { targetBytes: plainBytes });
+  await pipeline(createReadStream(gzPath), createGunzip(), createWriteStream(plainPath));
+  return {
+    gzipSize: made.gzipBytes,
+    gzipMd5: made.gzipMd5,
+    fileSize: made.plainBytes,
+    fileMd5: made.plainMd5,
+    messageCount: made.messages,
+  };
+}
 
 interface Sample {
   ms: number;
@@ -51,7 +81,7 @@ function sample(start: number, cpuStart: NodeJS.CpuUsage): Sample {
 
 /** Child-process measurements. Each prints one JSON Sample on stdout. */
 async function child(mode: string, gzPath: string, plainPath: string, figuresJson: string): Promise<Sample> {
-  const figures = JSON.parse(figuresJson) as GeneratedFile;
+  const figures = JSON.parse(figuresJson) as FileFigures;
   const start = performance.now();
   const cpuStart = process.cpuUsage();
   if (mode === "verifier") {
@@ -100,7 +130,7 @@ async function measureChild(
   mode: string,
   gzPath: string,
   plainPath: string,
-  figures: GeneratedFile,
+  figures: FileFigures,
 ): Promise<Sample> {
   const out = await run(process.execPath, [
     import.meta.filename,
@@ -149,7 +179,7 @@ async function main(): Promise<void> {
     const gzPath = join(dir, "history.gz");
     const plainPath = join(dir, "history.json");
     const genStart = performance.now();
-    const figures = await generateHistoryFile(gzPath, { plainBytes: plainTarget, plainPath });
+    const figures = await generateFile(gzPath, plainTarget, plainPath);
     const genMs = performance.now() - genStart;
     console.log(
       `file: ${(figures.fileSize / MiB).toFixed(1)} MiB plain, ${(figures.gzipSize / MiB).toFixed(1)} MiB gzip ` +

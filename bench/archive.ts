@@ -21,19 +21,10 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import {
-  closeSync,
-  createReadStream,
-  createWriteStream,
-  mkdirSync,
-  openSync,
-  readSync,
-  rmSync,
-} from "node:fs";
+import { createReadStream, createWriteStream, mkdirSync, rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -46,13 +37,14 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { fileNameOf, rawKey } from "@imvault/im-core/archive/layout.ts";
-import { createVerifier, VERIFIER_DEFAULTS } from "@imvault/im-core/archive/verify-stream.ts";
+import { createVerifier } from "@imvault/im-core/archive/verify-stream.ts";
 import { getHistory } from "@imvault/im-core/im/calls.ts";
 import { ImClient } from "@imvault/im-core/im/client.ts";
 import type { ChatType, HistoryFile } from "@imvault/im-core/im/types.ts";
 import { addHours, hourOf } from "@imvault/im-core/time/msgtime.ts";
 import { TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY } from "@imvault/im-sim";
 import { cleanEnv, IMVAULT_BIN } from "../test/support/imvault-cli.ts";
+import { inflateOnly, md5Only, nullSink } from "./lib/baselines.ts";
 
 const MiB = 1024 * 1024;
 const SIM_BIN = fileURLToPath(new URL("../packages/im-sim/bin/imvault-sim.ts", import.meta.url));
@@ -150,33 +142,17 @@ interface Sample {
 async function childMeasure(mode: string, gzPath: string, plainPath: string): Promise<Sample> {
   const start = performance.now();
   if (mode === "inflate") {
-    const sink = new Writable({ write: (_c, _e, cb) => cb() });
-    await pipeline(
-      createReadStream(gzPath, { highWaterMark: MiB }),
-      createGunzip({ chunkSize: VERIFIER_DEFAULTS.inflateChunkSize }),
-      sink,
-    );
+    await inflateOnly(gzPath);
   } else if (mode === "verify") {
     // Diagnostic: imvault's one-pass verifier alone (no HTTP, no store, no CLI) on the same bytes.
     const figures = JSON.parse(process.argv[6]!) as HistoryFile;
     const { stream, figures: verified } = createVerifier(figures);
     await Promise.all([
-      pipeline(
-        createReadStream(gzPath, { highWaterMark: MiB }),
-        stream,
-        new Writable({ write: (_c, _e, cb) => cb() }),
-      ),
+      pipeline(createReadStream(gzPath, { highWaterMark: MiB }), stream, nullSink()),
       verified,
     ]);
   } else if (mode === "md5") {
-    const buf = Buffer.allocUnsafe(MiB);
-    for (const path of [gzPath, plainPath]) {
-      const hash = createHash("md5");
-      const fd = openSync(path, "r");
-      for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) hash.update(buf.subarray(0, n));
-      closeSync(fd);
-      hash.digest("hex");
-    }
+    md5Only(gzPath, plainPath);
   } else throw new Error(`unknown mode ${mode}`);
   return { ms: performance.now() - start };
 }

@@ -12,23 +12,14 @@
  *       the larger, since the two can run on both cores at once.
  */
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
-import {
-  closeSync,
-  createReadStream,
-  createWriteStream,
-  mkdtempSync,
-  openSync,
-  readSync,
-  rmSync,
-} from "node:fs";
+import { createReadStream, createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
 import { createGunzip } from "node:zlib";
-import { createVerifier, VERIFIER_DEFAULTS } from "../packages/im-core/src/archive/verify-stream.ts";
+import { createVerifier } from "../packages/im-core/src/archive/verify-stream.ts";
+import { inflateOnly, md5Only, nullSink } from "./lib/baselines.ts";
 import { writeGzipHistory } from "./lib/history-gen.ts";
 
 const MiB = 1024 * 1024;
@@ -62,14 +53,6 @@ interface Sample {
   maxRssMiB: number;
 }
 
-function nullSink(): Writable {
-  return new Writable({
-    write(_chunk, _enc, cb) {
-      cb();
-    },
-  });
-}
-
 function sample(start: number, cpuStart: NodeJS.CpuUsage): Sample {
   const cpu = process.cpuUsage(cpuStart);
   return {
@@ -92,23 +75,11 @@ async function child(mode: string, gzPath: string, plainPath: string, figuresJso
     return sample(start, cpuStart);
   }
   if (mode === "inflate") {
-    await pipeline(
-      createReadStream(gzPath),
-      createGunzip({ chunkSize: VERIFIER_DEFAULTS.inflateChunkSize }),
-      nullSink(),
-    );
+    await inflateOnly(gzPath);
     return sample(start, cpuStart);
   }
   if (mode === "md5") {
-    // Pure hashing of the same GZip and plain bytes, read synchronously from the page cache.
-    const buf = Buffer.allocUnsafe(MiB);
-    for (const path of [gzPath, plainPath]) {
-      const hash = createHash("md5");
-      const fd = openSync(path, "r");
-      for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) hash.update(buf.subarray(0, n));
-      closeSync(fd);
-      hash.digest("hex");
-    }
+    md5Only(gzPath, plainPath);
     return sample(start, cpuStart);
   }
   throw new Error(`unknown mode ${mode}`);

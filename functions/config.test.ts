@@ -69,6 +69,15 @@ const LOCAL_MINIMUM = {
 };
 const DEFAULT_HOSTS = ["*.tim.qq.com", "*.im.qcloud.com", "*.my-imcloud.com", "*.myqcloud.com"];
 
+/** SPEC's archive defaults, as loadArchiveConfig answers them when nothing is set. */
+const ARCHIVE_DEFAULTS = {
+  lookbackHours: 72,
+  settleHours: 6,
+  maxAttemptsPerFile: 5,
+  downloadIdleTimeoutMs: 30_000,
+  retryBaseDelayMs: 1000,
+};
+
 describe("local mode (environment)", () => {
   it("reads nothing at import and fills SPEC's defaults for everything optional", async () => {
     const out = await probe(LOCAL_MINIMUM);
@@ -81,13 +90,7 @@ describe("local mode (environment)", () => {
       ratePerSecond: 10,
       downloadHosts: DEFAULT_HOSTS,
     });
-    expect(ok(out.loadArchiveConfig)).toEqual({
-      lookbackHours: 72,
-      settleHours: 6,
-      maxAttemptsPerFile: 5,
-      downloadIdleTimeoutMs: 30_000,
-      retryBaseDelayMs: 1000,
-    });
+    expect(ok(out.loadArchiveConfig)).toEqual(ARCHIVE_DEFAULTS);
     expect(ok(out.loadStoreConfig)).toEqual({ kind: "local", dataDir: join(tmp, "data") });
     expect(ok(out.loadQueueConfig)).toEqual({ queueUrl: LOCAL_MINIMUM.JOBS_QUEUE_URL });
     expect(ok(out.loadApiConfig)).toEqual({
@@ -175,13 +178,7 @@ describe("local mode (environment)", () => {
     expect(im.message).toContain("IM_SECRET_KEY is missing");
     expect(configError(out.loadQueueConfig).setting).toBe("JOBS_QUEUE_URL");
     expect(configError(out.loadApiConfig).setting).toBe("API_KEYS");
-    expect(ok(out.loadArchiveConfig)).toEqual({
-      lookbackHours: 72,
-      settleHours: 6,
-      maxAttemptsPerFile: 5,
-      downloadIdleTimeoutMs: 30_000,
-      retryBaseDelayMs: 1000,
-    });
+    expect(ok(out.loadArchiveConfig)).toEqual(ARCHIVE_DEFAULTS);
   });
 
   it("invalid values are named with what is allowed, and the secret key is never in the message", async () => {

@@ -4,6 +4,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import { systemClock } from "@imvault/im-core/util/clock.ts";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { lambdaContext } from "./lambda-context.ts";
 import { type QueueIdentity, succeededRecords, toSqsEvent } from "./sqs-event.ts";
@@ -68,7 +69,8 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
       } catch (error) {
         if (polling.signal.aborted) break;
         options.onError?.(error);
-        await sleep(1_000, polling.signal);
+        // Stopping ends the pause early; that is not an error here.
+        await systemClock.sleep(1_000, polling.signal).catch(() => {});
         continue;
       }
       if (messages.length === 0) continue;
@@ -133,18 +135,4 @@ async function deleteRecords(options: QueueWorkerOptions, records: SQSRecord[]):
       new Error(`could not delete a finished job message: ${f.Code ?? ""} ${f.Message ?? ""}`),
     );
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 }

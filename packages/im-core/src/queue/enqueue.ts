@@ -35,8 +35,9 @@ export async function enqueueJobs(
       } catch (err) {
         // The whole call failed (network, throttling): every entry of it goes round again.
         if (err instanceof ImvaultError && !err.retryable) throw err;
-        retry.push(...batch);
-        if (round === maxRounds) {
+        if (round < maxRounds) {
+          retry.push(...batch);
+        } else {
           const message = err instanceof Error ? err.message : String(err);
           failed.push(...batch.map((e) => ({ id: e.id, message })));
         }
@@ -50,7 +51,7 @@ export async function enqueueJobs(
         else retry.push(entry);
       }
     }
-    pending = round === maxRounds ? [] : retry;
+    pending = retry;
   }
   return { enqueued, failed };
 }

@@ -6,15 +6,14 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { MetricUnit, Metrics as PowertoolsMetrics } from "@aws-lambda-powertools/metrics";
-import { S3Client } from "@aws-sdk/client-s3";
-import { ImClient } from "@imvault/im-core/im/client.ts";
-import { createLocalUrlSigner } from "@imvault/im-core/store/local-signed-url.ts";
-import { createLocalStore } from "@imvault/im-core/store/local-store.ts";
 import type { ArchiveStore } from "@imvault/im-core/store/port.ts";
-import { createS3Store } from "@imvault/im-core/store/s3-store.ts";
 import type { Logger as CoreLogger } from "@imvault/im-core/util/log.ts";
 import type { Metrics } from "@imvault/im-core/util/metrics.ts";
-import type { loadImConfig, loadStoreConfig } from "./config.ts";
+import { makeLocalStore } from "./clients.ts";
+import type { StoreConfig } from "./config.ts";
+import { makeS3Store } from "./s3-store-deps.ts";
+
+export { makeImClient } from "./clients.ts";
 
 export const METRICS_NAMESPACE = "imvault";
 
@@ -40,30 +39,7 @@ export function metricsPort(metrics: PowertoolsMetrics): Metrics {
   };
 }
 
-export function makeStore(config: ReturnType<typeof loadStoreConfig>): ArchiveStore {
-  if (config.kind === "local") {
-    // With a public URL and a signing key (imvault dev sets both), download URLs are HMAC-signed
-    // links that the local server serves; without them the local store has no URLs to give.
-    const urlFor =
-      config.publicUrl !== undefined && config.urlSigningKey !== undefined
-        ? createLocalUrlSigner({ baseUrl: config.publicUrl, secret: config.urlSigningKey }).urlFor
-        : undefined;
-    return createLocalStore({ root: config.dataDir, ...(urlFor === undefined ? {} : { urlFor }) });
-  }
-  const client = new S3Client(
-    config.endpoint === undefined ? {} : { endpoint: config.endpoint, forcePathStyle: true },
-  );
-  return createS3Store({ client, bucket: config.bucket });
-}
-
-export function makeImClient(config: ReturnType<typeof loadImConfig>, logger: CoreLogger): ImClient {
-  return new ImClient({
-    sdkAppId: config.sdkAppId,
-    identifier: config.identifier,
-    secretKey: config.secretKey,
-    region: config.region,
-    ...(config.baseUrl === undefined ? {} : { baseUrl: config.baseUrl }),
-    ratePerSecond: config.ratePerSecond,
-    logger,
-  });
+/** The handlers' store: they build it once at module scope, so both adapters are loaded statically. */
+export function makeStore(config: StoreConfig): ArchiveStore {
+  return config.kind === "local" ? makeLocalStore(config) : makeS3Store(config);
 }

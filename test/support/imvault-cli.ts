@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 /** The `imvault` bin, run the way npm's link runs it: Node 24 on the .ts file (type stripping). */
-export const IMVAULT_BIN = fileURLToPath(new URL("../../packages/cli/bin/imvault.ts", import.meta.url));
+export const IMVAULT_BIN = fileURLToPath(new URL("../../packages/cli/bin/imvault.js", import.meta.url));
 
 /** The environment without anything of the developer's that would change what imvault does. */
 export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {

@@ -4,6 +4,7 @@ import type { ImClient } from "@imvault/im-core/im/client.ts";
 import { cleanupLocalTemp } from "@imvault/im-core/store/local-store.ts";
 import type { ArchiveStore } from "@imvault/im-core/store/port.ts";
 import type { Logger } from "@imvault/im-core/util/log.ts";
+import { makeImClient, makeLocalStore } from "../../../functions/clients.ts";
 import {
   type ImConfig,
   loadArchiveConfig,
@@ -11,7 +12,6 @@ import {
   loadLookupConfig,
   loadStoreConfig,
 } from "../../../functions/config.ts";
-import { makeImClient, makeStore } from "../../../functions/deps.ts";
 
 /**
  * The CLI reads the same settings as the handlers (functions/config.ts: the environment on one
@@ -19,13 +19,14 @@ import { makeImClient, makeStore } from "../../../functions/deps.ts";
  */
 
 /**
- * The configured store. A local one first removes what a killed earlier run left in its temp
+ * The configured store; the S3 SDK is loaded only for a bucket. A local one first removes what a killed earlier run left in its temp
  * directory (files of writers that are no longer running), so no partial file outlives a crash.
  */
 export async function cliStore(): Promise<ArchiveStore> {
   const config = loadStoreConfig();
-  if (config.kind === "local") await cleanupLocalTemp(config.dataDir);
-  return makeStore(config);
+  if (config.kind === "s3") return (await import("../../../functions/s3-store-deps.ts")).makeS3Store(config);
+  await cleanupLocalTemp(config.dataDir);
+  return makeLocalStore(config);
 }
 
 export function cliImClient(logger: Logger): { client: ImClient; config: ImConfig } {

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as v from "valibot";
 import { ValidationError } from "../errors.ts";
 import { CHAT_TYPES, type ChatType } from "../im/types.ts";
 import { isMsgTime, type MsgTime } from "../time/msgtime.ts";
@@ -10,10 +10,10 @@ export interface HourJob {
   msgTime: MsgTime;
 }
 
-const jobSchema = z.strictObject({
-  v: z.literal(1),
-  chatType: z.enum(CHAT_TYPES),
-  msgTime: z.string().refine(isMsgTime, "must be a real Beijing hour YYYYMMDDHH"),
+const jobSchema = v.strictObject({
+  v: v.literal(1),
+  chatType: v.picklist(CHAT_TYPES),
+  msgTime: v.pipe(v.string(), v.check(isMsgTime, "must be a real Beijing hour YYYYMMDDHH")),
 });
 
 /** Parses a queue message body. Anything else is malformed: a ValidationError (dropped, never retried). */
@@ -24,13 +24,13 @@ export function parseJob(body: string): HourJob {
   } catch {
     throw new ValidationError("job message is not JSON");
   }
-  const parsed = jobSchema.safeParse(value);
+  const parsed = v.safeParse(jobSchema, value);
   if (!parsed.success) {
     throw new ValidationError("job message is malformed", {
-      issues: parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`),
+      issues: parsed.issues.map((i) => `${v.getDotPath(i) ?? "(root)"}: ${i.message}`),
     });
   }
-  return parsed.data as HourJob;
+  return parsed.output as HourJob;
 }
 
 export function jobId(job: Pick<HourJob, "chatType" | "msgTime">): string {

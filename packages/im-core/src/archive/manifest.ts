@@ -1,5 +1,5 @@
 import { buffer } from "node:stream/consumers";
-import { z } from "zod";
+import * as v from "valibot";
 import { AlreadyExistsError, IntegrityError, NotFoundError } from "../errors.ts";
 import { CHAT_TYPES, type ChatType } from "../im/types.ts";
 import type { ArchiveStore } from "../store/port.ts";
@@ -31,17 +31,17 @@ export interface Manifest {
   archivedAt: string;
 }
 
-const md5 = z.string().regex(/^[0-9a-f]{32}$/);
-const size = z.number().int().nonnegative();
-const manifestSchema = z.looseObject({
-  version: z.literal(1),
-  chatType: z.enum(CHAT_TYPES),
-  msgTime: z.string().regex(/^\d{10}$/),
-  status: z.enum(["archived", "empty", "expired"]),
-  files: z.array(
-    z.looseObject({
-      key: z.string().min(1),
-      sourceUrl: z.string(),
+const md5 = v.pipe(v.string(), v.regex(/^[0-9a-f]{32}$/));
+const size = v.pipe(v.number(), v.integer(), v.minValue(0));
+const manifestSchema = v.looseObject({
+  version: v.literal(1),
+  chatType: v.picklist(CHAT_TYPES),
+  msgTime: v.pipe(v.string(), v.regex(/^\d{10}$/)),
+  status: v.picklist(["archived", "empty", "expired"]),
+  files: v.array(
+    v.looseObject({
+      key: v.pipe(v.string(), v.minLength(1)),
+      sourceUrl: v.string(),
       gzipSize: size,
       gzipMd5: md5,
       fileSize: size,
@@ -49,7 +49,7 @@ const manifestSchema = z.looseObject({
       messageCount: size,
     }),
   ),
-  archivedAt: z.string(),
+  archivedAt: v.string(),
 });
 
 export function parseManifest(text: string, key: string): Manifest {
@@ -59,14 +59,14 @@ export function parseManifest(text: string, key: string): Manifest {
   } catch {
     throw new IntegrityError(`manifest ${key} is not JSON`, { key });
   }
-  const parsed = manifestSchema.safeParse(value);
+  const parsed = v.safeParse(manifestSchema, value);
   if (!parsed.success) {
     throw new IntegrityError(`manifest ${key} is malformed`, {
       key,
-      issues: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`),
+      issues: parsed.issues.map((i) => `${v.getDotPath(i) ?? "(manifest)"}: ${i.message}`),
     });
   }
-  return parsed.data as Manifest;
+  return parsed.output as Manifest;
 }
 
 /** The hour's manifest, or undefined when the hour has not been archived yet. */

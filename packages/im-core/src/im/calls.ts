@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as v from "valibot";
 import { ImTransportError, ValidationError } from "../errors.ts";
 import { type MsgTime, parseBeijing, parseMsgTime } from "../time/msgtime.ts";
 import type { ImClient } from "./client.ts";
@@ -17,14 +17,15 @@ const HISTORY_SYSTEM_ERROR = 1003;
 const PRESIG_VALIDITY_MS = 15 * 60_000;
 const DEFAULT_COS_CHUNK = 100;
 
-const md5Hex = z.string().regex(/^[0-9a-fA-F]{32}$/, "not an MD5 in hex");
-const byteCount = z.number().int().nonnegative();
+const md5Hex = v.pipe(v.string(), v.regex(/^[0-9a-fA-F]{32}$/, "not an MD5 in hex"));
+const byteCount = v.pipe(v.number(), v.integer(), v.minValue(0));
+const int = v.pipe(v.number(), v.integer());
 
-const historyAnswer = z.object({
-  File: z.array(
-    z.object({
-      URL: z.url(),
-      ExpireTime: z.string(),
+const historyAnswer = v.object({
+  File: v.array(
+    v.object({
+      URL: v.pipe(v.string(), v.url()),
+      ExpireTime: v.string(),
       FileSize: byteCount,
       FileMD5: md5Hex,
       GzipSize: byteCount,
@@ -33,14 +34,14 @@ const historyAnswer = z.object({
   ),
 });
 
-const cosSigAnswer = z.object({
-  PreSigURLs: z.array(
-    z.object({
-      ResourceID: z.number().int(),
-      Code: z.number().int(),
-      Desc: z.string().default(""),
-      PreSigURL: z.string().default(""),
-      Status: z.number().int(),
+const cosSigAnswer = v.object({
+  PreSigURLs: v.array(
+    v.object({
+      ResourceID: int,
+      Code: int,
+      Desc: v.optional(v.string(), ""),
+      PreSigURL: v.optional(v.string(), ""),
+      Status: int,
     }),
   ),
 });
@@ -51,10 +52,10 @@ function malformed(command: string, problem: string): ImTransportError {
   return new ImTransportError(`Tencent IM ${command} answered in an unexpected shape: ${problem}`);
 }
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues
+function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
+  return issues
     .slice(0, 3)
-    .map((issue) => `${issue.path.join(".") || "(answer)"}: ${issue.message}`)
+    .map((issue) => `${v.getDotPath(issue) ?? "(answer)"}: ${issue.message}`)
     .join("; ");
 }
 
@@ -80,9 +81,9 @@ export async function getHistory(
     { ChatType: chatType, MsgTime: msgTime },
     { ...options, extraRetryableCodes: [HISTORY_SYSTEM_ERROR] },
   );
-  const parsed = historyAnswer.safeParse(answer);
-  if (!parsed.success) throw malformed(command, describeIssues(parsed.error));
-  return parsed.data.File.map((file, index) => {
+  const parsed = v.safeParse(historyAnswer, answer);
+  if (!parsed.success) throw malformed(command, describeIssues(parsed.issues));
+  return parsed.output.File.map((file, index) => {
     let expiresAtMs: number;
     try {
       expiresAtMs = parseBeijing(file.ExpireTime);
@@ -150,9 +151,9 @@ export async function getCosSig(
       options.signal === undefined ? {} : { signal: options.signal },
     );
     const answeredAt = client.clock.now();
-    const parsed = cosSigAnswer.safeParse(answer);
-    if (!parsed.success) throw malformed(command, describeIssues(parsed.error));
-    const byId = new Map(parsed.data.PreSigURLs.map((entry) => [entry.ResourceID, entry]));
+    const parsed = v.safeParse(cosSigAnswer, answer);
+    if (!parsed.success) throw malformed(command, describeIssues(parsed.issues));
+    const byId = new Map(parsed.output.PreSigURLs.map((entry) => [entry.ResourceID, entry]));
     for (const item of chunk) {
       const entry = byId.get(item.ResourceID);
       if (entry === undefined)

@@ -6,8 +6,8 @@ import { type AllowList, isUrlAllowed, tryParseUrl } from "../util/allow-list.ts
  * Checks a `POST /v1/cos-sig` body before anything reaches Tencent: a bad item must cost the caller a
  * 400 that names it, not a Tencent call (and its rate budget) that fails for the whole batch.
  *
- * Hand-written rather than a zod schema: every bad item must be reported at once with its index and
- * ResourceID, duplicates need a cross-item check, and the host rule needs the allow-list; zod's issue
+ * Hand-written rather than a valibot schema: every bad item must be reported at once with its index and
+ * ResourceID, duplicates need a cross-item check, and the host rule needs the allow-list; its issue
  * paths would have to be regrouped per item anyway.
  */
 

@@ -109,6 +109,26 @@ describe("local store specifics", () => {
     expect(temps).toEqual([]);
   });
 
+  it("a body of odd-sized chunks and strings, across several write batches, is stored byte for byte", async () => {
+    // 1-byte to ~300 KiB pieces: batches of 1 MiB fill at arbitrary offsets, and a remainder is left.
+    const pieces: (Buffer | string)[] = [];
+    let seed = 7;
+    for (let i = 0; i < 40; i++) {
+      seed = (seed * 48271) % 0x7fffffff;
+      const size = i % 5 === 0 ? 1 : seed % (300 * 1024);
+      pieces.push(i % 7 === 3 ? "é".repeat(size) : Buffer.alloc(size, i));
+    }
+    const expected = Buffer.concat(pieces.map((p) => (typeof p === "string" ? Buffer.from(p, "utf8") : p)));
+    expect(expected.length).toBeGreaterThan(3 * 1024 * 1024);
+
+    const answer = await store.put("raw/odd.gz", Readable.from(pieces));
+    const chunks: Buffer[] = [];
+    for await (const c of await store.get("raw/odd.gz")) chunks.push(c as Buffer);
+
+    expect(answer).toEqual({ size: expected.length });
+    expect(Buffer.concat(chunks).equals(expected)).toBe(true);
+  });
+
   it("list never shows the .imvault state dir", async () => {
     await mkdir(join(root, ".imvault", "tmp"), { recursive: true });
     await writeFile(join(root, ".imvault", "tmp", "left.part"), "x");

@@ -1,0 +1,33 @@
+/**
+ * The clients that need neither the AWS SDK nor Powertools: the IM client and the local store. Kept
+ * apart from deps.ts so that the CLI on a local store loads only these (the S3 SDK alone is ~90 ms
+ * and ~30 MiB of start-up; see bench/archive.ts).
+ */
+import { ImClient } from "@imvault/im-core/im/client.ts";
+import { createLocalUrlSigner } from "@imvault/im-core/store/local-signed-url.ts";
+import { createLocalStore } from "@imvault/im-core/store/local-store.ts";
+import type { ArchiveStore } from "@imvault/im-core/store/port.ts";
+import type { Logger as CoreLogger } from "@imvault/im-core/util/log.ts";
+import type { ImConfig, StoreConfig } from "./config.ts";
+
+export function makeLocalStore(config: Extract<StoreConfig, { kind: "local" }>): ArchiveStore {
+  // With a public URL and a signing key (imvault dev sets both), download URLs are HMAC-signed
+  // links that the local server serves; without them the local store has no URLs to give.
+  const urlFor =
+    config.publicUrl !== undefined && config.urlSigningKey !== undefined
+      ? createLocalUrlSigner({ baseUrl: config.publicUrl, secret: config.urlSigningKey }).urlFor
+      : undefined;
+  return createLocalStore({ root: config.dataDir, ...(urlFor === undefined ? {} : { urlFor }) });
+}
+
+export function makeImClient(config: ImConfig, logger: CoreLogger): ImClient {
+  return new ImClient({
+    sdkAppId: config.sdkAppId,
+    identifier: config.identifier,
+    secretKey: config.secretKey,
+    region: config.region,
+    ...(config.baseUrl === undefined ? {} : { baseUrl: config.baseUrl }),
+    ratePerSecond: config.ratePerSecond,
+    logger,
+  });
+}

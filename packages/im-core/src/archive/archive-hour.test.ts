@@ -14,6 +14,7 @@ import { silentLogger } from "../util/log.ts";
 import { type ArchiveDeps, ArchiveFailedError, archiveHour } from "./archive-hour.ts";
 import { manifestKey, rawKey } from "./layout.ts";
 import { readManifest } from "./manifest.ts";
+import { spareGunzipThread } from "./off-thread-gunzip.ts";
 import { fakeClock, fakeFetch, makeHistoryFile } from "./test-support.ts";
 
 const MSG_TIME = "2026112009";
@@ -85,6 +86,22 @@ describe("archiveHour", () => {
       ["raw/chat_type=C2C/dt=2026-11-20/hour=09/a.gz", 50, "https://download.tim.qq.com/msg_history/1/a.gz"],
       ["raw/chat_type=C2C/dt=2026-11-20/hour=09/b.gz", 7, "https://download.tim.qq.com/msg_history/1/b.gz"],
     ]);
+  });
+
+  it("has a gunzip thread booting while get_history is on its way", async () => {
+    const waiting = spareGunzipThread();
+    if (waiting !== undefined) await waiting.terminate();
+    const a = makeHistoryFile("C2C", MSG_TIME, 3, URL_A, NOW + 3_600_000);
+    const fetch = fakeFetch(new Map([[URL_A, () => new Response(a.gz)]]));
+    let warmWhenAsked: boolean | undefined;
+    const getHistory = async () => {
+      warmWhenAsked = spareGunzipThread() !== undefined;
+      return [a.history];
+    };
+
+    await archiveHour(job, deps({ getHistory, fetch }));
+
+    expect(warmWhenAsked).toBe(true);
   });
 
   it("skips an hour that already has a manifest without asking Tencent", async () => {

@@ -11,6 +11,7 @@ import { assertDownloadAllowed, openDownload } from "./download.ts";
 import type { HourJob } from "./job.ts";
 import { fileNameOf, rawHourPrefix, rawKey, withoutQuery } from "./layout.ts";
 import { type Manifest, type ManifestFile, readManifest, writeManifest } from "./manifest.ts";
+import { warmUpGunzipThread } from "./off-thread-gunzip.ts";
 import { createVerifier, type VerifiedFigures } from "./verify-stream.ts";
 
 /** Tencent's get_history codes that are outcomes, not failures. */
@@ -81,6 +82,8 @@ export async function archiveHour(
     return { outcome: "skipped", files: 0, bytes: 0, attempts: 0 };
   }
 
+  // A big file inflates on a worker thread: let one boot during the get_history round trip.
+  warmUpGunzipThread();
   let files: HistoryFile[];
   try {
     files = await deps.getHistory(chatType, msgTime, signal);

@@ -27,18 +27,24 @@ export interface OffThreadGunzipOptions {
 }
 
 /**
- * The worker's whole program, evaluated as a CommonJS script (`eval: true`): a string rather than a
+ * The worker's whole program, evaluated as a script (`eval: true`): a string rather than a
  * file so that it survives bundling (scripts/bundle.ts and SST put each handler into one .mjs, and
  * esbuild does not follow `new Worker(new URL(…))`), and needs no type stripping.
  *
- * Messages in: a Uint8Array of GZip bytes (a staging buffer, transferred; handed back once zlib has
+ * Messages in: first the options (OffThreadGunzipOptions' worker part), then a Uint8Array of GZip bytes (a staging buffer, transferred; handed back once zlib has
  * consumed it), an ArrayBuffer (a plain staging buffer handed back), "end". Messages out: a
  * Uint8Array of plain bytes, already hashed (transferred), an ArrayBuffer (a GZip buffer handed
  * back), { end: md5 } once every plain byte is out, or { error, code } once if zlib refuses the bytes.
  */
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require("node:worker_threads");
-const { chunkSize, plainStagingBytes, plainBuffersInFlight, hashSliceBytes } = workerData;
+// getBuiltinModule, not require: a worker inherits the process's flags, and under --input-type=module
+// an eval'd worker is an ES module, where require does not exist.
+const { parentPort } = process.getBuiltinModule("node:worker_threads");
+// Loaded while the thread boots (it may boot ahead of need: warmUpGunzipThread), not on the first file.
+const zlib = process.getBuiltinModule("node:zlib");
+const crypto = process.getBuiltinModule("node:crypto");
+parentPort.once("message", start);
+function start({ chunkSize, plainStagingBytes, plainBuffersInFlight, hashSliceBytes }) {
 // zlib takes a fresh output buffer (Buffer.allocUnsafe(chunkSize)) each time one is full: 1 GiB of
 // garbage per GiB inflated, which V8 frees only in full GCs (+~60 MiB RSS). Only zlib allocates in
 // this isolate, so its buffers come from a free list instead: one is free again once a slice of the
@@ -47,8 +53,8 @@ const free = [];
 const allocUnsafe = Buffer.allocUnsafe;
 Buffer.allocUnsafe = (size) => (size === chunkSize && free.pop()) || allocUnsafe(size);
 let current;
-const inflater = require("node:zlib").createGunzip({ chunkSize });
-const hash = require("node:crypto").createHash("md5");
+const inflater = zlib.createGunzip({ chunkSize });
+const hash = crypto.createHash("md5");
 const spare = [];
 let stage = new Uint8Array(plainStagingBytes);
 let staged = 0;
@@ -121,7 +127,47 @@ parentPort.on("message", (message) => {
     inflater.end();
   }
 });
+}
 `;
+
+/** A booted thread that no file has taken yet (see warmUpGunzipThread). */
+let spareThread: Worker | undefined;
+
+/** Unref'd: a thread that has nothing outstanding never keeps the process alive. */
+function startThread(): Worker {
+  const worker = new Worker(WORKER_SOURCE, { eval: true });
+  worker.unref();
+  return worker;
+}
+
+function takeThread(): Worker {
+  const worker = spareThread ?? startThread();
+  spareThread = undefined;
+  return worker;
+}
+
+/**
+ * Boots a gunzip thread ahead of need, for the next OffThreadGunzip to take. Booting one takes
+ * ~35 ms (2 cores, Node 24), and without this it happens after a download's first bytes, with the
+ * inflate waiting: on a 100 MiB hour that is ~15% of the two-core limit. Called while get_history is
+ * on its way, it boots during the round trip instead. At most one waits, holding no data; one that
+ * dies while it waits is forgotten and the next file starts its own.
+ */
+export function warmUpGunzipThread(): void {
+  if (spareThread !== undefined) return;
+  const worker = startThread();
+  const forget = () => {
+    if (spareThread === worker) spareThread = undefined;
+  };
+  worker.once("error", forget);
+  worker.once("exit", forget);
+  spareThread = worker;
+}
+
+/** For tests: the warmed-up thread waiting for a file, if any. */
+export function spareGunzipThread(): Worker | undefined {
+  return spareThread;
+}
 
 /**
  * Gunzip and the plain MD5 on a worker thread; the plain bytes come back for the framing check.
@@ -159,16 +205,13 @@ export class OffThreadGunzip {
     this.sink = sink;
     this.options = options;
     this.stage = new Uint8Array(options.gzipStagingBytes);
-    this.worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: {
-        chunkSize: options.chunkSize,
-        plainStagingBytes: options.plainStagingBytes,
-        plainBuffersInFlight: options.plainBuffersInFlight,
-        hashSliceBytes: options.hashSliceBytes,
-      },
+    this.worker = takeThread();
+    this.worker.postMessage({
+      chunkSize: options.chunkSize,
+      plainStagingBytes: options.plainStagingBytes,
+      plainBuffersInFlight: options.plainBuffersInFlight,
+      hashSliceBytes: options.hashSliceBytes,
     });
-    this.worker.unref();
     this.worker.on("message", (message: unknown) => this.received(message));
     this.worker.on("error", (error) => this.failed(error, "thread"));
     this.worker.on("exit", (code) =>

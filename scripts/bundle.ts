@@ -11,18 +11,17 @@
  * Why the AWS SDK is left out (measured with esbuild 0.28 on these handlers, bytes of the .mjs):
  *   options                                      schedule   archive      api
  *   before (main,module; SDK bundled)           1 176 436 1 150 039 1 148 459
- *   SST's own options, SDK bundled              1 030 164 1 035 244 1 033 596   (what deploys today)
- *   the same, keepNames off                       985 343   990 764   989 198   (SST forces keepNames)
- *   SST's options, @aws-sdk/* @smithy/* external  ~531 000  ~566 000  ~564 000
- * Bundling the SDK cannot get under 1 MB with SST's forced options: ~600 KB of each bundle is the SDK
- * (client-s3, @smithy/core, nested STS/SSO clients, bowser) and ~455 KB is zod (264 KB of it zod's
- * locales, reached through im-core's `import { z } from "zod"`; not ours to change here). The
- * nodejs24.x runtime ships AWS SDK for JavaScript v3 (clients, lib-storage, s3-request-presigner; its
- * Node resolves ES module imports through NODE_PATH since nodejs18.x), so leaving @aws-sdk/* and their
- * @smithy/* to it is the standard practice. Trade-off: the deployed functions run the runtime's SDK
- * version, not package-lock's (older, updated by AWS on its own schedule, CommonJS only); our calls
- * (S3 Get/Head/Put/List, multipart Upload, presign, SQS SendMessageBatch) are long-standing APIs.
- * Pin the SDK instead (drop the external, fix zod's size) if a newer SDK feature is ever needed.
+ *   SST's own options, SDK bundled              1 030 164 1 035 244 1 033 596   (im-core on zod)
+ *   SST's options, SDK bundled, im-core on valibot 598 001   616 329   604 706
+ *   SST's options, @aws-sdk/* @smithy/* external    65 804   113 718   102 186   (what deploys today)
+ * ~455 KB of each bundle was zod (264 KB of it its locales); im-core moved to valibot, which
+ * tree-shakes to a few KB, so bundling the SDK would now fit under 1 MB too. It stays external:
+ * the nodejs24.x runtime ships AWS SDK for JavaScript v3 (clients, lib-storage, s3-request-presigner;
+ * its Node resolves ES module imports through NODE_PATH since nodejs18.x), and leaving @aws-sdk/* and
+ * their @smithy/* to it is the standard practice. Trade-off: the deployed functions run the
+ * runtime's SDK version, not package-lock's (older, updated by AWS on its own schedule, CommonJS
+ * only); our calls (S3 Get/Head/Put/List, multipart Upload, presign, SQS SendMessageBatch) are
+ * long-standing APIs. Drop the external to pin the SDK if a newer SDK feature is ever needed.
  */
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";

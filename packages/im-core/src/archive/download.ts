@@ -1,6 +1,4 @@
 import type { IncomingMessage } from "node:http";
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
 import { Readable } from "node:stream";
 import { DownloadError, UrlNotAllowedError } from "../errors.ts";
 import { type AllowList, isUrlAllowed, tryParseUrl } from "../util/allow-list.ts";
@@ -97,7 +95,11 @@ async function openWithHttp(url: URL, w: Watch): Promise<Readable> {
     if (url.protocol !== "http:" && url.protocol !== "https:") {
       throw new Error(`unsupported protocol ${url.protocol}`);
     }
-    const request = url.protocol === "https:" ? httpsRequest : httpRequest;
+    // getBuiltinModule, not `import`: an ESM import of node:http loads undici (see im/transport.ts).
+    const { request } =
+      url.protocol === "https:"
+        ? process.getBuiltinModule("node:https")
+        : process.getBuiltinModule("node:http");
     response = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = request(url, { signal: w.controller.signal, headers: { "accept-encoding": "identity" } });
       req.once("response", resolve);

@@ -13,6 +13,7 @@ import {
   scriptedFetch,
   tencentAnswer,
 } from "./testing.ts";
+import { CONNECT_TIMEOUT_CODE } from "./transport.ts";
 import { decodeUserSig, verifyUserSig } from "./usersig.ts";
 
 const SECRET = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -411,6 +412,18 @@ describe("ImClient domains", () => {
       "console.tim.qq.com",
     ]);
   });
+
+  it.each(["UND_ERR_CONNECT_TIMEOUT", CONNECT_TIMEOUT_CODE])(
+    "counts a connect timeout (%s) as unreachable and moves to the backup domain",
+    async (code) => {
+      const { fetch, call } = setup([networkError(code), (r) => ok({ Host: r.url.hostname })]);
+      expect(await call()).toMatchObject({ Host: "adminapi.my-imcloud.com" });
+      expect(fetch.requests.map((r) => r.url.hostname)).toEqual([
+        "console.tim.qq.com",
+        "adminapi.my-imcloud.com",
+      ]);
+    },
+  );
 
   it("stays on the primary domain after HTTP errors and resets (the host was reached)", async () => {
     const { fetch, call } = setup([

@@ -18,6 +18,7 @@ import {
 } from "./codes.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import { redactText, sanitizeError } from "./redact.ts";
+import { CONNECT_TIMEOUT_CODE, fetchTransport, httpTransport, type Transport } from "./transport.ts";
 import { REGIONS, type Region } from "./types.ts";
 import { genUserSig } from "./usersig.ts";
 
@@ -42,6 +43,7 @@ export interface ImClientOptions {
   /** Validity of the generated UserSig, default 86_400. */
   sigTtlSeconds?: number;
   clock?: Clock;
+  /** Sends requests with this fetch (tests inject fakes); without one, node:http(s) (see httpTransport). */
   fetch?: typeof fetch;
   random?: () => number;
   logger?: Logger;
@@ -77,6 +79,7 @@ const UNREACHABLE_CODES = new Set([
   "ENETUNREACH",
   "EHOSTDOWN",
   "UND_ERR_CONNECT_TIMEOUT",
+  CONNECT_TIMEOUT_CODE,
 ]);
 
 const NAME_RE = /^[A-Za-z0-9_]+$/;
@@ -104,7 +107,7 @@ export class ImClient {
   readonly #maxDelayMs: number;
   readonly #sigTtlSeconds: number;
   readonly #renewMarginSeconds: number;
-  readonly #fetch: typeof fetch;
+  readonly #transport: Transport;
   readonly #random: () => number;
   readonly #logger: Logger;
   /** Index into #origins of the domain to try first; moves to the other one when a host is unreachable. */
@@ -138,7 +141,7 @@ export class ImClient {
     // ttl then means a fresh sig for every request, which is correct, just not cached).
     this.#renewMarginSeconds = Math.max(this.#sigTtlSeconds / 4, MIN_RENEW_MARGIN_SECONDS);
     this.#limiter = new RateLimiter(positive("ratePerSecond", options.ratePerSecond, 10), this.clock);
-    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#transport = options.fetch === undefined ? httpTransport : fetchTransport(options.fetch);
     this.#random = options.random ?? Math.random;
     this.#logger = options.logger ?? silentLogger;
   }
@@ -263,7 +266,7 @@ export class ImClient {
     let status: number | undefined;
     try {
       const response = await untilAborted(
-        this.#fetch(`${endpoint}?${query}`, {
+        this.#transport(`${endpoint}?${query}`, {
           method: "POST",
           headers: { "content-type": "application/json" },
           body: payload,
@@ -273,8 +276,7 @@ export class ImClient {
       );
       status = response.status;
       if (status !== 200) {
-        // Release the connection; not awaited, a cancel may wait on a reader that never comes.
-        response.body?.cancel().catch(() => {});
+        response.discard();
         // Tencent answers 200 unless the network in between failed (502 etc.): 5xx and 429 are
         // transient, any other status means the URL is wrong (a bad base URL, a proxy refusing).
         const retryable = status >= 500 || status === 429;
@@ -423,7 +425,7 @@ function positiveInteger(setting: string, value: number | undefined, fallback: n
   return value;
 }
 
-/** Settles like `promise`, or rejects as soon as `signal` aborts (a fetch that ignores its signal cannot hang us). */
+/** Settles like `promise`, or rejects as soon as `signal` aborts (a transport that ignores its signal cannot hang us). */
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) {
     promise.catch(() => {});
@@ -462,7 +464,7 @@ function isUnreachable(error: unknown): boolean {
   return false;
 }
 
-/** "fetch failed: getaddrinfo ENOTFOUND host": the outer message and the innermost cause's. */
+/** "connect ECONNREFUSED 127.0.0.1:443", "fetch failed: getaddrinfo ENOTFOUND host": the first messages of the chain. */
 function causeSummary(error: unknown): string {
   const messages: string[] = [];
   for (const link of causeChain(error)) {

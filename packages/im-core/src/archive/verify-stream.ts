@@ -2,8 +2,8 @@ import { createHash, type Hash } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
 import { createGunzip, type Gunzip, type ZlibOptions } from "node:zlib";
 import { IntegrityError } from "../errors.ts";
-import { HistoryFraming } from "./history-framing.ts";
-import { type GunzipSink, OffThreadGunzip } from "./off-thread-gunzip.ts";
+import { createHistoryFraming } from "./history-framing.ts";
+import { type GunzipSink, OffThreadGunzip, type PlainFigures } from "./off-thread-gunzip.ts";
 
 /** What get_history advertises for one file. */
 export interface ExpectedFigures {
@@ -51,7 +51,7 @@ export interface Verifier {
   figures: Promise<VerifiedFigures>;
 }
 
-/** With the gunzip thread: buffers that carry bytes between the threads, and how many plain ones. */
+/** With the gunzip thread: buffers that carry GZip bytes to it, and its buffers of plain bytes. */
 const WORKER_GZIP_STAGING_BYTES = 256 * 1024;
 const WORKER_PLAIN_STAGING_BYTES = 1024 * 1024;
 const WORKER_PLAIN_BUFFERS = 4;
@@ -105,10 +105,9 @@ function overflow(figure: VerifierFigure, limit: number, label: string): Integri
  * they are counted and MD5'd, inflated, and the plain bytes counted, MD5'd and checked for framing.
  *
  * Files of `inflateWorkerFromBytes` and more are inflated and their plain bytes MD5'd by
- * OffThreadGunzip, a worker thread (why, with measurements: see there); this thread keeps the I/O, the
- * GZip MD5 and the framing check of each plain buffer the worker sends back. Where no worker can be
- * started, and for smaller files (the worker's start-up costs more than it saves), it all happens
- * here, as follows.
+ * OffThreadGunzip, a worker thread that also checks their framing (why, with measurements: see
+ * there); this thread keeps the I/O and the GZip MD5. Where no worker can be started, and for smaller
+ * files (the worker's start-up costs more than it saves), it all happens here, as follows.
  *
  * The two cores overlap: zlib inflates on the libuv threadpool while the main thread hashes. zlib
  * only gets its next piece of work from a callback on the main thread, so (1) its output is read in
@@ -136,13 +135,12 @@ class VerifyingStream extends Transform {
   private readonly plainLimit: number;
   private readonly gzipHash: Hash = createHash("md5");
   private readonly plainHash: Hash = createHash("md5");
-  private readonly framing = new HistoryFraming();
-  private framingProblem: string | undefined;
+  private readonly framing = createHistoryFraming();
   private inflater: Gunzip | undefined;
   /** The gunzip thread (large files), started by the first GZip bytes: an unused verifier starts none. */
   private offThread: OffThreadGunzip | undefined;
-  /** The plain MD5 the gunzip thread computed. */
-  private offThreadMd5: string | undefined;
+  /** What the gunzip thread measured of the plain bytes, once it has. */
+  private offThreadFigures: PlainFigures | undefined;
   private useWorker: boolean;
   private readonly inflateChunkSize: number | undefined;
   private readonly backlog: number;
@@ -216,15 +214,13 @@ class VerifyingStream extends Transform {
 
   private offThreadInflater(): OffThreadGunzip {
     const sink: GunzipSink = {
-      plain: (bytes) => {
-        if (!this.stopped) this.takePlain(bytes, false);
-      },
-      end: (md5) => {
-        this.offThreadMd5 = md5;
+      end: (figures) => {
+        this.offThreadFigures = figures;
         this.inflaterEnded();
       },
       error: (err, kind) => {
         if (kind === "gzip") this.notGzip(err);
+        else if (kind === "overflow") this.fail(this.plainOverflow());
         else {
           this.fail(
             new IntegrityError(`history file could not be verified: gunzip thread failed: ${err.message}`, {
@@ -243,6 +239,7 @@ class VerifyingStream extends Transform {
       plainStagingBytes: WORKER_PLAIN_STAGING_BYTES,
       plainBuffersInFlight: WORKER_PLAIN_BUFFERS,
       hashSliceBytes: this.slice,
+      plainLimit: this.plainLimit,
     });
   }
 
@@ -356,16 +353,20 @@ class VerifyingStream extends Transform {
   };
 
   /** Counts, hashes and frames the next plain bytes; false once they exceed the limit. */
-  private takePlain(piece: Buffer, hash = true): boolean {
+  private takePlain(piece: Buffer): boolean {
     this.plainBytes += piece.length;
     if (this.plainBytes > this.plainLimit) {
-      const figure = this.plainLimit < this.expected.fileSize ? "maxPlainBytes" : "fileSize";
-      this.fail(overflow(figure, this.plainLimit, "plain"));
+      this.fail(this.plainOverflow());
       return false;
     }
-    if (hash) this.plainHash.update(piece);
-    if (this.framingProblem === undefined) this.checkFraming(() => this.framing.push(piece));
+    this.plainHash.update(piece);
+    this.framing.push(piece);
     return true;
+  }
+
+  private plainOverflow(): IntegrityError {
+    const figure = this.plainLimit < this.expected.fileSize ? "maxPlainBytes" : "fileSize";
+    return overflow(figure, this.plainLimit, "plain");
   }
 
   private inflaterEnded(): void {
@@ -378,37 +379,34 @@ class VerifyingStream extends Transform {
     const callback = this.pendingFlush;
     if (!callback || this.failure) return;
     this.pendingFlush = undefined;
-    const fault = this.plainFault();
+    const plain = this.offThreadFigures ?? this.inThreadFigures();
+    const fault =
+      plain.size !== this.expected.fileSize
+        ? mismatch("fileSize", this.expected.fileSize, plain.size)
+        : plain.md5 !== this.expected.fileMd5
+          ? mismatch("fileMd5", this.expected.fileMd5, plain.md5)
+          : undefined;
     if (fault) {
       callback(fault);
       return;
     }
-    this.checkFraming(() => this.framing.finish());
+    // A framing problem is noted, not fatal (see VerifiedFigures.framingProblem).
     this.settle({
       ...this.expected,
-      messageCount: this.framing.messageCount,
-      ...(this.framingProblem === undefined ? {} : { framingProblem: this.framingProblem }),
+      messageCount: plain.messageCount,
+      ...(plain.framingProblem === undefined ? {} : { framingProblem: plain.framingProblem }),
     });
     callback();
   }
 
-  private plainFault(): Error | undefined {
-    const fileMd5 = this.offThreadMd5 ?? this.plainHash.digest("hex");
-    if (this.plainBytes !== this.expected.fileSize) {
-      return mismatch("fileSize", this.expected.fileSize, this.plainBytes);
-    }
-    if (fileMd5 !== this.expected.fileMd5) return mismatch("fileMd5", this.expected.fileMd5, fileMd5);
-    return undefined;
-  }
-
-  /** Runs a framing step unless framing already failed; a failure is noted, not fatal (see framingProblem). */
-  private checkFraming(step: () => void): void {
-    if (this.framingProblem !== undefined) return;
-    try {
-      step();
-    } catch (err) {
-      this.framingProblem = err instanceof Error ? err.message : String(err);
-    }
+  private inThreadFigures(): PlainFigures {
+    this.framing.finish();
+    return {
+      size: this.plainBytes,
+      md5: this.plainHash.digest("hex"),
+      messageCount: this.framing.messageCount,
+      framingProblem: this.framing.problem,
+    };
   }
 
   /** Failed or destroyed: nothing more to do. */

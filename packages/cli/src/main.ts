@@ -3,11 +3,11 @@ import { type Actions, runCli } from "./program.ts";
 import { processTerminal, type Terminal } from "./terminal.ts";
 
 /**
- * The `imvault` process: parse, run one command, exit with its code. The first SIGINT/SIGTERM asks
+ * The `imvault` process: parse, run one command, end with its code. The first SIGINT/SIGTERM asks
  * the command to stop cleanly (archive: abort in-flight hours, nothing half-written; dev: stop taking
  * work and let the batch in flight finish); a second one exits at once with 130.
  */
-export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<never> {
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
   const terminal = processTerminal();
   const controller = new AbortController();
   let resolveStop: (signal: string) => void = () => {};
@@ -28,7 +28,22 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   process.on("SIGTERM", onSignal);
 
   const code = await runCli(argv, realActions(terminal, controller.signal, stopSignal), terminal);
-  process.exit(code);
+  exitWhenIdle(code);
+}
+
+/** How long an idle handle (a kept-alive socket, a timer) may hold the process up after the command. */
+const EXIT_GRACE_MS = 2_000;
+
+/**
+ * Ends the process with `code` by letting its event loop run empty, not by process.exit(): Node 24's
+ * process.exit() can deadlock when a background compile job is waiting for a main-thread GC as the
+ * exit begins (nodejs/node#54918: the main thread joins the platform's threads, the job never
+ * finishes). It hung one `imvault archive` of a 1 GiB hour here, after the archive had completed.
+ * Should a handle keep the loop alive anyway, process.exit() ends it after EXIT_GRACE_MS.
+ */
+function exitWhenIdle(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
 }
 
 /** Each command's module is loaded only when it runs, so `--help` and usage errors stay instant. */

@@ -237,11 +237,15 @@ async function measureImvault(
     ...storeEnv,
   });
   await fetch(`${t.simUrl}/__sim/requests`, { method: "DELETE" });
-  const args = ["--import", RSS_HOOK, IMVAULT_BIN, "archive", "--from", t.msgTime, "--to", t.msgTime];
-  args.push("--chat-type", t.chatType);
+  const args = ["archive", "--from", t.msgTime, "--to", t.msgTime, "--chat-type", t.chatType];
   const spawnedAt = Date.now();
   const start = performance.now();
-  const { done } = run(process.execPath, args, { env, timeoutMs: 600_000 });
+  // The bin itself, as npm's link runs it (its shebang carries imvault's Node flags); the hook through
+  // NODE_OPTIONS.
+  const { done } = run(IMVAULT_BIN, args, {
+    env: { ...env, NODE_OPTIONS: `--import=${RSS_HOOK}` },
+    timeoutMs: 600_000,
+  });
   const r = await done;
   const ms = performance.now() - start;
   const exitedAt = Date.now();

@@ -57,7 +57,7 @@ describe("the README walkthrough", () => {
     // `npx imvault` from the project; here the folder is elsewhere, so call the same bin directly.
     const script = lines
       .map((line) => line.replaceAll("127.0.0.1:3000", `127.0.0.1:${port}`))
-      .map((line) => line.replace(/^npx imvault /, `"${process.execPath}" "${IMVAULT_BIN}" `))
+      .map((line) => line.replace(/^npx imvault /, `"${IMVAULT_BIN}" `))
       .map((line) => `${line}\necho "<<exit $?>>"`)
       .join("\n");
 

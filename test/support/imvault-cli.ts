@@ -1,7 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-/** The `imvault` bin, run the way npm's link runs it: Node 24 on the .ts file (type stripping). */
+/**
+ * The `imvault` bin, run the way npm's link runs it: the file itself, through its shebang (Node 24
+ * from PATH, which npm and npx put node_modules/.bin first on, with the bin's Node flags).
+ */
 export const IMVAULT_BIN = fileURLToPath(new URL("../../packages/cli/bin/imvault.js", import.meta.url));
 
 /** The environment without anything of the developer's that would change what imvault does. */
@@ -29,7 +32,7 @@ export interface CliRun {
 /** Runs `imvault …` to completion; killed (and the test fails on the code) after `timeoutMs`. */
 export function runImvault(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 45_000): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [IMVAULT_BIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(IMVAULT_BIN, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => {
@@ -53,7 +56,7 @@ export function startImvault(
   env: NodeJS.ProcessEnv,
   options: { cwd?: string } = {},
 ): ChildProcess & { output: () => string } {
-  const child = spawn(process.execPath, [IMVAULT_BIN, ...args], {
+  const child = spawn(IMVAULT_BIN, args, {
     env,
     stdio: ["ignore", "pipe", "pipe"],
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),

@@ -1,4 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
+// --max-semi-space-size=2 (MiB): a small young generation. imvault's JavaScript heap stays small (the
+// bytes live in Buffers and on the gunzip thread), and measured with `imvault archive` of a 1 GiB hour
+// to S3 on a cold compile cache, the default let the peak RSS reach 195–226 MiB, this 186 MiB, at the
+// same speed.
 // Plain JavaScript on purpose. Node's compile cache (the start-up cache Node recommends for CLIs)
 // keeps every module this process loads, our TypeScript included, already stripped and compiled,
 // in os.tmpdir()/node-compile-cache (NODE_COMPILE_CACHE moves it). From the second run on, start-up

@@ -11,11 +11,29 @@ export interface Terminal {
 }
 
 export function processTerminal(env: NodeJS.ProcessEnv = process.env): Terminal {
+  const out = droppedOnEpipe(process.stdout);
+  const err = droppedOnEpipe(process.stderr);
   return {
-    out: (line) => process.stdout.write(`${line}\n`),
-    err: (line) => process.stderr.write(`${line}\n`),
+    out: (line) => out(`${line}\n`),
+    err: (line) => err(`${line}\n`),
     interactive: process.stderr.isTTY === true && env.CI === undefined,
     debug: isTruthy(env.DEBUG),
+  };
+}
+
+/**
+ * Writes to `stream` until its reader goes away (`imvault status | head`): then the command goes on
+ * (an archive run must not stop half-way because nobody reads its summary), its output is dropped,
+ * and nothing crashes on EPIPE. Any other write error is thrown as before.
+ */
+function droppedOnEpipe(stream: NodeJS.WriteStream): (text: string) => void {
+  let gone = false;
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    gone = true;
+  });
+  return (text) => {
+    if (!gone) stream.write(text);
   };
 }
 

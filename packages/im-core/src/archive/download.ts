@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import { DownloadError, UrlNotAllowedError } from "../errors.ts";
 import { type AllowList, isUrlAllowed, tryParseUrl } from "../util/allow-list.ts";
+import { requestFor } from "../util/http-request.ts";
 import { withoutQuery } from "./layout.ts";
 
 /** Buffered body bytes before the socket is paused (the verifier reads in pieces of this order). */
@@ -92,14 +93,7 @@ export async function openDownload(url: string, options: DownloadOptions): Promi
 async function openWithHttp(url: URL, w: Watch): Promise<Readable> {
   let response: IncomingMessage;
   try {
-    if (url.protocol !== "http:" && url.protocol !== "https:") {
-      throw new Error(`unsupported protocol ${url.protocol}`);
-    }
-    // getBuiltinModule, not `import`: an ESM import of node:http loads undici (see im/transport.ts).
-    const { request } =
-      url.protocol === "https:"
-        ? process.getBuiltinModule("node:https")
-        : process.getBuiltinModule("node:http");
+    const request = requestFor(url);
     response = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = request(url, { signal: w.controller.signal, headers: { "accept-encoding": "identity" } });
       req.once("response", resolve);

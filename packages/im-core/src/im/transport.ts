@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { requestFor } from "../util/http-request.ts";
 
 /** One request of the IM client: a JSON POST, cancelled by `signal`. */
 export interface TransportRequest {
@@ -61,9 +62,8 @@ export function fetchTransport(fetchImpl: typeof fetch): Transport {
  * ~43 ms over fetch, ~16 ms over node:http, Node 24 on loopback), which every CLI run and Lambda cold
  * start would pay. Redirects are not followed (a 3xx is the status).
  *
- * The modules come from process.getBuiltinModule, not `import`: an ESM import of node:http builds its
- * namespace, which reads the lazy WebSocket/CloseEvent/MessageEvent getters and so loads undici after
- * all (~30 ms, Node 24). Only the module the URL's protocol needs is loaded.
+ * The module comes from requestFor (util/http-request.ts), not an `import`, which would load undici
+ * after all.
  */
 export function httpTransport(
   url: string,
@@ -73,13 +73,7 @@ export function httpTransport(
   const { maxAnswerBytes = MAX_ANSWER_BYTES, connectTimeoutMs = 10_000 } = options;
   return new Promise((resolve, reject) => {
     const target = new URL(url);
-    if (target.protocol !== "http:" && target.protocol !== "https:") {
-      throw new Error(`unsupported protocol ${target.protocol}`);
-    }
-    const { request } =
-      target.protocol === "https:"
-        ? process.getBuiltinModule("node:https")
-        : process.getBuiltinModule("node:http");
+    const request = requestFor(target);
     const payload = Buffer.from(init.body, "utf8");
     // The signal destroys the request, and with it the socket, when the attempt is aborted or times out.
     const req = request(target, {

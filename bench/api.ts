@@ -23,17 +23,19 @@
  *    Per request, inside this process:
  *      server   = request received → response finished (dev server + handler)
  *      handler  = the api handler's own call (the part that runs in Lambda)
- *      upstream = the simulator's answer time: globalThis.fetch (the ImClient's fetch) wrapped,
- *                 from the call to the last body byte
+ *      upstream = the simulator's answer time: the ImClient's node:http calls, timed through
+ *                 Node's http diagnostics channels from the request's creation to its last byte
  *    imvault's overhead is computed PER REQUEST (server − upstream, handler − upstream), then its
  *    p50/p99 taken. The drivers' client-side p50/p99 are shown beside it, with the distribution
  *    difference (client p99 − upstream p99) as a cross-check. Best run (lowest p99 overhead) of --runs.
  * The machine has 2 cores shared with other work: three processes here, plus whatever else runs.
  * Everything started is stopped at the end, on failure, on Ctrl-C and at --max-minutes.
  */
+
 import { AsyncLocalStorage } from "node:async_hooks";
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import diagnostics_channel from "node:diagnostics_channel";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -201,24 +203,27 @@ interface RequestTiming {
 const perRequest = new AsyncLocalStorage<RequestTiming>();
 let recording: RequestTiming[] | undefined;
 
-/** Times every fetch the ImClient makes (it takes globalThis.fetch when built at import). */
-function wrapFetch(): void {
-  const realFetch = globalThis.fetch;
-  globalThis.fetch = async (input, init) => {
+/**
+ * Times every HTTP call the ImClient makes (node:http, see im/transport.ts) through Node's http
+ * diagnostics channels: from the request's creation, in the API request's async context, to the
+ * last byte of its answer.
+ */
+function timeUpstreamCalls(): void {
+  const started = new WeakMap<object, { timing: RequestTiming; at: number }>();
+  diagnostics_channel.subscribe("http.client.request.start", (message) => {
     const timing = perRequest.getStore();
-    const started = performance.now();
-    const response = await realFetch(input, init);
-    const body = await response.arrayBuffer();
-    if (timing !== undefined) {
-      timing.upstreamMs += performance.now() - started;
-      timing.upstreamCalls++;
-    }
-    return new Response(body, {
-      status: response.status,
-      statusText: response.statusText,
-      headers: response.headers,
+    if (timing !== undefined)
+      started.set((message as { request: object }).request, { timing, at: performance.now() });
+  });
+  diagnostics_channel.subscribe("http.client.response.finish", (message) => {
+    const { request, response } = message as { request: object; response: NodeJS.EventEmitter };
+    const call = started.get(request);
+    if (call === undefined) return;
+    response.once("end", () => {
+      call.timing.upstreamMs += performance.now() - call.at;
+      call.timing.upstreamCalls++;
     });
-  };
+  });
 }
 
 async function startSimulator(secretKey: string): Promise<string> {
@@ -415,7 +420,7 @@ async function main(): Promise<void> {
     POWERTOOLS_LOG_LEVEL: "ERROR",
     POWERTOOLS_METRICS_DISABLED: "true",
   });
-  wrapFetch();
+  timeUpstreamCalls();
   type Handler = (e: APIGatewayProxyEventV2, c: Context) => Promise<APIGatewayProxyStructuredResultV2>;
   const { handler } = (await import(pathToFileURL(join(DIST, "api.mjs")).href)) as { handler: Handler };
 
@@ -423,7 +428,7 @@ async function main(): Promise<void> {
     host: "127.0.0.1",
     port: 0,
     // Called first for every request: its arrival. The timing record follows the request's async
-    // context into the handler and the ImClient's fetch.
+    // context into the handler and the ImClient's HTTP calls.
     files: async (_request, response) => {
       const timing: RequestTiming = { arrived: performance.now(), upstreamMs: 0, upstreamCalls: 0 };
       perRequest.enterWith(timing);
@@ -506,7 +511,7 @@ async function main(): Promise<void> {
   }
   console.log("  all in ms. * = best run (lowest p99 server overhead). Per request, in the API process:");
   console.log(
-    "  server = received → response finished; handler = the api handler's call (the Lambda part); upstream = the simulator's answer (wrapped fetch: call → last body byte)",
+    "  server = received → response finished; handler = the api handler's call (the Lambda part); upstream = the simulator's answer (http diagnostics channels: request created → last body byte)",
   );
   console.log(
     "  overhead = server − upstream and handler − upstream, per request, then p50/p99. client = the driver's own measure (autocannon: whole ms)",

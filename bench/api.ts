@@ -33,7 +33,7 @@
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import diagnostics_channel from "node:diagnostics_channel";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -46,6 +46,7 @@ import { TEST_ADMIN, TEST_SDKAPPID } from "@imvault/im-sim";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { startDevHttpServer } from "../packages/cli/src/dev/http-server.ts";
 import { bundleFunctions, SIZE_LIMIT_BYTES } from "../scripts/bundle.ts";
+import { runToEnd, stopChildren, track } from "./lib/children.ts";
 
 const { values } = parseArgs({
   options: {
@@ -78,17 +79,11 @@ function positive(name: keyof typeof values): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Child processes: all tracked, so every exit path stops them.
+// Child processes (bench/lib/children.ts tracks them all) and other cleanups: every exit path runs them.
 
-const children = new Set<ChildProcess>();
-function track(child: ChildProcess): ChildProcess {
-  children.add(child);
-  child.once("exit", () => children.delete(child));
-  return child;
-}
 const cleanups: (() => Promise<void>)[] = [];
 async function stopAll(): Promise<void> {
-  for (const child of children) child.kill("SIGTERM");
+  stopChildren();
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
 }
 const deadline = setTimeout(() => {
@@ -99,26 +94,12 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.once(sig, () => void stopAll().then(() => process.exit(130)));
 }
 
-/** Runs a child to completion and returns its stdout; SIGKILLed after timeoutMs. */
-function run(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
-  const child = track(spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] }));
-  return new Promise((resolve, reject) => {
-    let out = "";
-    let err = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr!.on("data", (d: Buffer) => {
-      err += d.toString();
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out);
-      else reject(new Error(`${args.join(" ").slice(0, 80)} exited ${code}: ${err.slice(-600)}`));
-    });
-  });
+/** Runs a Node child to completion and returns its stdout; SIGKILLed after timeoutMs. */
+async function run(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
+  const r = await runToEnd(process.execPath, args, { env, timeoutMs }).done;
+  if (r.code !== 0)
+    throw new Error(`${args.join(" ").slice(0, 80)} exited ${r.code}: ${r.stderr.slice(-600)}`);
+  return r.stdout;
 }
 
 /** The environment of this process without anything that would point a handler elsewhere. */

@@ -21,7 +21,7 @@
  * not imvault's. Everything started here is stopped, and every temp dir removed, at the end, on
  * Ctrl-C, on failure and at the --max-minutes limit.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream, mkdirSync, rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -47,6 +47,7 @@ import { addHours, hourOf } from "@imvault/im-core/time/msgtime.ts";
 import { TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY } from "@imvault/im-sim";
 import { cleanEnv, IMVAULT_BIN } from "../test/support/imvault-cli.ts";
 import { inflateOnly, md5Only, nullSink } from "./lib/baselines.ts";
+import { childrenGone, runToEnd, stopChildren, track } from "./lib/children.ts";
 
 const MiB = 1024 * 1024;
 const SIM_BIN = fileURLToPath(new URL("../packages/im-sim/bin/imvault-sim.ts", import.meta.url));
@@ -59,53 +60,7 @@ const RSS_HOOK = `data:text/javascript,${encodeURIComponent(
 )}`;
 
 // ---------------------------------------------------------------------------------------------
-// Child processes: all tracked, so that every exit path stops them.
-
-const children = new Set<ChildProcess>();
-
-function track(child: ChildProcess): ChildProcess {
-  children.add(child);
-  child.once("exit", () => children.delete(child));
-  return child;
-}
-
-function stopChildren(): void {
-  for (const child of children) child.kill("SIGTERM");
-}
-
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to completion; killed (SIGKILL) after timeoutMs. */
-function run(
-  command: string,
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; timeoutMs: number },
-): { child: ChildProcess; done: Promise<Finished> } {
-  const child = track(
-    spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], ...(options.env ? { env: options.env } : {}) }),
-  );
-  const done = new Promise<Finished>((resolve, reject) => {
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr!.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-  return { child, done };
-}
+// Child processes (bench/lib/children.ts tracks them all, so that every exit path stops them).
 
 /** Starts a long-running child and resolves with the first match of `ready` on its stdout. */
 function startServer(args: string[], ready: RegExp, timeoutMs = 30_000): Promise<string> {
@@ -167,7 +122,7 @@ async function measureChild(
 ): Promise<Sample> {
   const args = [import.meta.filename, "--child", mode, gzPath, plainPath];
   if (file !== undefined) args.push(JSON.stringify(file));
-  const { done } = run(process.execPath, args, { timeoutMs: 300_000 });
+  const { done } = runToEnd(process.execPath, args, { timeoutMs: 300_000 });
   const r = await done;
   if (r.code !== 0) throw new Error(`${mode} child exited ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout) as Sample;
@@ -175,7 +130,7 @@ async function measureChild(
 
 async function measurePipeline(url: string, fileMd5: string): Promise<Sample> {
   const start = performance.now();
-  const { done } = run(
+  const { done } = runToEnd(
     "bash",
     ["-c", 'set -o pipefail; curl -sf "$1" | tee >(md5sum >/dev/null) | gunzip | md5sum', "bench", url],
     { timeoutMs: 300_000 },
@@ -248,7 +203,7 @@ async function measureImvault(
   const start = performance.now();
   // The bin itself, as npm's link runs it (its shebang carries imvault's Node flags); the hook through
   // NODE_OPTIONS.
-  const { done } = run(IMVAULT_BIN, args, {
+  const { done } = runToEnd(IMVAULT_BIN, args, {
     env: { ...env, NODE_OPTIONS: `--import=${RSS_HOOK}` },
     timeoutMs: 600_000,
   });
@@ -492,7 +447,7 @@ async function main(): Promise<void> {
     process.stderr.write(`bench:archive: ${why}; stopping children and removing ${root}\n`);
     stopChildren();
     // Let them go (up to 3 s) before their files are removed.
-    for (let i = 0; i < 30 && children.size > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    await childrenGone(3_000);
     cleanup();
     process.exit(code);
   };

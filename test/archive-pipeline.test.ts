@@ -23,6 +23,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { toSqsEvent } from "../packages/cli/src/dev/sqs-event.ts";
 import { type LocalAws, startLocalAws, TEST_CREDENTIALS, TEST_REGION } from "./support/fauxqs.ts";
 import { lambdaContext } from "./support/lambda.ts";
+import { clearOfHourTurn } from "./support/wait.ts";
 
 type ArchiveHandler = (
   event: SQSEvent,
@@ -31,8 +32,7 @@ type ArchiveHandler = (
 type ScheduleHandler = (event: unknown) => Promise<{ enqueued: number; planned: number }>;
 
 // Start clear of an hour's turn, so that each hour below keeps its role for the whole file.
-const toNextHour = 3_600_000 - (Date.now() % 3_600_000);
-if (toNextHour < 60_000) await new Promise((r) => setTimeout(r, toNextHour + 1_000));
+await clearOfHourTurn(60_000);
 const now = Date.now();
 const hoursAgo = (n: number): MsgTime => addHours(hourOf(now), -n);
 

@@ -5,6 +5,7 @@ import { type Simulator, startSimulator } from "@imvault/im-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalAws, startLocalAws, TEST_CREDENTIALS, TEST_REGION } from "./support/fauxqs.ts";
 import { cleanEnv, runImvault } from "./support/imvault-cli.ts";
+import { clearOfHourTurn } from "./support/wait.ts";
 
 const SDKAPPID = 1400012346;
 const SECRET = "cli-archive-s3-test-secret-key";
@@ -20,8 +21,7 @@ describe("imvault archive / status / verify on an S3 bucket", () => {
 
   beforeAll(async () => {
     // Start clear of an hour's turn, so that the hour below keeps its outcome.
-    const toNextHour = 3_600_000 - (Date.now() % 3_600_000);
-    if (toNextHour < 30_000) await new Promise((r) => setTimeout(r, toNextHour + 1_000));
+    await clearOfHourTurn(30_000);
     hour = addHours(hourOf(Date.now()), -8); // settled (6 h) and within retention (24 h)
     sim = await startSimulator({
       sdkAppId: SDKAPPID,

@@ -7,6 +7,7 @@ import { addHours, hourOf, hourParts } from "@imvault/im-core/time/msgtime.ts";
 import { type Simulator, startSimulator } from "@imvault/im-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanEnv, runImvault } from "./support/imvault-cli.ts";
+import { clearOfHourTurn } from "./support/wait.ts";
 
 const SDKAPPID = 1400012345;
 const SECRET = "cli-archive-test-secret-key";
@@ -44,8 +45,7 @@ describe("imvault archive / status / verify against the simulator", () => {
 
   beforeAll(async () => {
     // The whole file takes seconds: start clear of an hour's turn, so every hour below keeps its outcome.
-    const toNextHour = 3_600_000 - (Date.now() % 3_600_000);
-    if (toNextHour < 30_000) await new Promise((r) => setTimeout(r, toNextHour + 1_000));
+    await clearOfHourTurn(30_000);
     current = hourOf(Date.now());
     h8 = addHours(current, -8);
     h7 = addHours(current, -7);

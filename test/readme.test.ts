@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanEnv, IMVAULT_BIN, startImvault } from "./support/imvault-cli.ts";
-import { waitFor } from "./support/wait.ts";
+import { clearOfHourTurn, waitFor } from "./support/wait.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -29,8 +29,7 @@ describe("the README walkthrough", () => {
 
   beforeAll(async () => {
     // The walkthrough asks for "the last hour that has ended": stay clear of an hour's turn.
-    const toNextHour = 3_600_000 - (Date.now() % 3_600_000);
-    if (toNextHour < 90_000) await new Promise((r) => setTimeout(r, toNextHour + 1_000));
+    await clearOfHourTurn(90_000);
     dir = await mkdtemp(join(tmpdir(), "imvault-readme-"));
     // As `npm start` in the folder: DATA_DIR defaults to ./data there. Eight hours keep it quick.
     dev = startImvault(["dev"], cleanEnv({ PORT: "0", LOOKBACK_HOURS: "8" }), { cwd: dir });

@@ -13,3 +13,12 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/**
+ * Waits past the next turn of the hour when it is less than `marginMs` away, so that a test whose
+ * hours are relative to "now" keeps them for at least `marginMs`.
+ */
+export async function clearOfHourTurn(marginMs: number): Promise<void> {
+  const toNextHour = 3_600_000 - (Date.now() % 3_600_000);
+  if (toNextHour < marginMs) await new Promise((r) => setTimeout(r, toNextHour + 1_000));
+}

@@ -19,8 +19,9 @@ import {
  */
 
 /**
- * The configured store; the S3 SDK is loaded only for a bucket. A local one first removes what a killed earlier run left in its temp
- * directory (files of writers that are no longer running), so no partial file outlives a crash.
+ * The configured store; the S3 SDK is loaded only for a bucket. A local one first removes what a
+ * killed earlier run left in its temp directory (files of writers that are no longer running), so
+ * no partial file outlives a crash.
  */
 export async function cliStore(): Promise<ArchiveStore> {
   const config = loadStoreConfig();

@@ -51,10 +51,9 @@ export interface Verifier {
   figures: Promise<VerifiedFigures>;
 }
 
-/** With the gunzip thread: buffers that carry GZip bytes to it, and its buffers of plain bytes. */
+/** With the gunzip thread: the buffers that carry GZip bytes to it, and the plain bytes it may hold unhashed. */
 const WORKER_GZIP_STAGING_BYTES = 256 * 1024;
-const WORKER_PLAIN_STAGING_BYTES = 1024 * 1024;
-const WORKER_PLAIN_BUFFERS = 4;
+const WORKER_PLAIN_READ_AHEAD_BYTES = 4 * 1024 * 1024;
 /**
  * zlib's output chunk in the thread (unless `inflateChunkSize` is given): each chunk is one round
  * trip between the threadpool and the thread, and 1 MiB measured faster than 256 KiB there.
@@ -236,8 +235,7 @@ class VerifyingStream extends Transform {
       chunkSize: this.inflateChunkSize ?? WORKER_INFLATE_CHUNK_BYTES,
       backlogBytes: this.backlog,
       gzipStagingBytes: WORKER_GZIP_STAGING_BYTES,
-      plainStagingBytes: WORKER_PLAIN_STAGING_BYTES,
-      plainBuffersInFlight: WORKER_PLAIN_BUFFERS,
+      plainReadAheadBytes: WORKER_PLAIN_READ_AHEAD_BYTES,
       hashSliceBytes: this.slice,
       plainLimit: this.plainLimit,
     });

@@ -50,7 +50,11 @@ function exitWhenIdle(code: number): void {
 function realActions(terminal: Terminal, signal: AbortSignal, stopSignal: Promise<string>): Actions {
   return {
     dev: async () => (await import("./dev/runner.ts")).runDev({ env: process.env, terminal, stopSignal }),
-    archive: async (o) => (await import("./commands/archive.ts")).archiveCommand(o, terminal, signal),
+    archive: async (o) => {
+      // The gunzip thread boots on the other core while the archive command's modules load.
+      (await import("@imvault/im-core/archive/off-thread-gunzip.ts")).warmUpGunzipThread();
+      return (await import("./commands/archive.ts")).archiveCommand(o, terminal, signal);
+    },
     status: async (o) => (await import("./commands/status.ts")).statusCommand(o, terminal),
     verify: async (o) => (await import("./commands/verify.ts")).verifyCommand(o, terminal),
     sig: async (urls, o) => (await import("./commands/sig.ts")).sigCommand(urls, o, terminal),

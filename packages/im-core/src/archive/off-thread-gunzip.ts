@@ -83,8 +83,11 @@ function start({ chunkSize, plainReadAheadBytes, hashSliceBytes, plainLimit }) {
   let stopped = false;
   let scheduled = false;
   let inflated = false;
+  // Enough to take back every buffer the read-ahead can hold: one dropped here is garbage, and zlib
+  // takes a fresh one instead.
+  const maxFree = Math.ceil(plainReadAheadBytes / chunkSize) + 2;
   function recycle(buffer) {
-    if (buffer.byteLength === chunkSize && free.length < 2) free.push(Buffer.from(buffer));
+    if (buffer.byteLength === chunkSize && free.length < maxFree) free.push(Buffer.from(buffer));
   }
   function schedule() {
     if (scheduled || queue.length === 0 || stopped) return;

@@ -59,6 +59,23 @@ export function createHistoryFraming(): HistoryFraming {
       try {
         for (;;) {
           const nl = buf.indexOf(NL, pos);
+          // The common line, whole in this buffer, where a message may come: exactly `{…},`. Taken here
+          // without segment/endLine (which reach the same verdict): framing a 100 MiB hour went from
+          // ~45 to ~30 ms, on the thread that also MD5s the plain bytes.
+          if (
+            nl > pos + 2 &&
+            first === -1 &&
+            buf[pos] === OPEN_BRACE &&
+            buf[nl - 1] === COMMA &&
+            buf[nl - 2] === CLOSE_BRACE &&
+            (expect === "message" || expect === "messageOrEnd")
+          ) {
+            framing.messageCount++;
+            expect = "message";
+            line++;
+            pos = nl + 1;
+            continue;
+          }
           const end = nl === -1 ? buf.length : nl;
           if (end > pos) framing.segment(buf, pos, end, base);
           if (nl === -1) return;

@@ -117,6 +117,40 @@ describe("createHistoryFraming across plain chunk boundaries", () => {
       expect(framing.problem, `cut at ${cut}`).toMatch(/line 4: the message before \]\} ends with a comma/);
     }
   });
+
+  // Lines shaped like the common `{…},` that are still faults where they stand (the quick path for
+  // that line must not count them).
+  const misplaced: [string, string, RegExp][] = [
+    ["as the header", `${message(1)},\n${message(2)}\n]}\n`, /line 1: header line does not end/],
+    [
+      "after a message without a comma",
+      `${HEADER}\n${message(1)}\n${message(2)},\n${message(3)}\n]}\n`,
+      /line 3: the previous message has no trailing comma/,
+    ],
+    ["after the closing ]}", `${HEADER}\n${message(1)}\n]}\n${message(2)},\n`, /line 4: data after the closing/],
+    [
+      "with a byte before its {",
+      `${HEADER}\n${message(1)},\nx${message(2)},\n${message(3)}\n]}\n`,
+      /line 3: line does not start with \{ or \]/,
+    ],
+    [
+      "cut short before its }",
+      `${HEADER}\n${message(1)},\n${message(2).slice(0, 40)},\n${message(3)}\n]}\n`,
+      /line 3: message line does not end with \} or \},/,
+    ],
+  ];
+  for (const [where, text, problem] of misplaced) {
+    it(`notes a {…}, line ${where} at every split position`, () => {
+      const bytes = Buffer.from(text);
+      for (let cut = 0; cut <= bytes.length; cut++) {
+        const framing = createHistoryFraming();
+        framing.push(bytes.subarray(0, cut));
+        framing.push(bytes.subarray(cut));
+        framing.finish();
+        expect(framing.problem, `cut at ${cut}`).toMatch(problem);
+      }
+    });
+  }
 });
 
 for (const [where, options] of MODES) {

@@ -54,6 +54,8 @@ const SIM_BIN = fileURLToPath(new URL("../packages/im-sim/bin/imvault-sim.ts", i
 const FAUXQS_SERVER = fileURLToPath(new URL("../test/support/fauxqs-server.ts", import.meta.url));
 const AWS_TEST = { region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" } };
 const BUCKET = "imvault-bench-archive";
+/** The issue's memory target, "under 200 MB", read strictly (decimal megabytes). */
+const RSS_LIMIT_MIB = 200e6 / MiB;
 /** Preloaded into the CLI child: its own peak RSS (kB) on stderr as it exits. */
 const RSS_HOOK = `data:text/javascript,${encodeURIComponent(
   'process.on("exit",()=>process.stderr.write("\\nBENCH_MAXRSS_KB="+process.resourceUsage().maxRSS+"\\n"))',
@@ -321,7 +323,7 @@ function report(
     lines.push(
       `${kind.padEnd(5)} e2e:      imvault/pipeline ${ratio(e2e).toFixed(2)}x (>= 1.25x ${verdict(ratio(e2e) >= 1.25)}); ` +
         `imvault/limit ${over(e2e).toFixed(3)}x (<= 1.5x ${verdict(over(e2e) <= 1.5)}); ` +
-        `peak RSS ${rss.toFixed(0)} MiB, cold run included (< 200 ${verdict(rss < 200)})`,
+        `peak RSS ${rss.toFixed(0)} MiB, cold run included (< 200 MB = ${RSS_LIMIT_MIB.toFixed(1)} MiB ${verdict(rss < RSS_LIMIT_MIB)})`,
     );
     lines.push(
       `${kind.padEnd(5)} transfer: imvault/pipeline ${ratio(transfer).toFixed(2)}x (>= 1.25x ${verdict(ratio(transfer) >= 1.25)}); ` +

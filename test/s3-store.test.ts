@@ -16,7 +16,7 @@ afterAll(async () => {
   await aws.stop();
 });
 
-// Default part size (8 MiB) and queue size: what production uses, and under fauxqs's 11 MiB body limit.
+// Default part size (5 MiB) and queue size: what production uses, and under fauxqs's 11 MiB body limit.
 describeArchiveStoreConformance(
   "S3 through fauxqs",
   async () => ({
@@ -50,10 +50,10 @@ function recordingClient() {
 }
 
 describe("S3 store through fauxqs: multipart specifics", () => {
-  it("sends a 20 MiB stream as three parts of the 8 MiB default size and completes it", async () => {
+  it("sends a 22 MiB stream as five parts of the 5 MiB default size and completes it", async () => {
     const { client, sent } = recordingClient();
     const store = createS3Store({ client, bucket: await aws.createBucket() });
-    const chunks = Array.from({ length: 320 }, () => randomBytes(64 * 1024));
+    const chunks = Array.from({ length: 352 }, () => randomBytes(64 * 1024));
 
     const answer = await store.put("raw/big.gz", Readable.from(chunks));
 
@@ -61,8 +61,8 @@ describe("S3 store through fauxqs: multipart specifics", () => {
       .filter((c) => c.command === "UploadPartCommand")
       .map((c) => c.bytes ?? 0)
       .sort((a, b) => b - a);
-    expect(answer).toEqual({ size: 20 * 1024 * 1024 });
-    expect(parts).toEqual([8 * 1024 * 1024, 8 * 1024 * 1024, 4 * 1024 * 1024]);
+    expect(answer).toEqual({ size: 22 * 1024 * 1024 });
+    expect(parts).toEqual([...Array(4).fill(5 * 1024 * 1024), 2 * 1024 * 1024]);
     expect(sent.map((c) => c.command)).toContain("CompleteMultipartUploadCommand");
     client.destroy();
   }, 60_000);

@@ -26,7 +26,7 @@ export interface StoreCapabilities {
 
 const MiB = 1024 * 1024;
 const CHUNK = 64 * 1024;
-/** Over two parts at the 8 MiB default part size, so a stream put is a real multipart upload. */
+/** Four parts at the 5 MiB default part size, so a stream put is a real multipart upload. */
 const BIG_STREAM_BYTES = 20 * MiB;
 /** Past one default part: an S3 multipart upload is under way when the body fails. */
 const FAIL_AFTER_BYTES = 9 * MiB;

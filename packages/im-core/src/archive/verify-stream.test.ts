@@ -127,7 +127,11 @@ describe("createHistoryFraming across plain chunk boundaries", () => {
       `${HEADER}\n${message(1)}\n${message(2)},\n${message(3)}\n]}\n`,
       /line 3: the previous message has no trailing comma/,
     ],
-    ["after the closing ]}", `${HEADER}\n${message(1)}\n]}\n${message(2)},\n`, /line 4: data after the closing/],
+    [
+      "after the closing ]}",
+      `${HEADER}\n${message(1)}\n]}\n${message(2)},\n`,
+      /line 4: data after the closing/,
+    ],
     [
       "with a byte before its {",
       `${HEADER}\n${message(1)},\nx${message(2)},\n${message(3)}\n]}\n`,

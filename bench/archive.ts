@@ -10,8 +10,8 @@
  *   - imvault archive --from H --to H --chat-type C2C, LOCAL store (fresh DATA_DIR each run), and S3
  *     store against fauxqs in its own process; wall time from spawn to exit, and the part from the
  *     simulator receiving the download request to the CLI's exit (download → verify → store →
- *     manifest → exit); the child's own peak RSS (getrusage maxRSS = VmHWM, printed at exit by a
- *     preloaded hook). Plus one first run per store with an empty compile cache (as right after
+ *     manifest → exit); the child's own peak RSS (getrusage maxRSS = VmHWM) and CPU time, printed at
+ *     exit by a preloaded hook, and the CPU the simulator and fauxqs used meanwhile (/proc/<pid>/stat). Plus one first run per store with an empty compile cache (as right after
  *     installing), whose peak RSS counts in the verdict too. The stored bytes are checked against
  *     the simulator's MD5 after every run.
  *   - curl -s URL | tee >(md5sum >/dev/null) | gunzip | md5sum, on a fresh URL of the same file;
@@ -21,9 +21,9 @@
  * not imvault's. Everything started here is stopped, and every temp dir removed, at the end, on
  * Ctrl-C, on failure and at the --max-minutes limit.
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream, mkdirSync, rmSync } from "node:fs";
+import { createReadStream, createWriteStream, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -56,16 +56,30 @@ const AWS_TEST = { region: "us-east-1", credentials: { accessKeyId: "test", secr
 const BUCKET = "imvault-bench-archive";
 /** The issue's memory target, "under 200 MB", read strictly (decimal megabytes). */
 const RSS_LIMIT_MIB = 200e6 / MiB;
-/** Preloaded into the CLI child: its own peak RSS (kB) on stderr as it exits. */
+/** Preloaded into the CLI child: its own peak RSS (kB) and CPU time (µs, all threads) on stderr as it exits. */
 const RSS_HOOK = `data:text/javascript,${encodeURIComponent(
-  'process.on("exit",()=>process.stderr.write("\\nBENCH_MAXRSS_KB="+process.resourceUsage().maxRSS+"\\n"))',
+  'process.on("exit",()=>{const u=process.resourceUsage();process.stderr.write("\\nBENCH_MAXRSS_KB="+u.maxRSS+" BENCH_CPU_US="+(u.userCPUTime+u.systemCPUTime)+"\\n")})',
 )}`;
+/** Clock ticks per second of /proc/<pid>/stat's CPU times. */
+const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+
+/** CPU seconds (user + system, all threads) a running process has used so far. */
+function cpuSecondsOf(pid: number): number {
+  // Fields after the parenthesised command name; utime and stime are the 12th and 13th of them.
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Child processes (bench/lib/children.ts tracks them all, so that every exit path stops them).
 
-/** Starts a long-running child and resolves with the first match of `ready` on its stdout. */
-function startServer(args: string[], ready: RegExp, timeoutMs = 30_000): Promise<string> {
+/** Starts a long-running child and resolves with the first match of `ready` on its stdout, and its PID. */
+function startServer(
+  args: string[],
+  ready: RegExp,
+  timeoutMs = 30_000,
+): Promise<{ match: string; pid: number }> {
   const child = track(spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] }));
   return new Promise((resolve, reject) => {
     let out = "";
@@ -75,7 +89,7 @@ function startServer(args: string[], ready: RegExp, timeoutMs = 30_000): Promise
       const m = ready.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve(m[1]!);
+        resolve({ match: m[1]!, pid: child.pid! });
       }
     });
     child.once("exit", (code) => {
@@ -95,6 +109,8 @@ interface Sample {
   /** imvault only: spawn → simulator's get_history (Node start-up, module loading, config). */
   startupMs?: number;
   maxRssMiB?: number;
+  /** imvault only: CPU seconds of the CLI (all its threads), and of the simulator and fauxqs meanwhile. */
+  cpu?: { imvault: number; simulator: number; fauxqs?: number };
 }
 
 /** inflate-only / MD5-only, in a fresh process each (the same code as bench/verify.ts). */
@@ -153,9 +169,17 @@ async function simRecords(simUrl: string): Promise<SimRecords> {
   return (await (await fetch(`${simUrl}/__sim/requests`)).json()) as SimRecords;
 }
 
+/** The S3 emulator, in its own process. */
+interface S3Target {
+  client: S3Client;
+  endpoint: string;
+  pid: number;
+}
+
 interface Target {
   sizeMiB: number;
   simUrl: string;
+  simPid: number;
   chatType: ChatType;
   msgTime: string;
   file: HistoryFile;
@@ -175,7 +199,7 @@ async function measureImvault(
   t: Target,
   kind: StoreKind,
   root: string,
-  s3: { client: S3Client; endpoint: string } | undefined,
+  s3: S3Target | undefined,
   n: number | "cold",
 ): Promise<Sample> {
   const storeEnv: Record<string, string> =
@@ -201,6 +225,8 @@ async function measureImvault(
   });
   await fetch(`${t.simUrl}/__sim/requests`, { method: "DELETE" });
   const args = ["archive", "--from", t.msgTime, "--to", t.msgTime, "--chat-type", t.chatType];
+  const simCpu = cpuSecondsOf(t.simPid);
+  const fauxqsCpu = kind === "s3" ? cpuSecondsOf(s3!.pid) : 0;
   const spawnedAt = Date.now();
   const start = performance.now();
   // The bin itself, as npm's link runs it (its shebang carries imvault's Node flags); the hook through
@@ -212,6 +238,11 @@ async function measureImvault(
   const r = await done;
   const ms = performance.now() - start;
   const exitedAt = Date.now();
+  const cpu = {
+    imvault: Number(/BENCH_CPU_US=(\d+)/.exec(r.stderr)?.[1] ?? Number.NaN) / 1e6,
+    simulator: cpuSecondsOf(t.simPid) - simCpu,
+    ...(kind === "s3" ? { fauxqs: cpuSecondsOf(s3!.pid) - fauxqsCpu } : {}),
+  };
   if (r.code !== 0 || !/archived/.test(r.stdout)) {
     throw new Error(`imvault archive (${kind}) exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
   }
@@ -236,6 +267,7 @@ async function measureImvault(
     ...(download ? { transferMs: exitedAt - download.at } : {}),
     ...(history ? { startupMs: history.at - spawnedAt } : {}),
     maxRssMiB: rssKb / 1024,
+    cpu,
   };
 }
 
@@ -296,6 +328,12 @@ function report(
         best(s, (x) => x.transferMs),
       )}` + `  (start-up to get_history: ${(best(s, (x) => x.startupMs) / 1000).toFixed(3)} s)`,
     );
+    const fastest = s.reduce((a, b) => (b.ms < a.ms ? b : a));
+    const cpu = fastest.cpu!;
+    lines.push(
+      `${"  CPU in that run (2 cores)".padEnd(46)}imvault ${cpu.imvault.toFixed(2)} s (all threads), simulator ${cpu.simulator.toFixed(2)} s` +
+        (cpu.fauxqs === undefined ? "" : `, fauxqs ${cpu.fauxqs.toFixed(2)} s`),
+    );
     const c = cold[kind];
     if (c !== undefined) {
       lines.push(
@@ -342,11 +380,11 @@ async function benchSize(
     gzipLevel: string;
     chatType: ChatType;
     root: string;
-    s3?: { client: S3Client; endpoint: string };
+    s3?: S3Target;
   },
 ): Promise<string[]> {
   const bytes = Math.round(sizeMiB * MiB);
-  const simUrl = await startServer(
+  const { match: simUrl, pid: simPid } = await startServer(
     [
       SIM_BIN,
       "--port",
@@ -383,7 +421,7 @@ async function benchSize(
   const files = await getHistory(client, o.chatType, msgTime);
   const genMs = performance.now() - genStart;
   if (files.length !== 1) throw new Error(`expected one file, the simulator lists ${files.length}`);
-  const t: Target = { sizeMiB, simUrl, chatType: o.chatType, msgTime, file: files[0]!, client };
+  const t: Target = { sizeMiB, simUrl, simPid, chatType: o.chatType, msgTime, file: files[0]!, client };
 
   // The same bytes on disk, for the inflate-only and MD5-only measurements.
   const dir = join(o.root, `bytes-${sizeMiB}`);
@@ -462,13 +500,13 @@ async function main(): Promise<void> {
   limit.unref();
 
   try {
-    let s3: { client: S3Client; endpoint: string } | undefined;
+    let s3: S3Target | undefined;
     if (!values["no-s3"]) {
-      const line = await startServer([FAUXQS_SERVER], /^(\{.*\})$/m);
+      const { match: line, pid } = await startServer([FAUXQS_SERVER], /^(\{.*\})$/m);
       const endpoint = (JSON.parse(line) as { endpoint: string }).endpoint;
       const client = new S3Client({ endpoint, forcePathStyle: true, ...AWS_TEST });
       await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
-      s3 = { client, endpoint };
+      s3 = { client, endpoint, pid };
     }
     const os = await import("node:os");
     const out: string[] = [

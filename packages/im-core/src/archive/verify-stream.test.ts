@@ -138,6 +138,11 @@ describe("createHistoryFraming across plain chunk boundaries", () => {
       /line 3: line does not start with \{ or \]/,
     ],
     [
+      "after a message that ends in }} without a comma",
+      `${HEADER}\n{"MsgSeq":1,"MsgBody":{"Text":"hi"}}\n${message(2)}\n]}\n`,
+      /line 3: the previous message has no trailing comma/,
+    ],
+    [
       "cut short before its }",
       `${HEADER}\n${message(1)},\n${message(2).slice(0, 40)},\n${message(3)}\n]}\n`,
       /line 3: message line does not end with \} or \},/,

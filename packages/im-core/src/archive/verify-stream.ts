@@ -51,7 +51,7 @@ export interface Verifier {
   figures: Promise<VerifiedFigures>;
 }
 
-/** With the gunzip thread: the buffers that carry GZip bytes to it, and the plain bytes it may hold unhashed. */
+/** With the gunzip thread: buffers carrying GZip bytes to it; plain bytes it may hold unhashed. */
 const WORKER_GZIP_STAGING_BYTES = 256 * 1024;
 const WORKER_PLAIN_READ_AHEAD_BYTES = 4 * 1024 * 1024;
 /**

@@ -12,9 +12,10 @@ import { AlreadyExistsError, NotFoundError, ValidationError } from "../errors.ts
 import type { ArchiveStore, ObjectInfo, PutOptions } from "./port.ts";
 
 /**
- * 5 MiB, S3's smallest part: the upload holds about (queueSize + 1) parts in memory, and with 8 MiB
- * parts the peak RSS of `imvault archive` of a 1 GiB hour to S3 (fauxqs) was 165–211 MiB over four
- * runs, with 5 MiB 176–188 MiB. A 1 GiB-plain hour (~180 MiB GZip) is then ~37 parts.
+ * 5 MiB, S3's smallest part: the upload holds about (queueSize + 1) parts in memory. Peak RSS of
+ * `imvault archive` of a 1 GiB hour to S3 (fauxqs; worst warm and cold run of two benchmark runs
+ * each): 165–211 MiB with 8 MiB parts, 174–188 MiB with 5 MiB. A 1 GiB-plain hour (~180 MiB GZip) is
+ * then ~37 parts.
  */
 export const DEFAULT_PART_SIZE_BYTES = 5 * 1024 * 1024;
 /** Parts in flight at once; memory use is about (queueSize + 1) × partSize, whatever the body's length. */

@@ -11,9 +11,10 @@
  *     store against fauxqs in its own process; wall time from spawn to exit, and the part from the
  *     simulator receiving the download request to the CLI's exit (download → verify → store →
  *     manifest → exit); the child's own peak RSS (getrusage maxRSS = VmHWM) and CPU time, printed at
- *     exit by a preloaded hook, and the CPU the simulator and fauxqs used meanwhile (/proc/<pid>/stat). Plus one first run per store with an empty compile cache (as right after
- *     installing), whose peak RSS counts in the verdict too. The stored bytes are checked against
- *     the simulator's MD5 after every run.
+ *     exit by a preloaded hook, and the CPU the simulator and fauxqs used meanwhile (/proc/<pid>/stat).
+ *     Plus one first run per store with an empty compile cache (as right after installing), whose
+ *     peak RSS counts in the verdict too. The stored bytes are checked against the simulator's MD5
+ *     after every run.
  *   - curl -s URL | tee >(md5sum >/dev/null) | gunzip | md5sum, on a fresh URL of the same file;
  *   - the two-core limit: Node inflate-only and MD5-only (GZip + plain bytes) times on the same bytes
  *     (downloaded once to a temp file); the limit is the larger, since the two can use both cores.
@@ -60,15 +61,16 @@ const RSS_LIMIT_MIB = 200e6 / MiB;
 const RSS_HOOK = `data:text/javascript,${encodeURIComponent(
   'process.on("exit",()=>{const u=process.resourceUsage();process.stderr.write("\\nBENCH_MAXRSS_KB="+u.maxRSS+" BENCH_CPU_US="+(u.userCPUTime+u.systemCPUTime)+"\\n")})',
 )}`;
-/** Clock ticks per second of /proc/<pid>/stat's CPU times. */
-const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+/** Clock ticks per second of /proc/<pid>/stat's CPU times (asked once, on first use). */
+let clockTicks: number | undefined;
 
 /** CPU seconds (user + system, all threads) a running process has used so far. */
 function cpuSecondsOf(pid: number): number {
   // Fields after the parenthesised command name; utime and stime are the 12th and 13th of them.
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  clockTicks ??= Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -331,7 +333,7 @@ function report(
     const fastest = s.reduce((a, b) => (b.ms < a.ms ? b : a));
     const cpu = fastest.cpu!;
     lines.push(
-      `${"  CPU in that run (2 cores)".padEnd(46)}imvault ${cpu.imvault.toFixed(2)} s (all threads), simulator ${cpu.simulator.toFixed(2)} s` +
+      `${"  CPU in that run".padEnd(46)}imvault ${cpu.imvault.toFixed(2)} s (all threads), simulator ${cpu.simulator.toFixed(2)} s` +
         (cpu.fauxqs === undefined ? "" : `, fauxqs ${cpu.fauxqs.toFixed(2)} s`),
     );
     const c = cold[kind];

@@ -8,7 +8,7 @@ import { pipeline } from "node:stream/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ImvaultError, NotFoundError, ValidationError } from "../errors.ts";
 import { describeArchiveStoreConformance } from "./conformance.ts";
-import { createLocalStore, type LocalArchiveStore } from "./local-store.ts";
+import { createLocalStore, type LocalArchiveStore, writeInBatches } from "./local-store.ts";
 
 /** A store in a fresh temp dir, with urlFor pointing at a loopback server that serves its objects. */
 async function makeServedStore() {
@@ -187,5 +187,33 @@ describe("local store specifics", () => {
     const signing = createLocalStore({ root, urlFor: (key, ttl) => `http://127.0.0.1:1/${key}?ttl=${ttl}` });
 
     expect(await signing.signedUrl("raw/a", 90)).toBe("http://127.0.0.1:1/raw/a?ttl=90");
+  });
+});
+
+describe("writeInBatches", () => {
+  it("writes the rest when a writev writes only part of its buffers", async () => {
+    // A file whose writev takes at most 1000 bytes a call, as a system call may.
+    const written: Buffer[] = [];
+    const file = {
+      async writev(buffers: Buffer[]) {
+        const all = Buffer.concat(buffers);
+        const n = Math.min(all.length, 1000);
+        written.push(all.subarray(0, n));
+        return { bytesWritten: n };
+      },
+    };
+    const chunks = Array.from({ length: 40 }, (_, i) => Buffer.alloc(64 * 1024 + i, i));
+
+    const size = await writeInBatches(file, Readable.from(chunks));
+
+    const expected = Buffer.concat(chunks);
+    expect(size).toBe(expected.length);
+    expect(Buffer.concat(written).equals(expected)).toBe(true);
+  });
+
+  it("fails instead of looping when writev writes nothing", async () => {
+    const file = { writev: async () => ({ bytesWritten: 0 }) };
+
+    await expect(writeInBatches(file, Readable.from([Buffer.alloc(10)]))).rejects.toThrow(/wrote nothing/);
   });
 });

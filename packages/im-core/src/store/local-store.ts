@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Dirent } from "node:fs";
-import { type FileHandle, link, mkdir, open, readdir, rename, rm, stat, unlink } from "node:fs/promises";
+import { link, mkdir, open, readdir, rename, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { AlreadyExistsError, ImvaultError, NotFoundError, ValidationError } from "../errors.ts";
@@ -299,7 +299,13 @@ function isMissing(error: unknown): boolean {
  */
 const WRITE_BATCH_BYTES = 1024 * 1024;
 
-async function writeInBatches(file: FileHandle, body: AsyncIterable<unknown>): Promise<number> {
+/** The part of a FileHandle that writeInBatches uses. */
+interface BatchWriter {
+  writev(buffers: Buffer[]): Promise<{ bytesWritten: number }>;
+}
+
+/** Exported for its tests. */
+export async function writeInBatches(file: BatchWriter, body: AsyncIterable<unknown>): Promise<number> {
   let size = 0;
   let batch: Buffer[] = [];
   let batchBytes = 0;
@@ -311,7 +317,7 @@ async function writeInBatches(file: FileHandle, body: AsyncIterable<unknown>): P
     size += bytes.length;
     if (batchBytes >= WRITE_BATCH_BYTES) {
       await writing;
-      writing = file.writev(batch);
+      writing = writeAll(file, batch);
       // Its failure is thrown by the next `await writing`; until then it must not count as unhandled.
       writing.catch(() => {});
       batch = [];
@@ -319,6 +325,19 @@ async function writeInBatches(file: FileHandle, body: AsyncIterable<unknown>): P
     }
   }
   await writing;
-  if (batch.length > 0) await file.writev(batch);
+  if (batch.length > 0) await writeAll(file, batch);
   return size;
+}
+
+/** One writev may write less than it was given (it is one system call): write the rest until done. */
+async function writeAll(file: BatchWriter, buffers: Buffer[]): Promise<void> {
+  let left = buffers;
+  for (;;) {
+    const { bytesWritten } = await file.writev(left);
+    let skip = bytesWritten;
+    while (left.length > 0 && skip >= left[0]!.length) skip -= left.shift()!.length;
+    if (left.length === 0) return;
+    if (bytesWritten === 0) throw new Error("writev wrote nothing");
+    left = [left[0]!.subarray(skip), ...left.slice(1)];
+  }
 }

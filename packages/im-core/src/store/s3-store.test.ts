@@ -1,5 +1,6 @@
+import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
-import { S3Client } from "@aws-sdk/client-s3";
+import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
 import { AlreadyExistsError, NotFoundError, ValidationError } from "../errors.ts";
 import { createS3Store } from "./s3-store.ts";
@@ -20,7 +21,10 @@ interface SeenRequest {
 type Answer = { status: number; headers?: Record<string, string>; body?: string };
 type Responder = (request: SeenRequest) => Answer | Promise<Answer>;
 
-function stubbedS3(respond: Responder): { client: S3Client; seen: SeenRequest[] } {
+function stubbedS3(
+  respond: Responder,
+  config: Partial<S3ClientConfig> = {},
+): { client: S3Client; seen: SeenRequest[] } {
   const seen: SeenRequest[] = [];
   const requestHandler = {
     async handle(request: {
@@ -62,6 +66,7 @@ function stubbedS3(respond: Responder): { client: S3Client; seen: SeenRequest[] 
     endpoint: "http://127.0.0.1:9",
     requestHandler,
     maxAttempts: 1,
+    ...config,
   });
   return { client, seen };
 }
@@ -253,6 +258,71 @@ describe("S3 store: streaming", () => {
 
     expect(() => createS3Store({ client, bucket: "b", partSizeBytes: MiB })).toThrow(ValidationError);
     expect(() => createS3Store({ client, bucket: "b", queueSize: 0 })).toThrow(ValidationError);
+  });
+});
+
+describe("S3 store: payload signing", () => {
+  const COMPLETED: Answer = {
+    status: 200,
+    body: '<CompleteMultipartUploadResult><ETag>"x"</ETag></CompleteMultipartUploadResult>',
+  };
+  const partsOf = (seen: SeenRequest[]) => seen.filter((r) => r.method === "PUT" && "partNumber" in r.query);
+  const signedHeaders = (request: SeenRequest) =>
+    /SignedHeaders=([^,]+)/.exec(request.headers.authorization ?? "")?.[1]?.split(";") ?? [];
+  const sha256OfZeros = (bytes: number) => createHash("sha256").update(Buffer.alloc(bytes)).digest("hex");
+
+  it.each([
+    ["over HTTPS", "https://s3.eu-west-1.amazonaws.com"],
+    ["to a loopback emulator", "http://127.0.0.1:9"],
+  ])("sends checksummed parts %s as UNSIGNED-PAYLOAD, the CRC32 header signed", async (_, endpoint) => {
+    const { client, seen } = stubbedS3(multipartResponder(COMPLETED), { endpoint });
+    const store = createS3Store({ client, bucket: "b" });
+
+    await store.put("raw/x.gz", zeros(11 * MiB).stream);
+
+    const parts = partsOf(seen);
+    expect(parts).toHaveLength(3);
+    for (const part of parts) {
+      expect(part.headers["x-amz-content-sha256"]).toBe("UNSIGNED-PAYLOAD");
+      expect(part.headers["x-amz-checksum-crc32"]).toMatch(/^[A-Za-z0-9+/]{6}==$/);
+      expect(signedHeaders(part)).toEqual(
+        expect.arrayContaining(["x-amz-checksum-crc32", "x-amz-content-sha256"]),
+      );
+    }
+  });
+
+  it("signs each part's SHA-256 over plain HTTP to another host", async () => {
+    const { client, seen } = stubbedS3(multipartResponder(COMPLETED), {
+      endpoint: "http://s3.internal.example:9000",
+    });
+    const store = createS3Store({ client, bucket: "b" });
+
+    await store.put("raw/x.gz", zeros(11 * MiB).stream);
+
+    const hashes = partsOf(seen).map((part) => part.headers["x-amz-content-sha256"]);
+    expect(hashes).toEqual([sha256OfZeros(5 * MiB), sha256OfZeros(5 * MiB), sha256OfZeros(MiB)]);
+  });
+
+  it("signs each part's SHA-256 when the client sends no checksum", async () => {
+    const { client, seen } = stubbedS3(multipartResponder(COMPLETED), {
+      endpoint: "https://s3.eu-west-1.amazonaws.com",
+      requestChecksumCalculation: "WHEN_REQUIRED",
+    });
+    const store = createS3Store({ client, bucket: "b" });
+
+    await store.put("raw/x.gz", zeros(11 * MiB).stream);
+
+    const parts = partsOf(seen);
+    expect(parts.map((part) => part.headers["x-amz-checksum-crc32"])).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    expect(parts.map((part) => part.headers["x-amz-content-sha256"])).toEqual([
+      sha256OfZeros(5 * MiB),
+      sha256OfZeros(5 * MiB),
+      sha256OfZeros(MiB),
+    ]);
   });
 });
 

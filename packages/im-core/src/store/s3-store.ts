@@ -10,6 +10,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { AlreadyExistsError, NotFoundError, ValidationError } from "../errors.ts";
 import type { ArchiveStore, ObjectInfo, PutOptions } from "./port.ts";
+import { signChecksumInsteadOfPayload } from "./s3-unsigned-payload.ts";
 
 /**
  * 5 MiB, S3's smallest part: the upload holds about (queueSize + 1) parts in memory. Peak RSS of
@@ -47,7 +48,10 @@ const defaultPresign: Presign = async ({ client, bucket, key, ttlSeconds }) => {
   return getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: ttlSeconds });
 };
 
-/** An ArchiveStore on one S3 bucket. */
+/**
+ * An ArchiveStore on one S3 bucket. Adds a middleware to `client`: bodies that carry a checksum are
+ * not also SHA-256-signed (see s3-unsigned-payload.ts).
+ */
 export function createS3Store(options: S3StoreOptions): ArchiveStore {
   const { client, bucket } = options;
   const partSize = options.partSizeBytes ?? DEFAULT_PART_SIZE_BYTES;
@@ -59,6 +63,7 @@ export function createS3Store(options: S3StoreOptions): ArchiveStore {
   if (!Number.isInteger(queueSize) || queueSize < 1) {
     throw new ValidationError("queueSize must be a positive integer");
   }
+  signChecksumInsteadOfPayload(client);
 
   async function putStream(key: string, body: Readable, options: PutOptions): Promise<{ size: number }> {
     let size = 0;

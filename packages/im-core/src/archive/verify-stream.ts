@@ -169,17 +169,20 @@ class VerifyingStream extends Transform {
       gzipMd5: expected.gzipMd5.toLowerCase(),
       fileMd5: expected.fileMd5.toLowerCase(),
     };
-    this.readAhead = options.plainReadAheadBytes ?? VERIFIER_DEFAULTS.plainReadAheadBytes;
+    this.inflateChunkSize = options.inflateChunkSize;
+    this.useWorker =
+      expected.fileSize >= (options.inflateWorkerFromBytes ?? VERIFIER_DEFAULTS.inflateWorkerFromBytes);
+    // Each path has its own default (the thread's measured best); an explicit option applies to both.
+    this.readAhead =
+      options.plainReadAheadBytes ??
+      (this.useWorker ? WORKER_PLAIN_READ_AHEAD_BYTES : VERIFIER_DEFAULTS.plainReadAheadBytes);
     this.slice = options.hashSliceBytes ?? VERIFIER_DEFAULTS.hashSliceBytes;
     this.plainLimit = Math.min(expected.fileSize, options.maxPlainBytes ?? Number.POSITIVE_INFINITY);
     this.figures = new Promise<VerifiedFigures>((resolve, reject) => {
       this.resolveFigures = resolve;
       this.rejectFigures = reject;
     });
-    this.inflateChunkSize = options.inflateChunkSize;
     this.backlog = options.inflateBacklogBytes ?? VERIFIER_DEFAULTS.inflateBacklogBytes;
-    this.useWorker =
-      expected.fileSize >= (options.inflateWorkerFromBytes ?? VERIFIER_DEFAULTS.inflateWorkerFromBytes);
     this.inflater = this.useWorker ? undefined : this.inThreadInflater();
     if (expected.fileSize > this.plainLimit) {
       this.failure = overflow("maxPlainBytes", this.plainLimit, "plain");
@@ -235,7 +238,7 @@ class VerifyingStream extends Transform {
       chunkSize: this.inflateChunkSize ?? WORKER_INFLATE_CHUNK_BYTES,
       backlogBytes: this.backlog,
       gzipStagingBytes: WORKER_GZIP_STAGING_BYTES,
-      plainReadAheadBytes: WORKER_PLAIN_READ_AHEAD_BYTES,
+      plainReadAheadBytes: this.readAhead,
       hashSliceBytes: this.slice,
       plainLimit: this.plainLimit,
     });

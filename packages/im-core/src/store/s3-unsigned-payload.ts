@@ -41,7 +41,9 @@ function isLoopback(hostname: string): boolean {
 }
 
 /** Whether `request` may skip the payload's SHA-256 (see above). */
-export function maySendUnsignedPayload(request: OutgoingRequest): boolean {
+function maySendUnsignedPayload(
+  request: OutgoingRequest,
+): request is OutgoingRequest & { headers: Record<string, string> } {
   if (request.headers === undefined || !ArrayBuffer.isView(request.body)) return false;
   const secure = request.protocol === "https:" || isLoopback(request.hostname ?? "");
   const names = Object.keys(request.headers).map((name) => name.toLowerCase());
@@ -51,9 +53,7 @@ export function maySendUnsignedPayload(request: OutgoingRequest): boolean {
 const unsignedPayloadWhenChecksummed: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> =
   (next) => async (args) => {
     const request = args.request as OutgoingRequest;
-    if (maySendUnsignedPayload(request) && request.headers !== undefined) {
-      request.headers[CONTENT_SHA256] = UNSIGNED_PAYLOAD;
-    }
+    if (maySendUnsignedPayload(request)) request.headers[CONTENT_SHA256] = UNSIGNED_PAYLOAD;
     return next(args);
   };
 

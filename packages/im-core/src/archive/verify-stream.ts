@@ -157,7 +157,8 @@ class VerifyingStream extends Transform {
   private headOffset = 0;
   private pumpScheduled = false;
   private inflaterDone = false;
-  private readonly readAhead: number;
+  /** plainReadAheadBytes as given; like inflateChunkSize, each path has its own default. */
+  private readonly readAheadOption: number | undefined;
   private readonly slice: number;
   private resolveFigures!: (figures: VerifiedFigures) => void;
   private rejectFigures!: (error: Error) => void;
@@ -169,20 +170,17 @@ class VerifyingStream extends Transform {
       gzipMd5: expected.gzipMd5.toLowerCase(),
       fileMd5: expected.fileMd5.toLowerCase(),
     };
-    this.inflateChunkSize = options.inflateChunkSize;
-    this.useWorker =
-      expected.fileSize >= (options.inflateWorkerFromBytes ?? VERIFIER_DEFAULTS.inflateWorkerFromBytes);
-    // Each path has its own default (the thread's measured best); an explicit option applies to both.
-    this.readAhead =
-      options.plainReadAheadBytes ??
-      (this.useWorker ? WORKER_PLAIN_READ_AHEAD_BYTES : VERIFIER_DEFAULTS.plainReadAheadBytes);
+    this.readAheadOption = options.plainReadAheadBytes;
     this.slice = options.hashSliceBytes ?? VERIFIER_DEFAULTS.hashSliceBytes;
     this.plainLimit = Math.min(expected.fileSize, options.maxPlainBytes ?? Number.POSITIVE_INFINITY);
     this.figures = new Promise<VerifiedFigures>((resolve, reject) => {
       this.resolveFigures = resolve;
       this.rejectFigures = reject;
     });
+    this.inflateChunkSize = options.inflateChunkSize;
     this.backlog = options.inflateBacklogBytes ?? VERIFIER_DEFAULTS.inflateBacklogBytes;
+    this.useWorker =
+      expected.fileSize >= (options.inflateWorkerFromBytes ?? VERIFIER_DEFAULTS.inflateWorkerFromBytes);
     this.inflater = this.useWorker ? undefined : this.inThreadInflater();
     if (expected.fileSize > this.plainLimit) {
       this.failure = overflow("maxPlainBytes", this.plainLimit, "plain");
@@ -238,7 +236,7 @@ class VerifyingStream extends Transform {
       chunkSize: this.inflateChunkSize ?? WORKER_INFLATE_CHUNK_BYTES,
       backlogBytes: this.backlog,
       gzipStagingBytes: WORKER_GZIP_STAGING_BYTES,
-      plainReadAheadBytes: this.readAhead,
+      plainReadAheadBytes: this.readAheadOption ?? WORKER_PLAIN_READ_AHEAD_BYTES,
       hashSliceBytes: this.slice,
       plainLimit: this.plainLimit,
     });
@@ -312,7 +310,8 @@ class VerifyingStream extends Transform {
 
   /** Takes what zlib has produced into the queue (which lets zlib go on), up to the read-ahead. */
   private drainPlain(): void {
-    while (!this.stopped && this.queuedBytes < this.readAhead) {
+    const readAhead = this.readAheadOption ?? VERIFIER_DEFAULTS.plainReadAheadBytes;
+    while (!this.stopped && this.queuedBytes < readAhead) {
       const chunk: Buffer | null = this.inflater!.read();
       if (chunk === null) break;
       this.queue.push(chunk);

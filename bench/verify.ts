@@ -11,7 +11,6 @@
  *   (c) the two-core limit: Node inflate-only and MD5-only (GZip + plain bytes) times; the limit is
  *       the larger, since the two can run on both cores at once.
  */
-import { spawn } from "node:child_process";
 import { createReadStream, createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,6 +19,7 @@ import { parseArgs } from "node:util";
 import { createGunzip } from "node:zlib";
 import { createVerifier } from "../packages/im-core/src/archive/verify-stream.ts";
 import { inflateOnly, md5Only, nullSink } from "./lib/baselines.ts";
+import { runToEnd } from "./lib/children.ts";
 import { writeGzipHistory } from "./lib/history-gen.ts";
 
 const MiB = 1024 * 1024;
@@ -85,16 +85,11 @@ async function child(mode: string, gzPath: string, plainPath: string, figuresJso
   throw new Error(`unknown mode ${mode}`);
 }
 
-function run(command: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(command, args, { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    proc.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    proc.on("error", reject);
-    proc.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} exited ${code}`))));
-  });
+/** Runs a command to its end (killed after 10 minutes) and answers its stdout; throws if it fails. */
+async function run(command: string, args: string[]): Promise<string> {
+  const r = await runToEnd(command, args, { timeoutMs: 600_000 }).done;
+  if (r.code !== 0) throw new Error(`${command} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
 }
 
 async function measureChild(

@@ -46,7 +46,7 @@ import { TEST_ADMIN, TEST_SDKAPPID } from "@imvault/im-sim";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { startDevHttpServer } from "../packages/cli/src/dev/http-server.ts";
 import { bundleFunctions, SIZE_LIMIT_BYTES } from "../scripts/bundle.ts";
-import { runToEnd, stopChildren, track } from "./lib/children.ts";
+import { stdoutOf, stopChildren, track } from "./lib/children.ts";
 
 const { values } = parseArgs({
   options: {
@@ -95,11 +95,8 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
 }
 
 /** Runs a Node child to completion and returns its stdout; SIGKILLed after timeoutMs. */
-async function run(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
-  const r = await runToEnd(process.execPath, args, { env, timeoutMs }).done;
-  if (r.code !== 0)
-    throw new Error(`${args.join(" ").slice(0, 80)} exited ${r.code}: ${r.stderr.slice(-600)}`);
-  return r.stdout;
+function run(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
+  return stdoutOf(process.execPath, args, { env, timeoutMs });
 }
 
 /** The environment of this process without anything that would point a handler elsewhere. */

@@ -48,7 +48,7 @@ import { addHours, hourOf } from "@imvault/im-core/time/msgtime.ts";
 import { TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY } from "@imvault/im-sim";
 import { cleanEnv, IMVAULT_BIN } from "../test/support/imvault-cli.ts";
 import { inflateOnly, md5Only, nullSink } from "./lib/baselines.ts";
-import { childrenGone, runToEnd, stopChildren, track } from "./lib/children.ts";
+import { childrenGone, runToEnd, stdoutOf, stopChildren, track } from "./lib/children.ts";
 
 const MiB = 1024 * 1024;
 const SIM_BIN = fileURLToPath(new URL("../packages/im-sim/bin/imvault-sim.ts", import.meta.url));
@@ -142,10 +142,7 @@ async function measureChild(
 ): Promise<Sample> {
   const args = [import.meta.filename, "--child", mode, gzPath, plainPath];
   if (file !== undefined) args.push(JSON.stringify(file));
-  const { done } = runToEnd(process.execPath, args, { timeoutMs: 300_000 });
-  const r = await done;
-  if (r.code !== 0) throw new Error(`${mode} child exited ${r.code}: ${r.stderr}`);
-  return JSON.parse(r.stdout) as Sample;
+  return JSON.parse(await stdoutOf(process.execPath, args, { timeoutMs: 300_000 })) as Sample;
 }
 
 async function measurePipeline(url: string, fileMd5: string): Promise<Sample> {

@@ -19,7 +19,7 @@ import { parseArgs } from "node:util";
 import { createGunzip } from "node:zlib";
 import { createVerifier } from "../packages/im-core/src/archive/verify-stream.ts";
 import { inflateOnly, md5Only, nullSink } from "./lib/baselines.ts";
-import { runToEnd } from "./lib/children.ts";
+import { stdoutOf } from "./lib/children.ts";
 import { writeGzipHistory } from "./lib/history-gen.ts";
 
 const MiB = 1024 * 1024;
@@ -85,33 +85,21 @@ async function child(mode: string, gzPath: string, plainPath: string, figuresJso
   throw new Error(`unknown mode ${mode}`);
 }
 
-/** Runs a command to its end (killed after 10 minutes) and answers its stdout; throws if it fails. */
-async function run(command: string, args: string[]): Promise<string> {
-  const r = await runToEnd(command, args, { timeoutMs: 600_000 }).done;
-  if (r.code !== 0) throw new Error(`${command} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-
 async function measureChild(
   mode: string,
   gzPath: string,
   plainPath: string,
   figures: FileFigures,
 ): Promise<Sample> {
-  const out = await run(process.execPath, [
-    import.meta.filename,
-    "--child",
-    mode,
-    gzPath,
-    plainPath,
-    JSON.stringify(figures),
-  ]);
+  const args = [import.meta.filename, "--child", mode, gzPath, plainPath, JSON.stringify(figures)];
+  const out = await stdoutOf(process.execPath, args, { timeoutMs: 600_000 });
   return JSON.parse(out) as Sample;
 }
 
 async function measurePipeline(gzPath: string): Promise<Sample> {
   const start = performance.now();
-  await run("bash", ["-c", `cat '${gzPath}' | tee >(md5sum >/dev/null) | gunzip | md5sum >/dev/null`]);
+  const script = `cat '${gzPath}' | tee >(md5sum >/dev/null) | gunzip | md5sum >/dev/null`;
+  await stdoutOf("bash", ["-c", script], { timeoutMs: 600_000 });
   return { ms: performance.now() - start, cpuMs: Number.NaN, maxRssMiB: Number.NaN };
 }
 

@@ -57,3 +57,17 @@ export function runToEnd(
   });
   return { child, done };
 }
+
+/** Runs a command to completion (as runToEnd) and answers its stdout; throws, with its stderr's end, if it fails. */
+export async function stdoutOf(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs: number },
+): Promise<string> {
+  const r = await runToEnd(command, args, options).done;
+  if (r.code !== 0) {
+    const what = [command, ...args].join(" ").slice(0, 80);
+    throw new Error(`${what} exited ${r.code}: ${r.stderr.slice(-600)}`);
+  }
+  return r.stdout;
+}

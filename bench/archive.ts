@@ -46,6 +46,7 @@ import { ImClient } from "@imvault/im-core/im/client.ts";
 import type { ChatType, HistoryFile } from "@imvault/im-core/im/types.ts";
 import { addHours, hourOf } from "@imvault/im-core/time/msgtime.ts";
 import { TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY } from "@imvault/im-sim";
+import { bundleCli } from "../scripts/bundle-cli.ts";
 import { cleanEnv, IMVAULT_BIN } from "../test/support/imvault-cli.ts";
 import { inflateOnly, md5Only, nullSink } from "./lib/baselines.ts";
 import { childrenGone, runToEnd, stdoutOf, stopChildren, track } from "./lib/children.ts";
@@ -499,6 +500,8 @@ async function main(): Promise<void> {
   limit.unref();
 
   try {
+    // The bin runs the bundle `npm ci` builds while it is current: built here from the sources as they are.
+    const cli = await bundleCli();
     let s3: S3Target | undefined;
     if (!values["no-s3"]) {
       const { match: line, pid } = await startServer([FAUXQS_SERVER], /^(\{.*\})$/m);
@@ -516,6 +519,7 @@ async function main(): Promise<void> {
           .join(" ")}; MiB = 2^20 bytes`,
       "e2e = spawn of `imvault archive` to its exit (Node start-up, module loading, get_history, download, " +
         "verify, store, manifest, summary); transfer = the simulator receiving the download request to the CLI's exit.",
+      `imvault = the bin running the CLI bundle (packages/cli/dist, just built from ${cli.sources.length} source files)`,
     ];
     for (const size of sizes) {
       process.stderr.write(`bench:archive: ${size} MiB hour…\n`);

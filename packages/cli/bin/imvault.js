@@ -3,13 +3,14 @@
 // bytes live in Buffers and on the gunzip thread), and measured with `imvault archive` of a 1 GiB hour
 // to S3 on a cold compile cache, the default let the peak RSS reach 195–226 MiB, this 186 MiB, at the
 // same speed.
-// Plain JavaScript on purpose. Node's compile cache (the start-up cache Node recommends for CLIs)
-// keeps every module this process loads, our TypeScript included, already stripped and compiled,
-// in os.tmpdir()/node-compile-cache (NODE_COMPILE_CACHE moves it). From the second run on, start-up
-// skips the type stripper altogether: measured with `imvault archive`, importing the command fell
-// from ~150 ms and +58 MiB to ~65 ms and +27 MiB. This file being TypeScript would load the stripper.
+// Plain JavaScript on purpose: it runs the bundle `npm ci` built when it is current (entry.js), and
+// a TypeScript bin would load the type stripper even then. Node's compile cache (the start-up cache
+// Node recommends for CLIs) keeps every module this process loads already compiled, and for the
+// TypeScript sources already stripped, in os.tmpdir()/node-compile-cache (NODE_COMPILE_CACHE moves
+// it): from the sources, importing the archive command fell from ~150 ms to ~65 ms with it.
 import { enableCompileCache } from "node:module";
+import { cliEntry } from "./entry.js";
 
 enableCompileCache();
-const { main } = await import("../src/main.ts");
+const { main } = await import(cliEntry());
 await main();

@@ -1,0 +1,74 @@
+/**
+ * Bundles the `imvault` command line into packages/cli/dist: ESM, split per command (a command loads
+ * only its own code), with a build.json naming the sources it was built from. `npm ci` builds it
+ * (the root `prepare` script), and so does `npm run build`. The bin runs it while every source is
+ * unchanged since, else the TypeScript sources themselves (packages/cli/bin/entry.js).
+ *
+ * Why (measured with `imvault archive` of a 100 MiB hour to a local directory, interleaved runs,
+ * spawn to the first get_history): from the sources, ~140 ms with a warm compile cache and ~325 ms
+ * with a cold one (the first run after an install: every module is stripped of its types and
+ * compiled); from the bundle, ~111 ms warm and ~114 ms cold. To S3, ~270 ms → ~233 ms warm.
+ */
+import { rmSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { type BuildOptions, build } from "esbuild";
+
+const root = new URL("..", import.meta.url).pathname;
+export const CLI_OUTDIR = join(root, "packages/cli/dist");
+
+/** The bundle's own CommonJS dependencies (commander, cli-table3, …) call require(); ESM has none. */
+const REQUIRE_BANNER = [
+  'import { createRequire as imvaultCreateRequire } from "node:module";',
+  "const require = imvaultCreateRequire(import.meta.url);",
+].join("\n");
+
+export function cliBundleOptions(outdir: string): BuildOptions {
+  return {
+    absWorkingDir: root,
+    entryPoints: [join(root, "packages/cli/src/main.ts")],
+    outdir,
+    bundle: true,
+    splitting: true,
+    platform: "node",
+    format: "esm",
+    target: "node24",
+    mainFields: ["module", "main"],
+    outExtension: { ".js": ".mjs" },
+    // Only `imvault dev` uses the SQS emulator; it stays a package, resolved from node_modules.
+    external: ["fauxqs"],
+    sourcemap: "linked",
+    legalComments: "none",
+    logLevel: "warning",
+    metafile: true,
+    banner: { js: REQUIRE_BANNER },
+  };
+}
+
+/** What entry.js checks: the build's start, and each source (not under node_modules) relative to outdir. */
+export interface CliBuildInfo {
+  builtAtMs: number;
+  sources: string[];
+}
+
+export async function bundleCli(outdir = CLI_OUTDIR): Promise<CliBuildInfo> {
+  // Taken before esbuild reads anything, so a source saved during the build counts as newer.
+  const builtAtMs = Date.now();
+  // A clean directory: no chunk of an older build left behind, and no build.json until this one is whole.
+  rmSync(outdir, { recursive: true, force: true });
+  const { metafile } = await build(cliBundleOptions(outdir));
+  const sources = Object.keys(metafile!.inputs)
+    .filter((input) => !/(^|\/)node_modules\//.test(input))
+    .map((input) => relative(outdir, join(root, input)))
+    .sort();
+  const info: CliBuildInfo = { builtAtMs, sources };
+  // Written last: a build that failed half-way leaves none, so the bin runs the sources.
+  writeFileSync(join(outdir, "build.json"), `${JSON.stringify(info, null, 1)}\n`);
+  return info;
+}
+
+if (import.meta.main) {
+  const { sources } = await bundleCli();
+  console.log(
+    `${relative(root, CLI_OUTDIR)}/main.mjs  imvault CLI bundle, from ${sources.length} source files`,
+  );
+}

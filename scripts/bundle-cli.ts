@@ -12,15 +12,10 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { type BuildOptions, build } from "esbuild";
+import { SST_BANNER } from "./bundle.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 export const CLI_OUTDIR = join(root, "packages/cli/dist");
-
-/** The bundle's own CommonJS dependencies (commander, cli-table3, …) call require(); ESM has none. */
-const REQUIRE_BANNER = [
-  'import { createRequire as imvaultCreateRequire } from "node:module";',
-  "const require = imvaultCreateRequire(import.meta.url);",
-].join("\n");
 
 export function cliBundleOptions(outdir: string): BuildOptions {
   return {
@@ -40,7 +35,8 @@ export function cliBundleOptions(outdir: string): BuildOptions {
     legalComments: "none",
     logLevel: "warning",
     metafile: true,
-    banner: { js: REQUIRE_BANNER },
+    // The Lambdas' banner: the CommonJS dependencies bundled here (commander, cli-table3, …) call require().
+    banner: { js: SST_BANNER },
   };
 }
 

@@ -37,7 +37,7 @@ export const SIZE_LIMIT_BYTES = 1_000_000;
 export const RUNTIME_PROVIDED = ["@aws-sdk/*", "@smithy/*"] as const;
 
 /** SST's banner: CommonJS dependencies call require() and read __dirname; ESM has neither. */
-const SST_BANNER = [
+export const SST_BANNER = [
   "import { createRequire as topLevelCreateRequire } from 'module';",
   "const require = topLevelCreateRequire(import.meta.url);",
   'import { fileURLToPath as topLevelFileUrlToPath, URL as topLevelURL } from "url"',

@@ -3,7 +3,8 @@ import { fileURLToPath } from "node:url";
 
 /**
  * The `imvault` bin, run the way npm's link runs it: the file itself, through its shebang (Node 24
- * from PATH, which npm and npx put node_modules/.bin first on, with the bin's Node flags).
+ * from PATH, which npm and npx put node_modules/.bin first on, with the bin's Node flags). It runs the
+ * CLI bundle while that is current (in CI, the one `npm ci` built), else the sources being edited.
  */
 export const IMVAULT_BIN = fileURLToPath(new URL("../../packages/cli/bin/imvault.js", import.meta.url));
 

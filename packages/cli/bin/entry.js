@@ -17,7 +17,7 @@ export function cliEntry(distDir = fileURLToPath(new URL("../dist", import.meta.
 
 /**
  * True when distDir holds a whole build (its build.json is written last) and no source of it was
- * modified after the build began, or is gone. A stat per source: ~100 files, well under a millisecond.
+ * modified after the build began, or is gone. A stat per source: 94 today, ~2 ms in all.
  * @param {string} distDir
  */
 export function isBundleCurrent(distDir) {

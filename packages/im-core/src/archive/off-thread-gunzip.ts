@@ -1,5 +1,6 @@
 import { Worker } from "node:worker_threads";
 import { createHistoryFraming } from "./history-framing.ts";
+import { createRawGunzip } from "./raw-gunzip.ts";
 
 /** What the thread measured of the plain bytes, once they are all inflated. */
 export interface PlainFigures {
@@ -59,6 +60,7 @@ const { parentPort } = process.getBuiltinModule("node:worker_threads");
 const zlib = process.getBuiltinModule("node:zlib");
 const crypto = process.getBuiltinModule("node:crypto");
 const createHistoryFraming = (${String(createHistoryFraming)});
+const createRawGunzip = (${String(createRawGunzip)});
 parentPort.once("message", start);
 function start({ chunkSize, plainReadAheadBytes, hashSliceBytes, plainLimit }) {
   // zlib takes a fresh output buffer (Buffer.allocUnsafe(chunkSize)) each time one is full: 1 GiB of
@@ -69,7 +71,6 @@ function start({ chunkSize, plainReadAheadBytes, hashSliceBytes, plainLimit }) {
   const free = [];
   const allocUnsafe = Buffer.allocUnsafe;
   Buffer.allocUnsafe = (size) => (size === chunkSize && free.pop()) || allocUnsafe(size);
-  const inflater = zlib.createGunzip({ chunkSize });
   const hash = crypto.createHash("md5");
   const framing = createHistoryFraming();
   // zlib's chunks not yet hashed, oldest first; how many of each buffer's chunks are among them; the
@@ -124,7 +125,8 @@ function start({ chunkSize, plainReadAheadBytes, hashSliceBytes, plainLimit }) {
     const figures = { size, md5: hash.digest("hex"), messageCount: framing.messageCount, framingProblem: framing.problem };
     parentPort.postMessage({ end: figures });
   }
-  inflater.on("data", (chunk) => {
+  const inflater = createRawGunzip(zlib, chunkSize, { data, end, error });
+  function data(chunk) {
     if (stopped) return;
     size += chunk.length;
     if (size > plainLimit) {
@@ -142,17 +144,17 @@ function start({ chunkSize, plainReadAheadBytes, hashSliceBytes, plainLimit }) {
     queued += chunk.length;
     if (queued >= plainReadAheadBytes) inflater.pause();
     schedule();
-  });
-  inflater.on("end", () => {
+  }
+  function end() {
     if (stopped) return;
     inflated = true;
     if (queue.length === 0) finish();
-  });
-  inflater.on("error", (err) => {
+  }
+  function error(err) {
     if (stopped) return;
     stopped = true;
     parentPort.postMessage({ error: err.message, code: err.code });
-  });
+  }
   parentPort.on("message", (message) => {
     if (message instanceof Uint8Array) {
       if (stopped) parentPort.postMessage(message.buffer, [message.buffer]);

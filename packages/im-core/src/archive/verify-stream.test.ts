@@ -345,14 +345,17 @@ for (const [where, options] of MODES) {
         expect(result.error?.message).toMatch(/not valid gzip/);
       });
 
-      it("names gzip for a corrupt byte in the middle of the deflate stream", async () => {
+      it("refuses a corrupt byte in the middle of the deflate stream", async () => {
         const corrupt = Buffer.from(good.gzip);
         const middle = corrupt.length >> 1;
         corrupt[middle] = corrupt[middle]! ^ 0xff;
 
         const result = await verify(corrupt, { ...good.expected, ...figuresOf(corrupt, good.plain) });
 
-        expect(figureOf(result.error)).toBe("gzip");
+        // zlib objects if the bytes no longer decode; if they decode to other bytes, Node's Gunzip (on
+        // this thread) refuses them by their CRC-32 and the gunzip thread (no CRC) by their MD5 or size.
+        expect(["gzip", "fileMd5", "fileSize"]).toContain(figureOf(result.error));
+        expect(result.figures).toBeUndefined();
       });
 
       it("names gzipMd5 for a corrupt byte when the advertised figures are the original's", async () => {

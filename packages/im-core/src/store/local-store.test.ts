@@ -201,6 +201,7 @@ describe("writeInBatches", () => {
         written.push(all.subarray(0, n));
         return { bytesWritten: n };
       },
+      datasync: async () => {},
     };
     const chunks = Array.from({ length: 40 }, (_, i) => Buffer.alloc(64 * 1024 + i, i));
 
@@ -212,8 +213,44 @@ describe("writeInBatches", () => {
   });
 
   it("fails instead of looping when writev writes nothing", async () => {
-    const file = { writev: async () => ({ bytesWritten: 0 }) };
+    const file = { writev: async () => ({ bytesWritten: 0 }), datasync: async () => {} };
 
     await expect(writeInBatches(file, Readable.from([Buffer.alloc(10)]))).rejects.toThrow(/wrote nothing/);
+  });
+
+  it("syncs what is written every syncEveryBytes while the rest is still arriving", async () => {
+    const events: string[] = [];
+    let written = 0;
+    const file = {
+      async writev(buffers: Buffer[]) {
+        const n = buffers.reduce((sum, b) => sum + b.length, 0);
+        written += n;
+        events.push(`write ${written >> 20}`);
+        return { bytesWritten: n };
+      },
+      async datasync() {
+        events.push(`sync at ${written >> 20}`);
+      },
+    };
+    const chunks = Array.from({ length: 10 * 16 }, () => Buffer.alloc(64 * 1024)); // 10 MiB
+
+    await writeInBatches(file, Readable.from(chunks), 4 * 1024 * 1024);
+
+    // A sync after the 4th and the 8th MiB, each once that batch is written, and writes after them.
+    expect(events.filter((e) => e.startsWith("sync"))).toEqual(["sync at 4", "sync at 8"]);
+    expect(events.indexOf("sync at 4")).toBeLessThan(events.indexOf("write 5"));
+    expect(events.at(-1)).toBe("write 10");
+  });
+
+  it("fails when a background sync fails, after the writes it overlapped", async () => {
+    const file = {
+      writev: async (buffers: Buffer[]) => ({ bytesWritten: buffers.reduce((n, b) => n + b.length, 0) }),
+      datasync: async () => {
+        throw Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" });
+      },
+    };
+    const chunks = Array.from({ length: 3 * 16 }, () => Buffer.alloc(64 * 1024));
+
+    await expect(writeInBatches(file, Readable.from(chunks), 1024 * 1024)).rejects.toThrow(/EIO/);
   });
 });

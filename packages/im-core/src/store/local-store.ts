@@ -299,17 +299,33 @@ function isMissing(error: unknown): boolean {
  */
 const WRITE_BATCH_BYTES = 1024 * 1024;
 
+/**
+ * Bytes written between two fdatasyncs started in the background while the file is still arriving,
+ * so that the fsync at the end, which the file's commit waits for, has at most this much left to
+ * flush: for the 18 MiB file of a 100 MiB hour it took ~11 ms on its own.
+ */
+const SYNC_EVERY_BYTES = 4 * 1024 * 1024;
+
 /** The part of a FileHandle that writeInBatches uses. */
 interface BatchWriter {
   writev(buffers: Buffer[]): Promise<{ bytesWritten: number }>;
+  datasync(): Promise<void>;
 }
 
 /** Exported for its tests. */
-export async function writeInBatches(file: BatchWriter, body: AsyncIterable<unknown>): Promise<number> {
+export async function writeInBatches(
+  file: BatchWriter,
+  body: AsyncIterable<unknown>,
+  syncEveryBytes = SYNC_EVERY_BYTES,
+): Promise<number> {
   let size = 0;
   let batch: Buffer[] = [];
   let batchBytes = 0;
+  let unsynced = 0;
   let writing: Promise<unknown> = Promise.resolve();
+  // The background fdatasyncs, chained: a failed one fails the put at the end (and starts no more).
+  let syncing: Promise<unknown> = Promise.resolve();
+  let syncInFlight = false;
   for await (const chunk of body) {
     const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : (chunk as Buffer);
     batch.push(bytes);
@@ -320,12 +336,23 @@ export async function writeInBatches(file: BatchWriter, body: AsyncIterable<unkn
       writing = writeAll(file, batch);
       // Its failure is thrown by the next `await writing`; until then it must not count as unhandled.
       writing.catch(() => {});
+      unsynced += batchBytes;
+      if (unsynced >= syncEveryBytes && !syncInFlight) {
+        // Once this batch is written; the next ones are written meanwhile.
+        syncInFlight = true;
+        syncing = Promise.all([syncing, writing.then(() => file.datasync())]).then(() => {
+          syncInFlight = false;
+        });
+        syncing.catch(() => {});
+        unsynced = 0;
+      }
       batch = [];
       batchBytes = 0;
     }
   }
   await writing;
   if (batch.length > 0) await writeAll(file, batch);
+  await syncing;
   return size;
 }
 

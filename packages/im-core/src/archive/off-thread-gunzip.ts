@@ -44,8 +44,9 @@ export interface OffThreadGunzipOptions {
 /**
  * The worker's whole program, evaluated as a script (`eval: true`): a string rather than a file so
  * that it survives bundling (scripts/bundle.ts and SST put each handler into one .mjs, and esbuild
- * does not follow `new Worker(new URL(…))`), and needs no type stripping. The framing check is
- * createHistoryFraming's own source text (see there why that is safe).
+ * does not follow `new Worker(new URL(…))`), and needs no type stripping. The framing check and
+ * the gunzip are createHistoryFraming's and createRawGunzip's own source text (see there why that is
+ * safe).
  *
  * Messages in: first the options (OffThreadGunzipOptions' worker part), then a Uint8Array of GZip
  * bytes (a staging buffer, transferred; handed back once zlib has consumed it), "end". Messages out:

@@ -105,8 +105,10 @@ function overflow(figure: VerifierFigure, limit: number, label: string): Integri
  *
  * Files of `inflateWorkerFromBytes` and more are inflated and their plain bytes MD5'd by
  * OffThreadGunzip, a worker thread that also checks their framing (why, with measurements: see
- * there); this thread keeps the I/O and the GZip MD5. Where no worker can be started, and for smaller
- * files (the worker's start-up costs more than it saves), it all happens here, as follows.
+ * there); it inflates each gzip member raw, without zlib's CRC-32 (createRawGunzip), which the plain
+ * MD5 makes redundant. This thread keeps the I/O and the GZip MD5. Where no worker can be started,
+ * and for smaller files (the worker's start-up costs more than it saves), it all happens here with
+ * Node's Gunzip, as follows.
  *
  * The two cores overlap: zlib inflates on the libuv threadpool while the main thread hashes. zlib
  * only gets its next piece of work from a callback on the main thread, so (1) its output is read in

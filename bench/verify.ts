@@ -17,8 +17,8 @@ import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
 import { createGunzip } from "node:zlib";
-import { createVerifier } from "../packages/im-core/src/archive/verify-stream.ts";
-import { inflateOnly, md5Only, nullSink } from "./lib/baselines.ts";
+import { createVerifier, VERIFIER_DEFAULTS } from "../packages/im-core/src/archive/verify-stream.ts";
+import { inflateOnly, md5Only, nullSink } from "./lib/baselines.js";
 import { stdoutOf } from "./lib/children.ts";
 import { writeGzipHistory } from "./lib/history-gen.ts";
 
@@ -75,7 +75,7 @@ async function child(mode: string, gzPath: string, plainPath: string, figuresJso
     return sample(start, cpuStart);
   }
   if (mode === "inflate") {
-    await inflateOnly(gzPath);
+    await inflateOnly(gzPath, VERIFIER_DEFAULTS.inflateChunkSize);
     return sample(start, cpuStart);
   }
   if (mode === "md5") {

@@ -20,8 +20,12 @@
  *     (downloaded once to a temp file); the limit is the larger, since the two can use both cores.
  *     Each runs as the smallest Node program that does it (bench/lib/baselines.js), which reports
  *     the time of the work alone; its spawn-to-exit time is the same limit for a program, Node's
- *     start-up included. imvault end to end is held to the program limit, its transfer to the work
- *     alone: like with like (the pipeline is timed spawn to exit too).
+ *     start-up included.
+ * The verdicts are for the local store: imvault's throughput against the pipeline's (end to end, which
+ * is like with like since the pipeline is timed spawn to exit, and for the transfer) and the transfer's
+ * against the two-core limit of the work alone; and peak RSS. Start-up (Node, modules, get_history) is
+ * a fixed cost per run, not throughput: e2e against the limit for a program is printed without a
+ * verdict, as are the S3 rows, whose emulator takes its CPU from the two cores the limit assumes.
  * The simulator and fauxqs are separate processes: their CPU competes (2 cores) but their memory is
  * not imvault's. Everything started here is stopped, and every temp dir removed, at the end, on
  * Ctrl-C, on failure and at the --max-minutes limit.
@@ -365,18 +369,26 @@ function report(
     const e2e = best(s);
     const transfer = best(s, (x) => x.transferMs);
     const rss = worst([...s, ...(cold[kind] ? [cold[kind]] : [])], (x) => x.maxRssMiB);
-    const ratio = (ms: number) => pipe / ms;
-    const over = (ms: number, bound: number) => ms / bound;
-    lines.push(
-      `${kind.padEnd(5)} e2e:      imvault/pipeline ${ratio(e2e).toFixed(2)}x (>= 1.25x ${verdict(ratio(e2e) >= 1.25)}); ` +
-        `imvault/program limit ${over(e2e, programLimit).toFixed(3)}x (<= 1.5x ${verdict(over(e2e, programLimit) <= 1.5)}; ` +
-        `${over(e2e, limit).toFixed(3)}x the work-alone limit); ` +
-        `peak RSS ${rss.toFixed(0)} MiB, cold run included (< 200 MB = ${RSS_LIMIT_MIB.toFixed(1)} MiB ${verdict(rss < RSS_LIMIT_MIB)})`,
-    );
-    lines.push(
-      `${kind.padEnd(5)} transfer: imvault/pipeline ${ratio(transfer).toFixed(2)}x (>= 1.25x ${verdict(ratio(transfer) >= 1.25)}); ` +
-        `imvault/limit ${over(transfer, limit).toFixed(3)}x (<= 1.5x ${verdict(over(transfer, limit) <= 1.5)})`,
-    );
+    const speedup = (ms: number) => `${(pipe / ms).toFixed(2)}x`;
+    const over = (ms: number, bound: number) => `${(ms / bound).toFixed(3)}x`;
+    const rssText = `peak RSS ${rss.toFixed(0)} MiB, cold run included (< 200 MB = ${RSS_LIMIT_MIB.toFixed(1)} MiB ${verdict(rss < RSS_LIMIT_MIB)})`;
+    if (kind === "local") {
+      lines.push(
+        `local targets: throughput against the pipeline ${speedup(e2e)} e2e (>= 1.25x ${verdict(pipe / e2e >= 1.25)}), ` +
+          `${speedup(transfer)} transfer (>= 1.25x ${verdict(pipe / transfer >= 1.25)}); ` +
+          `transfer against the two-core limit ${over(transfer, limit)} (<= 1.5x ${verdict(transfer / limit <= 1.5)}); ${rssText}`,
+      );
+      lines.push(
+        `local for information (start-up has no target): e2e ${over(e2e, programLimit)} the limit for a program, ` +
+          `${over(e2e, limit)} the work-alone limit`,
+      );
+    } else {
+      lines.push(
+        `s3    for information (the emulator shares the two cores): against the pipeline ${speedup(e2e)} e2e, ` +
+          `${speedup(transfer)} transfer; transfer ${over(transfer, limit)} the two-core limit, ` +
+          `e2e ${over(e2e, programLimit)} the limit for a program; ${rssText}`,
+      );
+    }
   }
   return lines;
 }
@@ -529,9 +541,12 @@ async function main(): Promise<void> {
           .join(" ")}; MiB = 2^20 bytes`,
       "e2e = spawn of `imvault archive` to its exit (Node start-up, module loading, get_history, download, " +
         "verify, store, manifest, summary); transfer = the simulator receiving the download request to the CLI's exit.",
-      "Like with like: e2e is held to the two-core limit for a program (spawn → exit, Node's start-up in both), " +
-        "transfer to the limit of the work alone.",
-      "S3 (fauxqs): the emulator runs on the same two cores (its CPU is printed); on AWS the store's work is not on imvault's cores.",
+      "Targets, for the local store: throughput >= 1.25x the pipeline's, end to end and for the transfer (the pipeline " +
+        "is timed spawn to exit, like e2e); the transfer's throughput (imvault's data path) within 1.5x of the " +
+        "two-core limit, the work alone; peak RSS < 200 MB. Start-up is a fixed cost per run, not throughput: e2e " +
+        "against the limit for a program (spawn → exit, Node's start-up in both) is printed for information.",
+      "S3 (fauxqs), for information: the emulator runs on the same two cores (its CPU is printed), which the " +
+        "two-core limit assumes are imvault's; on AWS the store's work is not on imvault's cores.",
       `imvault = the bin running the CLI bundle (packages/cli/dist, just built from ${cli.sources.length} source files)`,
     ];
     for (const size of sizes) {

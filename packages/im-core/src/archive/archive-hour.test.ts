@@ -212,6 +212,46 @@ describe("archiveHour", () => {
     expect(await readdir(join(dir, ".imvault", "tmp")).catch(() => [])).toEqual([]);
   });
 
+  it("leaves no file and no temp file when every download is refused with a status", async () => {
+    const a = makeHistoryFile("C2C", MSG_TIME, 20, URL_A, NOW + 3_600_000);
+    const fetch = fakeFetch(new Map([[URL_A, () => new Response("bad gateway", { status: 502 })]]));
+
+    const run = archiveHour(job, deps({ getHistory: async () => [a.history], fetch }));
+
+    await expect(run).rejects.toBeInstanceOf(ArchiveFailedError);
+    expect(fetch.calls).toHaveLength(3);
+    expect(await storedKeys()).toEqual([]);
+    expect(await readdir(join(dir, ".imvault", "tmp")).catch(() => [])).toEqual([]);
+  });
+
+  it("has the store getting ready while the download request is on its way", async () => {
+    const a = makeHistoryFile("C2C", MSG_TIME, 5, URL_A, NOW + 3_600_000);
+    const puts: string[] = [];
+    const watched: ArchiveStore = {
+      ...store,
+      put: (key, body, o) => {
+        puts.push(key);
+        return store.put(key, body, o);
+      },
+    };
+    let putsWhenAsked: string[] | undefined;
+    const fetch = fakeFetch(
+      new Map([
+        [
+          URL_A,
+          () => {
+            putsWhenAsked = [...puts];
+            return new Response(a.gz);
+          },
+        ],
+      ]),
+    );
+
+    await archiveHour(job, deps({ store: watched, getHistory: async () => [a.history], fetch }));
+
+    expect(putsWhenAsked).toEqual([rawKey("C2C", MSG_TIME, "a.gz")]);
+  });
+
   it("asks for a fresh URL before downloading when the advertised one has expired", async () => {
     const stale = makeHistoryFile("C2C", MSG_TIME, 5, URL_A, NOW - 1000);
     const fresh: HistoryFile = { ...stale.history, url: URL_B, expiresAt: new Date(NOW + 3_600_000) };

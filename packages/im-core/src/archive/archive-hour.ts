@@ -1,3 +1,4 @@
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { ImApiError, ImvaultError, IntegrityError, UrlNotAllowedError } from "../errors.ts";
 import type { ChatType, HistoryFile } from "../im/types.ts";
@@ -171,21 +172,30 @@ async function archiveFile(
     const file = files[index]!;
     try {
       const { stream, figures } = createVerifier(file);
-      const body = await openDownload(file.url, {
-        fetch: deps.fetch,
-        allowedHosts: config.downloadHosts,
-        idleTimeoutMs: config.idleTimeoutMs,
-        signal,
-      });
       // The store consumes the verifier; the verifier only ends once all four figures match, so a
-      // bad file makes `put` reject and nothing stays under the key.
+      // bad file makes `put` reject and nothing stays under the key. The put starts before the
+      // download answers, so that the store gets ready (the local store opens its temp file) while
+      // the request is on its way, not while the first bytes wait.
+      const put = deps.store.put(key, stream);
+      put.catch(() => {}); // settled below, after the download answered (or failed)
+      let body: Readable;
+      try {
+        body = await openDownload(file.url, {
+          fetch: deps.fetch,
+          allowedHosts: config.downloadHosts,
+          idleTimeoutMs: config.idleTimeoutMs,
+          signal,
+        });
+      } catch (err) {
+        // Nothing was downloaded: the store discards what it began before the error goes on. No
+        // error to destroy with: the store may not listen yet, and the download's error is thrown.
+        stream.destroy();
+        await put.catch(() => {});
+        throw err;
+      }
       // allSettled, not all: a failed attempt must wait for the store to finish discarding the file.
-      const [piped, put, verified] = await Promise.allSettled([
-        pipeline(body, stream),
-        deps.store.put(key, stream),
-        figures,
-      ]);
-      for (const r of [piped, put]) if (r.status === "rejected") throw r.reason;
+      const [piped, stored, verified] = await Promise.allSettled([pipeline(body, stream), put, figures]);
+      for (const r of [piped, stored]) if (r.status === "rejected") throw r.reason;
       if (verified.status === "rejected") throw verified.reason;
       if (verified.value.framingProblem !== undefined) {
         logger.warn("file kept: it matches Tencent's sizes and MD5s but not the documented layout", {

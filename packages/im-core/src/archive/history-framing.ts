@@ -58,24 +58,8 @@ export function createHistoryFraming(): HistoryFraming {
       let pos = 0;
       try {
         for (;;) {
+          pos = framing.messageLines(buf, pos);
           const nl = buf.indexOf(NL, pos);
-          // The common line, whole in this buffer, where a message may come: exactly `{…},`. Taken here
-          // without segment/endLine (which reach the same verdict): framing a 100 MiB hour went from
-          // ~45 to ~30 ms, on the thread that also MD5s the plain bytes.
-          if (
-            nl > pos + 2 &&
-            first === -1 &&
-            buf[pos] === OPEN_BRACE &&
-            buf[nl - 1] === COMMA &&
-            buf[nl - 2] === CLOSE_BRACE &&
-            (expect === "message" || expect === "messageOrEnd")
-          ) {
-            framing.messageCount++;
-            expect = "message";
-            line++;
-            pos = nl + 1;
-            continue;
-          }
           const end = nl === -1 ? buf.length : nl;
           if (end > pos) framing.segment(buf, pos, end, base);
           if (nl === -1) return;
@@ -85,6 +69,39 @@ export function createHistoryFraming(): HistoryFraming {
       } catch (err) {
         framing.problem = (err as Error).message;
       }
+    },
+
+    /**
+     * The common case, taken apart from segment/endLine (which reach the same verdict, slower): the
+     * lines whole in `buf` from `start` where a message may come and that are exactly `{…},`. Returns
+     * where the first other line starts. A small function with the loop of its own, so that V8
+     * optimizes it alone: when the loop was in push, V8 compiled push with segment and endLine
+     * inlined, ~24 ms of background CPU per `imvault archive` of a 100 MiB hour, against 3–11 ms
+     * now; framing that hour's plain bytes alone takes ~25 ms instead of ~33.
+     */
+    messageLines(buf: Buffer, start: number): number {
+      if (first !== -1 || (expect !== "message" && expect !== "messageOrEnd")) return start;
+      let pos = start;
+      let count = 0;
+      for (;;) {
+        const nl = buf.indexOf(NL, pos);
+        if (
+          nl <= pos + 2 ||
+          buf[pos] !== OPEN_BRACE ||
+          buf[nl - 1] !== COMMA ||
+          buf[nl - 2] !== CLOSE_BRACE
+        ) {
+          break;
+        }
+        count++;
+        pos = nl + 1;
+      }
+      if (count > 0) {
+        framing.messageCount += count;
+        line += count;
+        expect = "message";
+      }
+      return pos;
     },
 
     finish(): void {

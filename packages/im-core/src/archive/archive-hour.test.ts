@@ -200,29 +200,23 @@ describe("archiveHour", () => {
     expect((await buffer(await store.get(rawKey("C2C", MSG_TIME, "a.gz")))).equals(a.gz)).toBe(true);
   });
 
-  it("fails with a typed error after the last attempt and leaves no file and no manifest", async () => {
-    const a = makeHistoryFile("C2C", MSG_TIME, 20, URL_A, NOW + 3_600_000);
-    const fetch = fakeFetch(new Map([[URL_A, () => new Response(a.gz.subarray(0, a.gz.length - 10))]]));
+  it.each([
+    ["the bytes are cut short", (gz: Buffer) => new Response(gz.subarray(0, gz.length - 10))],
+    ["the download answers 502", () => new Response("bad gateway", { status: 502 })],
+  ])(
+    "fails with a typed error after the last attempt and leaves no file, temp file or manifest when %s",
+    async (_, answer) => {
+      const a = makeHistoryFile("C2C", MSG_TIME, 20, URL_A, NOW + 3_600_000);
+      const fetch = fakeFetch(new Map([[URL_A, () => answer(a.gz)]]));
 
-    const run = archiveHour(job, deps({ getHistory: async () => [a.history], fetch }));
+      const run = archiveHour(job, deps({ getHistory: async () => [a.history], fetch }));
 
-    await expect(run).rejects.toBeInstanceOf(ArchiveFailedError);
-    expect(fetch.calls).toHaveLength(3);
-    expect(await storedKeys()).toEqual([]);
-    expect(await readdir(join(dir, ".imvault", "tmp")).catch(() => [])).toEqual([]);
-  });
-
-  it("leaves no file and no temp file when every download is refused with a status", async () => {
-    const a = makeHistoryFile("C2C", MSG_TIME, 20, URL_A, NOW + 3_600_000);
-    const fetch = fakeFetch(new Map([[URL_A, () => new Response("bad gateway", { status: 502 })]]));
-
-    const run = archiveHour(job, deps({ getHistory: async () => [a.history], fetch }));
-
-    await expect(run).rejects.toBeInstanceOf(ArchiveFailedError);
-    expect(fetch.calls).toHaveLength(3);
-    expect(await storedKeys()).toEqual([]);
-    expect(await readdir(join(dir, ".imvault", "tmp")).catch(() => [])).toEqual([]);
-  });
+      await expect(run).rejects.toBeInstanceOf(ArchiveFailedError);
+      expect(fetch.calls).toHaveLength(3);
+      expect(await storedKeys()).toEqual([]);
+      expect(await readdir(join(dir, ".imvault", "tmp")).catch(() => [])).toEqual([]);
+    },
+  );
 
   it("has the store getting ready while the download request is on its way", async () => {
     const a = makeHistoryFile("C2C", MSG_TIME, 5, URL_A, NOW + 3_600_000);

@@ -80,7 +80,7 @@ export default $config({
     const perInstanceRate = Math.floor(appRateLimit / ARCHIVE_MAX_CONCURRENCY);
 
     // Component names must be unique among SST components (SST checks, case-insensitively), and
-    // functions/config.ts reads the linked ones by name: ArchiveBucket, Jobs, ImApp, ImSecretKey, ApiKeys.
+    // packages/runtime/src/settings.ts reads the linked ones by name: ArchiveBucket, Jobs, ImApp, ImSecretKey, ApiKeys.
 
     // ---- storage
     const bucket = new sst.aws.Bucket("ArchiveStore", {
@@ -141,7 +141,7 @@ export default $config({
       dlq: { queue: dlq.arn, retry: 5 },
     });
 
-    // ---- what the functions read at run time (functions/config.ts). Linkables carry values only;
+    // ---- what the functions read at run time (packages/runtime/src/settings.ts). Linkables carry values only;
     // IAM is granted per function below, so each gets only the actions it uses (a linked
     // sst.aws.Bucket/Queue would grant s3:* / sqs:*).
     const archiveBucket = new sst.Linkable("ArchiveBucket", { properties: { name: bucket.name } });
@@ -181,7 +181,7 @@ export default $config({
     // ---- functions
     const scheduleFn = new sst.aws.Function("Scheduler", {
       ...common,
-      handler: "functions/schedule.handler",
+      handler: "packages/functions/src/schedule.handler",
       description: "imvault: plan the hours still missing a manifest and enqueue their jobs",
       timeout: "2 minutes",
       memory: "512 MB",
@@ -196,7 +196,7 @@ export default $config({
 
     const archiveFn = new sst.aws.Function("Archiver", {
       ...common,
-      handler: "functions/archive.handler",
+      handler: "packages/functions/src/archive.handler",
       description: "imvault: archive one hour of one chat type (SQS consumer)",
       timeout: `${ARCHIVE_TIMEOUT_S} seconds`,
       // 1769 MB = one full vCPU: MD5 of the gzip and of the plain bytes plus gunzip run in one pass
@@ -231,7 +231,7 @@ export default $config({
 
     const apiFn = new sst.aws.Function("ApiHandler", {
       ...common,
-      handler: "functions/api.handler",
+      handler: "packages/functions/src/api.handler",
       description: "imvault: HTTP API (cos-sig lookups, archive manifests, status)",
       timeout: "28 seconds", // under API Gateway's 30 s integration limit: answer 504 ourselves
       memory: "1024 MB",

@@ -10,7 +10,7 @@ export default defineConfig({
           include: [
             "packages/*/src/**/*.test.ts",
             "packages/*/bin/**/*.test.ts",
-            "functions/**/*.test.ts",
+            "packages/*/testing/**/*.test.ts",
             "scripts/**/*.test.ts",
           ],
           environment: "node",

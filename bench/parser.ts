@@ -13,8 +13,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { mediaUrls } from "../packages/im-core/src/history/media.ts";
-import { readGzipHistory } from "../packages/im-core/src/history/parser.ts";
+import { mediaUrls, readGzipHistory } from "@imvault/im-core";
 import { writeGzipHistory } from "./lib/history-gen.ts";
 
 // Tencent's snippet verbatim inside `run`; only the timing, the file path and the final count are ours.

@@ -11,8 +11,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createGunzip } from "node:zlib";
-import { genUserSig } from "@imvault/im-core/im/usersig.ts";
-import { hourOf } from "@imvault/im-core/time/msgtime.ts";
+import { genUserSig, hourOf } from "@imvault/im-core";
 import { TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY } from "@imvault/im-sim";
 
 const { values } = parseArgs({

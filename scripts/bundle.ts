@@ -1,5 +1,5 @@
 /**
- * Bundles each Lambda handler in functions/ into one minified ESM file under dist/functions/, the
+ * Bundles each Lambda handler of packages/functions/src into one minified ESM file under dist/functions/, the
  * same way the deployment does, and prints each bundle's size. Used by CI (the bundles must build)
  * and by the API benchmark (bundle size and cold import time).
  *
@@ -29,6 +29,8 @@ import { type BuildOptions, build } from "esbuild";
 
 const root = new URL("..", import.meta.url).pathname;
 export const HANDLERS = ["schedule", "archive", "api"] as const;
+/** Where the handlers live (the `@imvault/functions` package). */
+const FUNCTIONS_DIR = "packages/functions/src";
 
 /** The issue's target for each bundle (the .mjs alone; dependencies the runtime provides excluded). */
 export const SIZE_LIMIT_BYTES = 1_000_000;
@@ -45,11 +47,11 @@ export const SST_BANNER = [
   'const __dirname = topLevelFileUrlToPath(new topLevelURL(".", import.meta.url))',
 ].join("\n");
 
-/** The esbuild options of the deployment, for the handlers present in functions/. */
+/** The esbuild options of the deployment, for the handlers present in packages/functions/src. */
 export function bundleOptions(outdir: string): BuildOptions {
-  const present = HANDLERS.filter((h) => readdirSync(join(root, "functions")).includes(`${h}.ts`));
+  const present = HANDLERS.filter((h) => readdirSync(join(root, FUNCTIONS_DIR)).includes(`${h}.ts`));
   return {
-    entryPoints: present.map((h) => join(root, "functions", `${h}.ts`)),
+    entryPoints: present.map((h) => join(root, FUNCTIONS_DIR, `${h}.ts`)),
     outdir,
     bundle: true,
     platform: "node",

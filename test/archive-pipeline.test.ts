@@ -10,13 +10,16 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import { rawHourPrefix } from "@imvault/im-core/archive/layout.ts";
-import { readManifest } from "@imvault/im-core/archive/manifest.ts";
-import type { ChatType } from "@imvault/im-core/im/types.ts";
-import { createLocalStore } from "@imvault/im-core/store/local-store.ts";
-import type { ArchiveStore } from "@imvault/im-core/store/port.ts";
-import { createS3Store } from "@imvault/im-core/store/s3-store.ts";
-import { addHours, hourOf, type MsgTime } from "@imvault/im-core/time/msgtime.ts";
+import type { ArchiveStore, ChatType } from "@imvault/im-core";
+import {
+  addHours,
+  createLocalStore,
+  hourOf,
+  type MsgTime,
+  rawHourPrefix,
+  readManifest,
+} from "@imvault/im-core";
+import { createS3Store } from "@imvault/im-core/s3";
 import { type Simulator, startSimulator, TEST_SDKAPPID, TEST_SECRET_KEY } from "@imvault/im-sim";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -105,8 +108,8 @@ describe.each(["s3", "local"] as const)("archive pipeline, %s store", (storeKind
     }
     // The handlers read their configuration when imported, as in Lambda.
     vi.resetModules();
-    schedule = (await import("../functions/schedule.ts")).handler as ScheduleHandler;
-    archive = (await import("../functions/archive.ts")).handler as ArchiveHandler;
+    schedule = (await import("@imvault/functions/schedule")).handler as ScheduleHandler;
+    archive = (await import("@imvault/functions/archive")).handler as ArchiveHandler;
   });
 
   afterAll(async () => {

@@ -11,14 +11,13 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import { readManifest } from "@imvault/im-core/archive/manifest.ts";
-import { createS3Store } from "@imvault/im-core/store/s3-store.ts";
-import { addHours, hourOf } from "@imvault/im-core/time/msgtime.ts";
+import { apiGatewayEvent } from "@imvault/functions/testing";
+import { addHours, hourOf, readManifest } from "@imvault/im-core";
+import { createS3Store } from "@imvault/im-core/s3";
 import { type Simulator, startSimulator, TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY } from "@imvault/im-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toSqsEvent } from "../packages/cli/src/dev/sqs-event.ts";
 import { bundleFunctions } from "../scripts/bundle.ts";
-import { apiGatewayEvent } from "./support/apigw-event.ts";
 import { type LocalAws, startLocalAws, TEST_CREDENTIALS, TEST_REGION } from "./support/fauxqs.ts";
 
 const run = promisify(execFile);

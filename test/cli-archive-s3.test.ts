@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { addHours, hourOf } from "@imvault/im-core/time/msgtime.ts";
+import { addHours, hourOf } from "@imvault/im-core";
 import { type Simulator, startSimulator } from "@imvault/im-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalAws, startLocalAws, TEST_CREDENTIALS, TEST_REGION } from "./support/fauxqs.ts";

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { addHours, hourOf, hourParts } from "@imvault/im-core/time/msgtime.ts";
+import { addHours, hourOf, hourParts } from "@imvault/im-core";
 import { type Simulator, startSimulator } from "@imvault/im-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanEnv, runImvault } from "./support/imvault-cli.ts";

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
-import { addHours, hourOf } from "@imvault/im-core/time/msgtime.ts";
+import { addHours, hourOf } from "@imvault/im-core";
 import { type Simulator, startSimulator, TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY } from "@imvault/im-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliEntry } from "../packages/cli/bin/entry.js";

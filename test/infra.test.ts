@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { REGIONS } from "@imvault/im-core/im/types.ts";
+import { REGIONS } from "@imvault/im-core";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { FakeOutput, installSstFakes, type Recorder, resolved } from "./sst-fakes.ts";
 
@@ -158,9 +158,9 @@ describe("sst.config.ts", () => {
       expect(exported).toBe("handler");
       expect(readFileSync(source, "utf8")).toMatch(/export (async function|const) handler\b/);
     }
-    expect(r.args(FN, "Scheduler").handler).toBe("functions/schedule.handler");
-    expect(r.args(FN, "Archiver").handler).toBe("functions/archive.handler");
-    expect(r.args(FN, "ApiHandler").handler).toBe("functions/api.handler");
+    expect(r.args(FN, "Scheduler").handler).toBe("packages/functions/src/schedule.handler");
+    expect(r.args(FN, "Archiver").handler).toBe("packages/functions/src/archive.handler");
+    expect(r.args(FN, "ApiHandler").handler).toBe("packages/functions/src/api.handler");
     expect(seconds(r.args(FN, "Archiver").timeout)).toBe(900);
     expect(r.args(FN, "Archiver").memory).toBe("1769 MB");
     expect(seconds(r.args(FN, "ApiHandler").timeout)).toBeLessThan(30); // API Gateway's integration limit

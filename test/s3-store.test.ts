@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { S3Client, UploadPartCommand } from "@aws-sdk/client-s3";
-import { describeArchiveStoreConformance } from "@imvault/im-core/store/conformance.ts";
-import { createS3Store } from "@imvault/im-core/store/s3-store.ts";
+import { createS3Store } from "@imvault/im-core/s3";
+import { describeArchiveStoreConformance } from "@imvault/im-core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalAws, localAwsClientConfig, startLocalAws } from "./support/fauxqs.ts";
 

@@ -1,7 +1,4 @@
-import { mediaUrls } from "@imvault/im-core/history/media.ts";
-import { readGzipHistory } from "@imvault/im-core/history/parser.ts";
-import { getCosSig } from "@imvault/im-core/im/calls.ts";
-import { ImClient } from "@imvault/im-core/im/client.ts";
+import { getCosSig, ImClient, mediaUrls, readGzipHistory } from "@imvault/im-core";
 import { type Simulator, startSimulator, TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY } from "@imvault/im-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { COS_SIG, call, historyFiles, READY_HOUR, StepClock } from "./sim-helpers.ts";

@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
-import { getHistory } from "@imvault/im-core/im/calls.ts";
-import { ImClient } from "@imvault/im-core/im/client.ts";
+import { getHistory, ImClient } from "@imvault/im-core";
 import { type Simulator, startSimulator, TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY } from "@imvault/im-sim";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { COS_SIG, call, historyFiles, READY_HOUR, StepClock } from "./sim-helpers.ts";

@@ -1,5 +1,5 @@
 /** Shared by the simulator's system tests: a steerable clock and raw REST calls (no im-core client). */
-import { genUserSig } from "@imvault/im-core/im/usersig.ts";
+import { genUserSig } from "@imvault/im-core";
 import { TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY } from "@imvault/im-sim";
 
 /** 2024-03-01 20:00:00 Beijing: hour 2024030118 ended an hour ago, so its files have just appeared. */

@@ -1,9 +1,6 @@
 import { createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
-import { readGzipHistory } from "@imvault/im-core/history/parser.ts";
-import { getHistory } from "@imvault/im-core/im/calls.ts";
-import { ImClient } from "@imvault/im-core/im/client.ts";
-import { formatBeijing, hourEnd, hourStart } from "@imvault/im-core/time/msgtime.ts";
+import { formatBeijing, getHistory, hourEnd, hourStart, ImClient, readGzipHistory } from "@imvault/im-core";
 import { type Simulator, startSimulator, TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY } from "@imvault/im-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, type FileEntry, historyFiles, READY_HOUR, StepClock } from "./sim-helpers.ts";

@@ -1,6 +1,12 @@
-import { ValidationError } from "@imvault/im-core/errors.ts";
-import { CHAT_TYPES, type ChatType } from "@imvault/im-core/im/types.ts";
-import { addHours, hourStart, type MsgTime, parseMsgTime } from "@imvault/im-core/time/msgtime.ts";
+import {
+  addHours,
+  CHAT_TYPES,
+  type ChatType,
+  hourStart,
+  type MsgTime,
+  parseMsgTime,
+  ValidationError,
+} from "@imvault/im-core";
 import { InvalidArgumentError } from "commander";
 
 /** Option parsers for commander: each throws InvalidArgumentError, which commander reports as usage. */

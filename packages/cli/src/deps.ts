@@ -1,20 +1,23 @@
-import type { ArchiveConfig } from "@imvault/im-core/archive/archive-hour.ts";
-import { DEFAULT_ARCHIVE_CONFIG } from "@imvault/im-core/archive/archive-hour.ts";
-import type { ImClient } from "@imvault/im-core/im/client.ts";
-import { cleanupLocalTemp } from "@imvault/im-core/store/local-store.ts";
-import type { ArchiveStore } from "@imvault/im-core/store/port.ts";
-import type { Logger } from "@imvault/im-core/util/log.ts";
-import { makeImClient, makeLocalStore } from "../../../functions/clients.ts";
 import {
+  type ArchiveConfig,
+  type ArchiveStore,
+  cleanupLocalTemp,
+  type ImClient,
+  type Logger,
+} from "@imvault/im-core";
+import {
+  archiveConfigFrom,
   type ImConfig,
   loadArchiveConfig,
   loadImConfig,
   loadLookupConfig,
   loadStoreConfig,
-} from "../../../functions/config.ts";
+  makeImClient,
+  makeLocalStore,
+} from "@imvault/runtime";
 
 /**
- * The CLI reads the same settings as the handlers (functions/config.ts: the environment on one
+ * The CLI reads the same settings as the handlers (@imvault/runtime: the environment on one
  * machine, SST's links under `sst shell`) and calls im-core directly, with a readable logger.
  */
 
@@ -25,7 +28,7 @@ import {
  */
 export async function cliStore(): Promise<ArchiveStore> {
   const config = loadStoreConfig();
-  if (config.kind === "s3") return (await import("../../../functions/s3-store-deps.ts")).makeS3Store(config);
+  if (config.kind === "s3") return (await import("@imvault/runtime/s3")).makeS3Store(config);
   await cleanupLocalTemp(config.dataDir);
   return makeLocalStore(config);
 }
@@ -37,15 +40,7 @@ export function cliImClient(logger: Logger): { client: ImClient; config: ImConfi
 
 export function cliArchiveConfig(im: ImConfig): ArchiveConfig & { lookbackHours: number } {
   const archive = loadArchiveConfig();
-  return {
-    ...DEFAULT_ARCHIVE_CONFIG,
-    settleHours: archive.settleHours,
-    maxAttemptsPerFile: archive.maxAttemptsPerFile,
-    idleTimeoutMs: archive.downloadIdleTimeoutMs,
-    retryBaseDelayMs: archive.retryBaseDelayMs,
-    downloadHosts: im.downloadHosts,
-    lookbackHours: archive.lookbackHours,
-  };
+  return { ...archiveConfigFrom(im, archive), lookbackHours: archive.lookbackHours };
 }
 
 export function cliLookbackHours(): number {

@@ -1,4 +1,4 @@
-import { ConfigError, ImApiError, ImvaultError, ValidationError } from "@imvault/im-core/errors.ts";
+import { ConfigError, ImApiError, ImvaultError, ValidationError } from "@imvault/im-core";
 
 /** What `imvault` exits with; scripts rely on these. */
 export const EXIT = {

@@ -1,4 +1,4 @@
-import { ConfigError, ImApiError } from "@imvault/im-core/errors.ts";
+import { ConfigError, ImApiError } from "@imvault/im-core";
 import { describe, expect, it, vi } from "vitest";
 import { EXIT } from "./exit-codes.ts";
 import { type Actions, manifestPrefix, runCli } from "./program.ts";

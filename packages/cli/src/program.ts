@@ -1,5 +1,4 @@
-import type { ChatType } from "@imvault/im-core/im/types.ts";
-import type { MsgTime } from "@imvault/im-core/time/msgtime.ts";
+import type { ChatType, MsgTime } from "@imvault/im-core";
 import { Command, CommanderError, Option } from "commander";
 import { chatTypeArg, msgTimeArg, positiveIntArg } from "./args.ts";
 import type { ArchiveOptions } from "./commands/archive.ts";

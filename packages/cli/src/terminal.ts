@@ -1,4 +1,4 @@
-import type { Logger } from "@imvault/im-core/util/log.ts";
+import type { Logger } from "@imvault/im-core";
 
 /** Where a command writes: results on stdout, progress and diagnostics on stderr. Injected for tests. */
 export interface Terminal {

@@ -1,7 +1,8 @@
 /**
  * imvault's error types. Everything im-core throws on purpose is an ImvaultError; the subclass says
  * what went wrong and `retryable` says whether trying the same work again can help. The HTTP API maps
- * these to statuses in one place (functions/api), the CLI to exit codes.
+ * these to statuses in one place (packages/functions/src/http/errors.ts), the CLI to exit codes
+ * in one place (packages/cli/src/exit-codes.ts).
  *
  * Messages must never carry the secret key or a UserSig: callers build them from codes and names.
  */

@@ -1,25 +1,38 @@
 /**
- * imvault's library. Everything is also importable by path (`@imvault/im-core/<dir>/<file>.ts`);
- * this is the short list of what callers usually need.
+ * imvault's library: the Tencent IM client, history parsing, archiving, storage ports and lookups.
+ * This file is the package's public surface (`@imvault/im-core`); the AWS adapters have their own
+ * entry points so that importing the domain never loads the AWS SDK: `@imvault/im-core/s3` (the S3
+ * store) and `@imvault/im-core/sqs` (the SQS job queue). Test kit: `@imvault/im-core/testing`.
  */
 
-export { type ArchiveDeps, type ArchiveResult, archiveHour } from "./archive/archive-hour.ts";
-export { coverage } from "./archive/coverage.ts";
-export { type HourJob, parseJob } from "./archive/job.ts";
-export { manifestKey, rawKey } from "./archive/layout.ts";
-export { type Manifest, readManifest } from "./archive/manifest.ts";
-export { defaultWindow, plan } from "./archive/plan.ts";
-export { runSchedule } from "./archive/schedule.ts";
-export { verifyArchive } from "./archive/verify-archive.ts";
-export { createVerifier } from "./archive/verify-stream.ts";
+export * from "./archive/archive-hour.ts";
+export * from "./archive/coverage.ts";
+export * from "./archive/job.ts";
+export * from "./archive/layout.ts";
+export * from "./archive/manifest.ts";
+export * from "./archive/off-thread-gunzip.ts";
+export * from "./archive/plan.ts";
+export * from "./archive/process-job.ts";
+export * from "./archive/schedule.ts";
+export * from "./archive/verify-archive.ts";
+export * from "./archive/verify-stream.ts";
 export * from "./errors.ts";
-export { mediaUrls } from "./history/media.ts";
-export { readGzipHistory, readHistory } from "./history/parser.ts";
-export { getCosSig, getHistory } from "./im/calls.ts";
-export { ImClient, type ImClientOptions } from "./im/client.ts";
-export type { ChatType, CosSigResult, HistoryFile, Region } from "./im/types.ts";
-export { genUserSig, verifyUserSig } from "./im/usersig.ts";
-export { createLocalStore } from "./store/local-store.ts";
-export type { ArchiveStore } from "./store/port.ts";
-export { createS3Store } from "./store/s3-store.ts";
+export * from "./history/media.ts";
+export * from "./history/parser.ts";
+export * from "./im/calls.ts";
+export * from "./im/client.ts";
+export * from "./im/codes.ts";
+export * from "./im/redact.ts";
+export * from "./im/types.ts";
+export * from "./im/usersig.ts";
+export * from "./lookup/archive-views.ts";
+export * from "./lookup/auth.ts";
+export * from "./lookup/lookup.ts";
+export * from "./lookup/validate-cos-sig.ts";
+export * from "./store/local-signed-url.ts";
+export * from "./store/local-store.ts";
+export * from "./store/port.ts";
 export * from "./time/msgtime.ts";
+export * from "./util/clock.ts";
+export * from "./util/log.ts";
+export * from "./util/metrics.ts";

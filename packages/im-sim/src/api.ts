@@ -1,9 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { UserSigError } from "@imvault/im-core/errors.ts";
-import type { ChatType } from "@imvault/im-core/im/types.ts";
-import { verifyUserSig } from "@imvault/im-core/im/usersig.ts";
-import { formatBeijing, hourEnd, isMsgTime } from "@imvault/im-core/time/msgtime.ts";
+import type { ChatType } from "@imvault/im-core";
+import { formatBeijing, hourEnd, isMsgTime, UserSigError, verifyUserSig } from "@imvault/im-core";
 import { CODES, type Envelope, fail } from "./codes.ts";
 import type { SimContext } from "./context.ts";
 import type { Command } from "./faults.ts";

@@ -1,4 +1,4 @@
-import type { ChatType } from "@imvault/im-core/im/types.ts";
+import type { ChatType } from "@imvault/im-core";
 import type { Faults } from "./faults.ts";
 import type { FileFigures, HourSpec } from "./generator.ts";
 import type { KnownMedia, MediaKeys } from "./media.ts";

@@ -1,7 +1,7 @@
 import { createReadStream } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
-import type { ChatType } from "@imvault/im-core/im/types.ts";
+import type { ChatType } from "@imvault/im-core";
 import type { SimContext } from "./context.ts";
 import type { ActiveFault } from "./faults.ts";
 import { gzipFileStream } from "./generator.ts";

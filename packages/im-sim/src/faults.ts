@@ -1,4 +1,4 @@
-import type { ChatType } from "@imvault/im-core/im/types.ts";
+import type { ChatType } from "@imvault/im-core";
 import { Rng } from "./prng.ts";
 
 /**

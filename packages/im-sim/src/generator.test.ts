@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
-import { hourEnd, hourStart } from "@imvault/im-core/time/msgtime.ts";
+import { hourEnd, hourStart } from "@imvault/im-core";
 import { describe, expect, it } from "vitest";
 import { computeFigures, gzipFileStream, type HourSpec, plainFileStream } from "./generator.ts";
 import { mediaKeys, recogniseMediaUrl } from "./media.ts";

@@ -2,8 +2,8 @@ import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { Readable, type Writable } from "node:stream";
 import { createGzip } from "node:zlib";
-import type { ChatType } from "@imvault/im-core/im/types.ts";
-import { hourStart } from "@imvault/im-core/time/msgtime.ts";
+import type { ChatType } from "@imvault/im-core";
+import { hourStart } from "@imvault/im-core";
 import {
   ACCOUNTS,
   CLOUD_CUSTOM_DATA,

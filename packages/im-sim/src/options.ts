@@ -1,4 +1,4 @@
-import type { ChatType } from "@imvault/im-core/im/types.ts";
+import type { ChatType } from "@imvault/im-core";
 import type { HourVolume } from "./generator.ts";
 
 /** Documented test values: what the simulator (and its CLI) use when nothing else is given. */

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { ChatType } from "@imvault/im-core/im/types.ts";
+import type { ChatType } from "@imvault/im-core";
 import { handleApi } from "./api.ts";
 import { type CachedHour, cachedHour } from "./cache.ts";
 import type { SimContext } from "./context.ts";

@@ -1,6 +1,4 @@
-import type { ArchiveOutcome } from "@imvault/im-core/archive/archive-hour.ts";
-import type { ChatType } from "@imvault/im-core/im/types.ts";
-import type { MsgTime } from "@imvault/im-core/time/msgtime.ts";
+import type { ArchiveOutcome, ChatType, MsgTime } from "@imvault/im-core";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
 import { plainTable, renderTable } from "../table.ts";
 import { formatBytes } from "../terminal.ts";

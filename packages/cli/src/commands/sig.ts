@@ -1,6 +1,5 @@
-import { getCosSig } from "@imvault/im-core/im/calls.ts";
-import type { CosSigResult } from "@imvault/im-core/im/types.ts";
-import { validateCosSigRequest } from "@imvault/im-core/lookup/validate-cos-sig.ts";
+import type { CosSigResult } from "@imvault/im-core";
+import { getCosSig, validateCosSigRequest } from "@imvault/im-core";
 import { cliCosSigLimits, cliImClient } from "../deps.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
 import { plainTable, renderTable } from "../table.ts";

@@ -1,6 +1,5 @@
-import type { Coverage, CoverageStatus } from "@imvault/im-core/archive/coverage.ts";
-import { recentCoverage } from "@imvault/im-core/lookup/archive-views.ts";
-import { systemClock } from "@imvault/im-core/util/clock.ts";
+import type { Coverage, CoverageStatus } from "@imvault/im-core";
+import { recentCoverage, systemClock } from "@imvault/im-core";
 import { cliLookbackHours, cliStore } from "../deps.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
 import { plainTable, renderTable } from "../table.ts";

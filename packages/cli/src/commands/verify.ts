@@ -1,4 +1,4 @@
-import { verifyArchive } from "@imvault/im-core/archive/verify-archive.ts";
+import { verifyArchive } from "@imvault/im-core";
 import { cliStore } from "../deps.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
 import { formatBytes, type Terminal } from "../terminal.ts";

@@ -1,8 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ConfigError } from "@imvault/im-core/errors.ts";
-import { LOCAL_STATE_DIR } from "@imvault/im-core/store/local-store.ts";
+import { ConfigError, LOCAL_STATE_DIR } from "@imvault/im-core";
 
 /** The key name the dev runner's generated token goes under in API_KEYS (name:token). */
 export const DEV_KEY_NAME = "dev";

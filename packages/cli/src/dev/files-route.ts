@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pipeline } from "node:stream/promises";
-import { NotFoundError, ValidationError } from "@imvault/im-core/errors.ts";
-import { FILES_PATH, type LocalUrlSigner } from "@imvault/im-core/store/local-signed-url.ts";
-import type { ArchiveStore } from "@imvault/im-core/store/port.ts";
+import type { ArchiveStore } from "@imvault/im-core";
+import { FILES_PATH, type LocalUrlSigner, NotFoundError, ValidationError } from "@imvault/im-core";
 import { writeError } from "./apigw-event.ts";
 
 /**

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { ConfigError } from "@imvault/im-core/errors.ts";
+import { ConfigError } from "@imvault/im-core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
 import { MAX_BODY_BYTES, toApiGatewayEvent, writeError, writeResult } from "./apigw-event.ts";
 import { lambdaContext } from "./lambda-context.ts";

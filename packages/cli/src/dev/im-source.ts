@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { ConfigError } from "@imvault/im-core/errors.ts";
+import { ConfigError } from "@imvault/im-core";
 import { startSimulator, TEST_ADMIN, TEST_SDKAPPID } from "@imvault/im-sim";
 
 /** Seed of the dev simulator: the same start shows the same history. */

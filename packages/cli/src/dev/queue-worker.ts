@@ -4,7 +4,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { systemClock } from "@imvault/im-core/util/clock.ts";
+import { systemClock } from "@imvault/im-core";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { lambdaContext } from "./lambda-context.ts";
 import { type QueueIdentity, succeededRecords, toSqsEvent } from "./sqs-event.ts";

@@ -1,9 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
-import { ConfigError } from "@imvault/im-core/errors.ts";
-import { createLocalUrlSigner } from "@imvault/im-core/store/local-signed-url.ts";
-import { createLocalStore } from "@imvault/im-core/store/local-store.ts";
+import { ConfigError, createLocalStore, createLocalUrlSigner } from "@imvault/im-core";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
 import type { Terminal } from "../terminal.ts";
 import { loadOrCreateApiKey } from "./api-key.ts";
@@ -76,7 +74,7 @@ export async function runDev(options: DevOptions): Promise<ExitCode> {
     }
 
     // The API answers 503 until its handler is loaded: it needs this server's URL in its environment.
-    let api: typeof import("../../../../functions/api.ts").handler | undefined;
+    let api: typeof import("@imvault/functions/api").handler | undefined;
     const signingKey = randomBytes(32).toString("base64url");
     let files: ReturnType<typeof filesRoute> | undefined;
     const http = await startDevHttpServer({
@@ -125,9 +123,9 @@ export async function runDev(options: DevOptions): Promise<ExitCode> {
     env.POWERTOOLS_LOG_LEVEL ??= "ERROR";
     env.POWERTOOLS_METRICS_DISABLED ??= "true";
 
-    const schedule = (await import("../../../../functions/schedule.ts")).handler;
-    const archive = (await import("../../../../functions/archive.ts")).handler;
-    api = (await import("../../../../functions/api.ts")).handler;
+    const schedule = (await import("@imvault/functions/schedule")).handler;
+    const archive = (await import("@imvault/functions/archive")).handler;
+    api = (await import("@imvault/functions/api")).handler;
 
     say("imvault dev: the whole system on this machine (Ctrl-C stops it)");
     say(`  IM API     ${im.description}`);

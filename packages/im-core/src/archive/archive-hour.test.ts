@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { buffer } from "node:stream/consumers";
 import { gzipSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { fakeClock, fakeFetch, makeHistoryFile } from "../../testing/history.ts";
 import { ImApiError, UrlNotAllowedError } from "../errors.ts";
 import type { HistoryFile } from "../im/types.ts";
 import { createLocalStore } from "../store/local-store.ts";
@@ -15,7 +16,6 @@ import { type ArchiveDeps, ArchiveFailedError, archiveHour } from "./archive-hou
 import { manifestKey, rawKey } from "./layout.ts";
 import { readManifest } from "./manifest.ts";
 import { spareGunzipThread } from "./off-thread-gunzip.ts";
-import { fakeClock, fakeFetch, makeHistoryFile } from "./test-support.ts";
 
 const MSG_TIME = "2026112009";
 const job = { v: 1, chatType: "C2C", msgTime: MSG_TIME } as const;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleOptions } from "../../../../scripts/bundle.ts";
 
 const VERIFY_STREAM = new URL("./verify-stream.ts", import.meta.url).pathname;
-const ARCHIVE_HANDLER = new URL("../../../../functions/archive.ts", import.meta.url).pathname;
+const ARCHIVE_HANDLER = new URL("../../../functions/src/archive.ts", import.meta.url).pathname;
 
 /** A program that verifies argv[2] (a .gz) against argv[3] (figures JSON) and prints the result. */
 const ENTRY = `

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { drive, FakeClock, fail, ok, type RecordedRequest, scriptedFetch } from "../../testing/im.ts";
 import { ImApiError, ImTransportError, ValidationError } from "../errors.ts";
 import { getCosSig, getHistory } from "./calls.ts";
 import { ImClient, type ImClientOptions } from "./client.ts";
-import { drive, FakeClock, fail, ok, type RecordedRequest, scriptedFetch } from "./testing.ts";
 import type { ChatType, CosSigRequestItem } from "./types.ts";
 
 type Script = Parameters<typeof scriptedFetch>[1];

@@ -1,7 +1,5 @@
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
-import { ConfigError, ImApiError, ImTransportError, TimeoutError, ValidationError } from "../errors.ts";
-import { ImClient, type ImClientOptions } from "./client.ts";
 import {
   drive,
   FakeClock,
@@ -12,7 +10,9 @@ import {
   recordingLogger,
   scriptedFetch,
   tencentAnswer,
-} from "./testing.ts";
+} from "../../testing/im.ts";
+import { ConfigError, ImApiError, ImTransportError, TimeoutError, ValidationError } from "../errors.ts";
+import { ImClient, type ImClientOptions } from "./client.ts";
 import { CONNECT_TIMEOUT_CODE } from "./transport.ts";
 import { decodeUserSig, verifyUserSig } from "./usersig.ts";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { drive, FakeClock } from "../../testing/im.ts";
 import { RateLimiter } from "./rate-limit.ts";
-import { drive, FakeClock } from "./testing.ts";
 
 async function startTimes(limiter: RateLimiter, clock: FakeClock, calls: number): Promise<number[]> {
   const times: number[] = [];

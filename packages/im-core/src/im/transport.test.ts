@@ -9,10 +9,10 @@ import {
 } from "node:net";
 import { inspect, promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { recordingLogger } from "../../testing/im.ts";
 import { ImApiError, ImTransportError, TimeoutError } from "../errors.ts";
 import { systemClock } from "../util/clock.ts";
 import { ImClient, type ImClientOptions } from "./client.ts";
-import { recordingLogger } from "./testing.ts";
 import {
   CONNECT_TIMEOUT_CODE,
   httpTransport,

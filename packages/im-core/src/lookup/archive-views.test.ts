@@ -2,10 +2,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FakeClock } from "../../testing/im.ts";
 import type { Manifest } from "../archive/manifest.ts";
 import { writeManifest } from "../archive/manifest.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
-import { FakeClock } from "../im/testing.ts";
 import { createLocalStore, type LocalArchiveStore } from "../store/local-store.ts";
 import { archivedHour, MAX_STATUS_HOURS, parseStatusHours, recentCoverage } from "./archive-views.ts";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { FakeClock, recordingLogger } from "../../testing/im.ts";
 import { ImApiError, ImTransportError } from "../errors.ts";
-import { FakeClock, recordingLogger } from "../im/testing.ts";
 import type { CosSigRequestItem, CosSigResult } from "../im/types.ts";
 import { AUDIT_MESSAGE, lookupCosSig } from "./lookup.ts";
 

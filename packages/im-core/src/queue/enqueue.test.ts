@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { fakeClock } from "../../testing/history.ts";
 import type { HourJob } from "../archive/job.ts";
-import { fakeClock } from "../archive/test-support.ts";
 import { enqueueJobs } from "./enqueue.ts";
 import type { JobQueue, QueueEntry } from "./port.ts";
 

@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describeArchiveStoreConformance } from "../../testing/store-conformance.ts";
 import { ImvaultError, NotFoundError, ValidationError } from "../errors.ts";
-import { describeArchiveStoreConformance } from "./conformance.ts";
 import { createLocalStore, type LocalArchiveStore, writeInBatches } from "./local-store.ts";
 
 /** A store in a fresh temp dir, with urlFor pointing at a loopback server that serves its objects. */

@@ -2,8 +2,8 @@
  * Test doubles for the IM client's ports (a virtual clock, a recording logger, canned Tencent answers).
  * Only tests import this file.
  */
-import type { Clock } from "../util/clock.ts";
-import type { Logger } from "../util/log.ts";
+import type { Clock } from "../src/util/clock.ts";
+import type { Logger } from "../src/util/log.ts";
 
 interface Timer {
   at: number;

@@ -1,7 +1,7 @@
-import { describe, expect, it } from "vitest";
 import {
   AuthError,
   ConfigError,
+  hintFor,
   ImApiError,
   ImTransportError,
   IntegrityError,
@@ -9,9 +9,9 @@ import {
   PayloadTooLargeError,
   TimeoutError,
   ValidationError,
-} from "../errors.ts";
-import { hintFor } from "../im/codes.ts";
-import { MethodNotAllowedError, toHttpError } from "./http-errors.ts";
+} from "@imvault/im-core";
+import { describe, expect, it } from "vitest";
+import { MethodNotAllowedError, toHttpError } from "./errors.ts";
 
 const apiError = (code: number, info = "error") =>
   new ImApiError({

@@ -11,10 +11,10 @@ import { afterAll, describe, expect, it } from "vitest";
 /*
  * SST's Resource proxy reads its links once per process (and keeps them on globalThis), exactly as a
  * Lambda container does. So each case runs the loaders in a fresh Node process with a clean
- * environment: the probe imports config.ts FIRST and only then applies the case's environment, which
+ * environment: the probe imports settings.ts FIRST and only then applies the case's environment, which
  * also proves that importing the module reads nothing.
  */
-const CONFIG = new URL("./config.ts", import.meta.url).href;
+const CONFIG = new URL("./settings.ts", import.meta.url).href;
 const LOADERS = [
   "loadImConfig",
   "loadArchiveConfig",
@@ -351,7 +351,7 @@ describe("AWS mode (SST links)", () => {
 });
 
 describe("bundle", () => {
-  it("pulls only sst's Resource entry from sst: no AWS SDK, a few KB", async () => {
+  it("pulls only sst's Resource entry from sst and valibot: no AWS SDK, a few KB", async () => {
     const result = await build({
       entryPoints: [fileURLToPath(CONFIG)],
       bundle: true,
@@ -368,6 +368,7 @@ describe("bundle", () => {
     expect(inputs.filter((p) => p.includes("node_modules/")).sort()).toEqual([
       "node_modules/sst/dist/resource/node.js",
       "node_modules/sst/dist/resource/shared.js",
+      "node_modules/valibot/dist/index.mjs",
     ]);
     expect(result.outputFiles[0]!.contents.byteLength).toBeLessThan(16 * 1024);
   });

@@ -1,16 +1,18 @@
 import {
   AuthError,
+  hintFor,
   ImApiError,
   ImTransportError,
   ImvaultError,
   NotFoundError,
   PayloadTooLargeError,
+  RATE_LOCKED_CODE,
+  RATE_LOCKED_WAIT_MS,
+  redactText,
   TimeoutError,
   UrlNotAllowedError,
   ValidationError,
-} from "../errors.ts";
-import { hintFor, RATE_LOCKED_CODE, RATE_LOCKED_WAIT_MS } from "../im/codes.ts";
-import { redactText } from "../im/redact.ts";
+} from "@imvault/im-core";
 
 /**
  * The one place where errors become HTTP answers. Bodies are always

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AlreadyExistsError, NotFoundError } from "../errors.ts";
-import type { ArchiveStore, ObjectInfo } from "./port.ts";
+import { AlreadyExistsError, NotFoundError } from "../src/errors.ts";
+import type { ArchiveStore, ObjectInfo } from "../src/store/port.ts";
 
 /**
  * The one behaviour every ArchiveStore adapter must show, as vitest tests. Each adapter's test file

@@ -4,20 +4,25 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Manifest, writeManifest } from "@imvault/im-core/archive/manifest.ts";
-import { ImApiError, ImTransportError, TimeoutError } from "@imvault/im-core/errors.ts";
-import { getCosSig } from "@imvault/im-core/im/calls.ts";
-import { ImClient } from "@imvault/im-core/im/client.ts";
-import { hintFor } from "@imvault/im-core/im/codes.ts";
-import { FakeClock, recordingLogger } from "@imvault/im-core/im/testing.ts";
-import type { CosSigRequestItem, CosSigResult } from "@imvault/im-core/im/types.ts";
-import { createLocalStore, type LocalArchiveStore } from "@imvault/im-core/store/local-store.ts";
-import type { ArchiveStore } from "@imvault/im-core/store/port.ts";
+import type { ArchiveStore, CosSigRequestItem, CosSigResult } from "@imvault/im-core";
+import {
+  createLocalStore,
+  getCosSig,
+  hintFor,
+  ImApiError,
+  ImClient,
+  ImTransportError,
+  type LocalArchiveStore,
+  type Manifest,
+  TimeoutError,
+  writeManifest,
+} from "@imvault/im-core";
+import { FakeClock, recordingLogger } from "@imvault/im-core/testing";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { type ApiGatewayEventInit, apiGatewayEvent } from "../test/support/apigw-event.ts";
-import { matchPathTemplate, resolveRef, schemaProblems } from "../test/support/openapi-check.ts";
-import { type ApiDeps, type ApiHandler, createApiHandler } from "./api-app.ts";
+import { type ApiGatewayEventInit, apiGatewayEvent } from "../../testing/apigw-event.ts";
+import { matchPathTemplate, resolveRef, schemaProblems } from "../../testing/openapi-check.ts";
+import { type ApiDeps, type ApiHandler, createApiHandler } from "./app.ts";
 
 const OPS_TOKEN = "tok-ops-7Hq2xV9pLmQ4";
 const MOD_TOKEN = "tok-mod-Zk4wR8sNe3Yb";
@@ -719,7 +724,7 @@ describe("the Lambda entry point (module-level handler, configured from the envi
     Object.assign(process.env, env);
     try {
       // The module reads its configuration when imported, as in Lambda.
-      const { handler } = await import("./api.ts");
+      const { handler } = await import("../api.ts");
       const lookup = await handler(apiGatewayEvent(cosSig(twoItems)));
       expect(lookup.statusCode).toBe(200);
       expect(JSON.parse(lookup.body ?? "").PreSigURLs.map((r: CosSigResult) => r.StatusText)).toEqual([

@@ -3,12 +3,10 @@
  * apart from deps.ts so that the CLI on a local store loads only these (the S3 SDK alone is ~90 ms
  * and ~30 MiB of start-up; see bench/archive.ts).
  */
-import { ImClient } from "@imvault/im-core/im/client.ts";
-import { createLocalUrlSigner } from "@imvault/im-core/store/local-signed-url.ts";
-import { createLocalStore } from "@imvault/im-core/store/local-store.ts";
-import type { ArchiveStore } from "@imvault/im-core/store/port.ts";
-import type { Logger as CoreLogger } from "@imvault/im-core/util/log.ts";
-import type { ImConfig, StoreConfig } from "./config.ts";
+
+import type { ArchiveStore, Logger as CoreLogger } from "@imvault/im-core";
+import { createLocalStore, createLocalUrlSigner, ImClient } from "@imvault/im-core";
+import type { ImConfig, StoreConfig } from "./settings.ts";
 
 export function makeLocalStore(config: Extract<StoreConfig, { kind: "local" }>): ArchiveStore {
   // With a public URL and a signing key (imvault dev sets both), download URLs are HMAC-signed

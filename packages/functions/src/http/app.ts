@@ -1,26 +1,28 @@
 /**
  * The lookup API of SPEC "HTTP API" over API Gateway HTTP API (payload v2) events, with its deps
- * injected: routing and shaping only; validation, lookups, archive views and the error → HTTP
- * mapping live in im-core's lookup/. `functions/api.ts` builds the deps from configuration.
+ * injected: routing and shaping only; validation, lookups and archive views live in im-core's
+ * lookup/, the error → HTTP mapping in ./errors.ts. `../api.ts` builds the deps from the settings.
  */
 
-import { NotFoundError, PayloadTooLargeError, ValidationError } from "@imvault/im-core/errors.ts";
-import { redactText } from "@imvault/im-core/im/redact.ts";
+import type { ArchiveStore, Clock, Logger } from "@imvault/im-core";
 import {
+  type ApiKey,
   archivedHour,
+  createAuthenticator,
   DEFAULT_DOWNLOAD_TTL_SECONDS,
+  type LookupDeps,
+  lookupCosSig,
+  NotFoundError,
+  PayloadTooLargeError,
   parseStatusHours,
   recentCoverage,
-} from "@imvault/im-core/lookup/archive-views.ts";
-import { type ApiKey, createAuthenticator } from "@imvault/im-core/lookup/auth.ts";
-import { MethodNotAllowedError, toHttpError } from "@imvault/im-core/lookup/http-errors.ts";
-import { type LookupDeps, lookupCosSig } from "@imvault/im-core/lookup/lookup.ts";
-import { openApiDocument } from "@imvault/im-core/lookup/openapi.ts";
-import { validateCosSigRequest } from "@imvault/im-core/lookup/validate-cos-sig.ts";
-import type { ArchiveStore } from "@imvault/im-core/store/port.ts";
-import type { Clock } from "@imvault/im-core/util/clock.ts";
-import type { Logger } from "@imvault/im-core/util/log.ts";
+  redactText,
+  ValidationError,
+  validateCosSigRequest,
+} from "@imvault/im-core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import { MethodNotAllowedError, toHttpError } from "./errors.ts";
+import { openApiDocument } from "./openapi.ts";
 
 export interface ApiConfig {
   apiKeys: readonly ApiKey[];

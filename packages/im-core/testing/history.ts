@@ -1,9 +1,9 @@
 /** Factories shared by archive unit tests: small real history files and a fake download server. */
 import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
-import type { ChatType, HistoryFile } from "../im/types.ts";
-import { formatBeijing, type MsgTime } from "../time/msgtime.ts";
-import type { Clock } from "../util/clock.ts";
+import type { ChatType, HistoryFile } from "../src/im/types.ts";
+import { formatBeijing, type MsgTime } from "../src/time/msgtime.ts";
+import type { Clock } from "../src/util/clock.ts";
 
 export interface FakeFile {
   history: HistoryFile;

@@ -1,5 +1,4 @@
-import { MAX_STATUS_HOURS } from "./archive-views.ts";
-import { MAX_RAW_URL_LENGTH } from "./validate-cos-sig.ts";
+import { MAX_RAW_URL_LENGTH, MAX_STATUS_HOURS } from "@imvault/im-core";
 
 /**
  * The HTTP API's OpenAPI 3.1 document, served at GET /v1/openapi.json. Built from the configured

@@ -11,8 +11,7 @@
  * Nothing is read at import time: tests (and `imvault dev`) may set the environment before calling.
  */
 import { resolve } from "node:path";
-import { ConfigError } from "@imvault/im-core/errors.ts";
-import { REGIONS, type Region } from "@imvault/im-core/im/types.ts";
+import { ConfigError, REGIONS, type Region } from "@imvault/im-core";
 // The smallest entry point of `sst`: the Resource proxy alone (node:crypto/fs), not the SDK helpers.
 import { Resource } from "sst/resource";
 

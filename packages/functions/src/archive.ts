@@ -1,0 +1,33 @@
+/** SQS consumer: archive each hour job of the batch; only failed jobs come back (partial batch response). */
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import { processJobMessage } from "@imvault/im-core";
+import { createArchiveDeps } from "@imvault/runtime/lambda";
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+
+const { deps, metrics } = createArchiveDeps();
+const processor = new BatchProcessor(EventType.SQS);
+
+/** Stop this long before Lambda's deadline, so a job ends cleanly (and is retried) rather than killed. */
+const DEADLINE_MARGIN_MS = 15_000;
+
+export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+  const remaining = context.getRemainingTimeInMillis?.() ?? 15 * 60_000;
+  const signal = AbortSignal.timeout(Math.max(1_000, remaining - DEADLINE_MARGIN_MS));
+  const record = async (r: SQSRecord) => {
+    await processJobMessage(r.body, deps, {
+      attempt: Number(r.attributes.ApproximateReceiveCount ?? "1"),
+      messageId: r.messageId,
+      signal,
+    });
+  };
+  try {
+    // Records run concurrently; the shared ImClient's rate limiter keeps them within Tencent's rate.
+    return await processPartialResponse(event, record, processor, {
+      context,
+      processInParallel: true,
+      throwOnFullBatchFailure: false,
+    });
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * `@imvault/runtime/lambda`: what the Lambda handlers are built from: Powertools adapters of
+ * im-core's logger and metrics ports, the store, and the archive and api handlers' deps. Handlers call
+ * these once, at module scope, so a warm Lambda reuses connections, the UserSig cache and the rate
+ * limiter across invocations. The SQS client lives in sqs.ts: only the schedule handler sends
+ * messages, and an external `@aws-sdk/client-sqs` import kept here would be loaded by every
+ * handler's cold start.
+ */
+import { Logger } from "@aws-lambda-powertools/logger";
+import { MetricUnit, Metrics as PowertoolsMetrics } from "@aws-lambda-powertools/metrics";
+import {
+  type ArchiveDeps,
+  type ArchiveStore,
+  type Logger as CoreLogger,
+  getCosSig,
+  getHistory,
+  type LookupDeps,
+  type Metrics,
+  systemClock,
+} from "@imvault/im-core";
+import { archiveConfigFrom } from "./archive-config.ts";
+import { makeImClient, makeLocalStore } from "./clients.ts";
+import { makeS3Store } from "./s3.ts";
+import {
+  type ApiConfig,
+  loadApiConfig,
+  loadArchiveConfig,
+  loadImConfig,
+  loadStoreConfig,
+  type StoreConfig,
+} from "./settings.ts";
+
+export const METRICS_NAMESPACE = "imvault";
+
+/** im-core's logging port over Powertools Logger: one JSON line per call, fields merged in. */
+export function makeLogger(serviceName: string): CoreLogger {
+  const logger = new Logger({ serviceName });
+  const emit =
+    (level: "debug" | "info" | "warn" | "error") => (message: string, fields?: Record<string, unknown>) =>
+      fields === undefined ? logger[level](message) : logger[level](message, fields);
+  return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
+}
+
+export function makeMetrics(serviceName: string): PowertoolsMetrics {
+  return new PowertoolsMetrics({ namespace: METRICS_NAMESPACE, serviceName });
+}
+
+/** im-core's metrics port over Powertools: counts are buffered and flushed once per invocation. */
+export function metricsPort(metrics: PowertoolsMetrics): Metrics {
+  return {
+    count(name, value = 1, unit = "Count") {
+      metrics.addMetric(name, unit === "Bytes" ? MetricUnit.Bytes : MetricUnit.Count, value);
+    },
+  };
+}
+
+/** The handlers' store: they build it once at module scope, so both adapters are loaded statically. */
+export function makeStore(config: StoreConfig): ArchiveStore {
+  return config.kind === "local" ? makeLocalStore(config) : makeS3Store(config);
+}
+
+/** What every handler has: a logger, and the Powertools metrics it flushes once per invocation. */
+export interface HandlerBase {
+  logger: CoreLogger;
+  metrics: PowertoolsMetrics;
+}
+
+/** The archive handler's deps: get_history on the shared ImClient, the store, the archive settings. */
+export function createArchiveDeps(): HandlerBase & { deps: ArchiveDeps } {
+  const logger = makeLogger("imvault-archive");
+  const metrics = makeMetrics("archive");
+  const im = loadImConfig();
+  const client = makeImClient(im, logger);
+  return {
+    logger,
+    metrics,
+    deps: {
+      getHistory: (chatType, msgTime, signal) =>
+        getHistory(client, chatType, msgTime, signal ? { signal } : {}),
+      store: makeStore(loadStoreConfig()),
+      clock: systemClock,
+      logger,
+      metrics: metricsPort(metrics),
+      config: archiveConfigFrom(im, loadArchiveConfig()),
+    },
+  };
+}
+
+/** The services behind the API: lookups on the shared ImClient, the store, the API's settings. */
+export interface ApiServices {
+  getCosSig: LookupDeps["getCosSig"];
+  store: ArchiveStore;
+  clock: typeof systemClock;
+  logger: CoreLogger;
+  /** Values blanked from anything the API logs (the IM secret key). */
+  secrets: readonly string[];
+  config: ApiConfig & { lookbackHours: number };
+}
+
+export function createApiDeps(): HandlerBase & { services: ApiServices } {
+  const logger = makeLogger("imvault-api");
+  const metrics = makeMetrics("api");
+  const im = loadImConfig();
+  const client = makeImClient(im, logger);
+  return {
+    logger,
+    metrics,
+    services: {
+      getCosSig: (items, signal) => getCosSig(client, items, signal === undefined ? {} : { signal }),
+      store: makeStore(loadStoreConfig()),
+      clock: systemClock,
+      logger,
+      secrets: [im.secretKey],
+      config: { ...loadApiConfig(), lookbackHours: loadArchiveConfig().lookbackHours },
+    },
+  };
+}

@@ -5,7 +5,6 @@
 
 export { type ArchiveDeps, type ArchiveResult, archiveHour } from "./archive/archive-hour.ts";
 export { coverage } from "./archive/coverage.ts";
-export { type HourJob, parseJob } from "./archive/job.ts";
 export { manifestKey, rawKey } from "./archive/layout.ts";
 export { type Manifest, readManifest } from "./archive/manifest.ts";
 export { defaultWindow, plan } from "./archive/plan.ts";
@@ -19,6 +18,7 @@ export { getCosSig, getHistory } from "./im/calls.ts";
 export { ImClient, type ImClientOptions } from "./im/client.ts";
 export type { ChatType, CosSigResult, HistoryFile, Region } from "./im/types.ts";
 export { genUserSig, verifyUserSig } from "./im/usersig.ts";
+export { type HourJob, parseJob } from "./queue/job.ts";
 export { createLocalStore } from "./store/local-store.ts";
 export type { ArchiveStore } from "./store/port.ts";
 export { createS3Store } from "./store/s3-store.ts";

@@ -1,9 +1,9 @@
 import { type ArchiveDeps, archiveHour } from "@imvault/im-core/archive/archive-hour.ts";
-import type { HourJob } from "@imvault/im-core/archive/job.ts";
 import { defaultWindow } from "@imvault/im-core/archive/plan.ts";
 import { ConfigError } from "@imvault/im-core/errors.ts";
 import { getHistory } from "@imvault/im-core/im/calls.ts";
 import { CHAT_TYPES, type ChatType } from "@imvault/im-core/im/types.ts";
+import type { HourJob } from "@imvault/im-core/queue/job.ts";
 import { hourRange, type MsgTime } from "@imvault/im-core/time/msgtime.ts";
 import { systemClock } from "@imvault/im-core/util/clock.ts";
 import { resolveWindow } from "../args.ts";

@@ -1,5 +1,5 @@
-import { type HourJob, parseJob } from "@imvault/im-core/archive/job.ts";
 import { readManifest } from "@imvault/im-core/archive/manifest.ts";
+import { type HourJob, parseJob } from "@imvault/im-core/queue/job.ts";
 import type { ArchiveStore } from "@imvault/im-core/store/port.ts";
 import type { SQSRecord } from "aws-lambda";
 import { formatBytes } from "../terminal.ts";

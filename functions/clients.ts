@@ -4,6 +4,7 @@
  * and ~30 MiB of start-up; see bench/archive.ts).
  */
 import { ImClient } from "@imvault/im-core/im/client.ts";
+import type { RateLimit } from "@imvault/im-core/im/rate-limit.ts";
 import { createLocalUrlSigner } from "@imvault/im-core/store/local-signed-url.ts";
 import { createLocalStore } from "@imvault/im-core/store/local-store.ts";
 import type { ArchiveStore } from "@imvault/im-core/store/port.ts";
@@ -20,7 +21,8 @@ export function makeLocalStore(config: Extract<StoreConfig, { kind: "local" }>):
   return createLocalStore({ root: config.dataDir, ...(urlFor === undefined ? {} : { urlFor }) });
 }
 
-export function makeImClient(config: ImConfig, logger: CoreLogger): ImClient {
+/** `rateLimit`: a limit shared with other processes (the CLI's on a DATA_DIR); default the client's own. */
+export function makeImClient(config: ImConfig, logger: CoreLogger, rateLimit?: RateLimit): ImClient {
   return new ImClient({
     sdkAppId: config.sdkAppId,
     identifier: config.identifier,
@@ -28,6 +30,7 @@ export function makeImClient(config: ImConfig, logger: CoreLogger): ImClient {
     region: config.region,
     ...(config.baseUrl === undefined ? {} : { baseUrl: config.baseUrl }),
     ratePerSecond: config.ratePerSecond,
+    ...(rateLimit === undefined ? {} : { rateLimit }),
     logger,
   });
 }

@@ -1,7 +1,10 @@
+import { join } from "node:path";
 import type { ArchiveConfig } from "@imvault/im-core/archive/archive-hour.ts";
 import { DEFAULT_ARCHIVE_CONFIG } from "@imvault/im-core/archive/archive-hour.ts";
 import type { ImClient } from "@imvault/im-core/im/client.ts";
-import { cleanupLocalTemp } from "@imvault/im-core/store/local-store.ts";
+import { FileRateLimit } from "@imvault/im-core/im/file-rate-limit.ts";
+import type { RateLimit } from "@imvault/im-core/im/rate-limit.ts";
+import { cleanupLocalTemp, LOCAL_STATE_DIR } from "@imvault/im-core/store/local-store.ts";
 import type { ArchiveStore } from "@imvault/im-core/store/port.ts";
 import type { Logger } from "@imvault/im-core/util/log.ts";
 import { makeImClient, makeLocalStore } from "../../../functions/clients.ts";
@@ -32,7 +35,24 @@ export async function cliStore(): Promise<ArchiveStore> {
 
 export function cliImClient(logger: Logger): { client: ImClient; config: ImConfig } {
   const config = loadImConfig();
-  return { client: makeImClient(config, logger), config };
+  return { client: makeImClient(config, logger, sharedRateLimit(config)), config };
+}
+
+/**
+ * imvault processes on one DATA_DIR (several `imvault archive` at once) share the app's calls per
+ * second through files under DATA_DIR/.imvault, instead of each sending its own IM_RATE_LIMIT. On a
+ * bucket, or when the store settings are wrong (the store reports that itself), each keeps its own.
+ */
+function sharedRateLimit(im: ImConfig): RateLimit | undefined {
+  let store: ReturnType<typeof loadStoreConfig>;
+  try {
+    store = loadStoreConfig();
+  } catch {
+    return undefined;
+  }
+  if (store.kind !== "local") return undefined;
+  const dir = join(store.dataDir, LOCAL_STATE_DIR, "rate-limit", String(im.sdkAppId));
+  return new FileRateLimit({ dir, ratePerSecond: im.ratePerSecond });
 }
 
 export function cliArchiveConfig(im: ImConfig): ArchiveConfig & { lookbackHours: number } {

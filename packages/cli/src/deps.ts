@@ -33,16 +33,21 @@ export async function cliStore(): Promise<ArchiveStore> {
   return makeLocalStore(config);
 }
 
-export function cliImClient(logger: Logger): { client: ImClient; config: ImConfig } {
+/**
+ * `shareRateLimit` (archive): imvault processes on one DATA_DIR (several `imvault archive` at once)
+ * share the app's calls per second through files under DATA_DIR/.imvault, instead of each sending its
+ * own IM_RATE_LIMIT. Without it (`sig`, a few calls, which should leave no ./data behind), on a bucket,
+ * or when the store settings are wrong (the store reports that itself), the client keeps its own.
+ */
+export function cliImClient(
+  logger: Logger,
+  options: { shareRateLimit?: boolean } = {},
+): { client: ImClient; config: ImConfig } {
   const config = loadImConfig();
-  return { client: makeImClient(config, logger, sharedRateLimit(config)), config };
+  const rateLimit = options.shareRateLimit ? sharedRateLimit(config) : undefined;
+  return { client: makeImClient(config, logger, rateLimit), config };
 }
 
-/**
- * imvault processes on one DATA_DIR (several `imvault archive` at once) share the app's calls per
- * second through files under DATA_DIR/.imvault, instead of each sending its own IM_RATE_LIMIT. On a
- * bucket, or when the store settings are wrong (the store reports that itself), each keeps its own.
- */
 function sharedRateLimit(im: ImConfig): RateLimit | undefined {
   let store: ReturnType<typeof loadStoreConfig>;
   try {

@@ -1,9 +1,13 @@
+import { join } from "node:path";
 import {
   type ArchiveConfig,
   type ArchiveStore,
   cleanupLocalTemp,
+  FileRateLimit,
   type ImClient,
+  LOCAL_STATE_DIR,
   type Logger,
+  type RateLimit,
 } from "@imvault/im-core";
 import {
   archiveConfigFrom,
@@ -33,9 +37,31 @@ export async function cliStore(): Promise<ArchiveStore> {
   return makeLocalStore(config);
 }
 
-export function cliImClient(logger: Logger): { client: ImClient; config: ImConfig } {
+/**
+ * `shareRateLimit` (archive): imvault processes on one DATA_DIR (several `imvault archive` at once)
+ * share the app's calls per second through files under DATA_DIR/.imvault, instead of each sending its
+ * own IM_RATE_LIMIT. Without it (`sig`, a few calls, which should leave no ./data behind), on a bucket,
+ * or when the store settings are wrong (the store reports that itself), the client keeps its own.
+ */
+export function cliImClient(
+  logger: Logger,
+  options: { shareRateLimit?: boolean } = {},
+): { client: ImClient; config: ImConfig } {
   const config = loadImConfig();
-  return { client: makeImClient(config, logger), config };
+  const rateLimit = options.shareRateLimit ? sharedRateLimit(config) : undefined;
+  return { client: makeImClient(config, logger, rateLimit), config };
+}
+
+function sharedRateLimit(im: ImConfig): RateLimit | undefined {
+  let store: ReturnType<typeof loadStoreConfig>;
+  try {
+    store = loadStoreConfig();
+  } catch {
+    return undefined;
+  }
+  if (store.kind !== "local") return undefined;
+  const dir = join(store.dataDir, LOCAL_STATE_DIR, "rate-limit", String(im.sdkAppId));
+  return new FileRateLimit({ dir, ratePerSecond: im.ratePerSecond });
 }
 
 export function cliArchiveConfig(im: ImConfig): ArchiveConfig & { lookbackHours: number } {

@@ -4,7 +4,7 @@
  * and ~30 MiB of start-up; see bench/archive.ts).
  */
 
-import type { ArchiveStore, Logger as CoreLogger } from "@imvault/im-core";
+import type { ArchiveStore, Logger as CoreLogger, RateLimit } from "@imvault/im-core";
 import { createLocalStore, createLocalUrlSigner, ImClient } from "@imvault/im-core";
 import type { ImConfig, StoreConfig } from "./settings.ts";
 
@@ -18,7 +18,8 @@ export function makeLocalStore(config: Extract<StoreConfig, { kind: "local" }>):
   return createLocalStore({ root: config.dataDir, ...(urlFor === undefined ? {} : { urlFor }) });
 }
 
-export function makeImClient(config: ImConfig, logger: CoreLogger): ImClient {
+/** `rateLimit`: a limit shared with other processes (the CLI's on a DATA_DIR); default the client's own. */
+export function makeImClient(config: ImConfig, logger: CoreLogger, rateLimit?: RateLimit): ImClient {
   return new ImClient({
     sdkAppId: config.sdkAppId,
     identifier: config.identifier,
@@ -26,6 +27,7 @@ export function makeImClient(config: ImConfig, logger: CoreLogger): ImClient {
     region: config.region,
     ...(config.baseUrl === undefined ? {} : { baseUrl: config.baseUrl }),
     ratePerSecond: config.ratePerSecond,
+    ...(rateLimit === undefined ? {} : { rateLimit }),
     logger,
   });
 }

@@ -42,7 +42,7 @@ export async function archiveCommand(
   const setupLogger = terminalLogger(terminal);
   let im: ReturnType<typeof cliImClient>;
   try {
-    im = cliImClient(setupLogger);
+    im = cliImClient(setupLogger, { shareRateLimit: true });
   } catch (error) {
     if (error instanceof ConfigError && /IM_SDKAPPID|IM_SECRET_KEY/.test(error.setting)) {
       const problem = error.message.slice(`configuration: ${error.setting} `.length);

@@ -1,7 +1,7 @@
 import { CHAT_TYPES, type ChatType } from "../im/types.ts";
+import type { HourJob } from "../queue/job.ts";
 import type { ArchiveStore } from "../store/port.ts";
 import { addHours, hourEnd, hourOf, hourParts, hourRange, type MsgTime } from "../time/msgtime.ts";
-import type { HourJob } from "./job.ts";
 import { manifestDayPrefix, manifestKey } from "./layout.ts";
 
 export interface PlanConfig {

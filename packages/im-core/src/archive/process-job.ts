@@ -1,7 +1,7 @@
 import { ImvaultError, ValidationError } from "../errors.ts";
+import { parseJob } from "../queue/job.ts";
 import { METRIC, noMetrics } from "../util/metrics.ts";
 import { type ArchiveDeps, type ArchiveResult, archiveHour } from "./archive-hour.ts";
-import { parseJob } from "./job.ts";
 
 export type JobOutcome = { kind: "done"; result: ArchiveResult } | { kind: "dropped"; reason: string };
 

@@ -191,7 +191,7 @@ describe("getCosSig", () => {
   });
 
   it("stamps ExpiresAt when the answer arrived, after any retry wait", async () => {
-    const { client, clock } = setup([fail(60007), cosAnswer(() => 0)], {
+    const { client, clock } = setup([fail(60008), cosAnswer(() => 0)], {
       random: () => 1,
       baseDelayMs: 4_000,
     });

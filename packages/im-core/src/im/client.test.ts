@@ -146,7 +146,7 @@ describe("ImClient requests", () => {
 });
 
 describe("ImClient retries", () => {
-  it.each([60007, 60008, 60011, 60013, 60014, 60018, 60019])(
+  it.each([60008, 60013, 60014])(
     "retries code %i with backoff and returns the answer that follows",
     async (code) => {
       const { fetch, call, logger } = setup([fail(code), ok({ Value: 1 })]);
@@ -157,8 +157,25 @@ describe("ImClient retries", () => {
     },
   );
 
+  it.each([60007, 60011, 60018, 60019])(
+    "retries rate limit %i only once Tencent's one-second window has passed, with jitter from a second up",
+    async (code) => {
+      const draws = [0, 0.5, 0.999];
+      const { fetch, call, logger } = setup([fail(code), fail(code), fail(code), ok({ Value: 1 })], {
+        random: () => draws.shift()!,
+      });
+
+      expect(await call()).toMatchObject({ Value: 1 });
+
+      const gaps = fetch.requests.slice(1).map((r, i) => r.at - fetch.requests[i]!.at);
+      // 1000 + random × min(maxDelayMs, 1000·2^n) for n = 0..2
+      expect(gaps).toEqual([1_000, 2_000, 4_996]);
+      expect(retryDelays(logger)).toEqual(gaps);
+    },
+  );
+
   it("backs off exponentially with full jitter, capped at maxDelayMs, and gives up after maxAttempts", async () => {
-    const { fetch, call, clock, logger } = setup([fail(60007, "too fast")], {
+    const { fetch, call, clock, logger } = setup([fail(60008, "too slow")], {
       maxAttempts: 6,
       baseDelayMs: 100,
       maxDelayMs: 1000,
@@ -174,8 +191,8 @@ describe("ImClient retries", () => {
     expect(fetch.requests.map((r) => r.at - fetch.requests[0]!.at)).toEqual([0, 99, 298, 697, 1496, 2495]);
     expect(error).toBeInstanceOf(ImApiError);
     expect(error).toMatchObject({
-      code: 60007,
-      info: "too fast",
+      code: 60008,
+      info: "too slow",
       retryable: true,
       command: "open_msg_svc/get_history",
     });
@@ -190,7 +207,7 @@ describe("ImClient retries", () => {
     expect(logger.lines.at(-1)).toMatchObject({
       level: "warn",
       message: "im call failed",
-      fields: { attempt: 6, code: 60007 },
+      fields: { attempt: 6, code: 60008 },
     });
   });
 
@@ -455,11 +472,26 @@ describe("ImClient rate limit", () => {
   });
 
   it("counts retries against the same budget as first tries", async () => {
-    const { fetch, client, clock } = setup([fail(60007), ok()], { ratePerSecond: 2, random: () => 0 });
+    const { fetch, client, clock } = setup([fail(60008), ok()], { ratePerSecond: 2, random: () => 0 });
     const start = clock.now();
     await drive(clock, Promise.all([client.call("a", "b", {}), client.call("a", "b", {})]));
     // 3 requests (one retried) at 2/s: two at once, the retry a second later
     expect(fetch.requests.map((r) => r.at - start)).toEqual([0, 0, 1000]);
+  });
+
+  it("takes every request's turn, retries and 70001's included, from an injected rate limit", async () => {
+    const turns: number[] = [];
+    const rateLimit = {
+      take: async () => {
+        turns.push(turns.length);
+      },
+    };
+    const { fetch, call } = setup([fail(60008), fail(70001), ok()], { rateLimit, ratePerSecond: 1 });
+
+    await call();
+
+    expect(fetch.requests).toHaveLength(3);
+    expect(turns).toHaveLength(3);
   });
 
   it("lets calls through without waiting after a quiet spell", async () => {

@@ -1,27 +1,15 @@
-import { randomInt } from "node:crypto";
-import {
-  ConfigError,
-  ImApiError,
-  ImTransportError,
-  type ImvaultError,
-  TimeoutError,
-  ValidationError,
-} from "../errors.ts";
+import { ConfigError, ImApiError, ImvaultError } from "../errors.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import { type Logger, silentLogger } from "../util/log.ts";
-import { backoffDelay } from "./backoff.ts";
-import {
-  hintFor,
-  RATE_LOCKED_CODE,
-  RATE_LOCKED_WAIT_MS,
-  RETRYABLE_CODES,
-  SIG_EXPIRED_CODE,
-} from "./codes.ts";
-import { RateLimiter } from "./rate-limit.ts";
-import { redactText, sanitizeError } from "./redact.ts";
-import { CONNECT_TIMEOUT_CODE, fetchTransport, httpTransport, type Transport } from "./transport.ts";
-import { REGIONS, type Region } from "./types.ts";
-import { genUserSig } from "./usersig.ts";
+import { retry } from "../util/retry.ts";
+import { sendAttempt } from "./attempt.ts";
+import { SIG_EXPIRED_CODE } from "./codes.ts";
+import { type RateLimit, RateLimiter } from "./rate-limit.ts";
+import { redactText } from "./redact.ts";
+import { commandName, hostOf, originsOf, requestUrl, UserSigCache } from "./request.ts";
+import { imRetryDelay } from "./retry-policy.ts";
+import { fetchTransport, httpTransport, type Transport } from "./transport.ts";
+import type { Region } from "./types.ts";
 
 export interface ImClientOptions {
   sdkAppId: number;
@@ -34,11 +22,19 @@ export interface ImClientOptions {
   baseUrl?: string;
   /** Calls per second, shared by every call of this client (at most this many in any second); default 10. */
   ratePerSecond?: number;
+  /**
+   * Where every request takes its turn instead of this client's own limiter at ratePerSecond: e.g. a
+   * file-backed one (createFileRateLimit) that the processes of one machine share.
+   */
+  rateLimit?: RateLimit;
   /** Per HTTP attempt, default 20_000. */
   timeoutMs?: number;
   /** Default 5, the first try included. */
   maxAttempts?: number;
-  /** Backoff with full jitter: delay = random() * min(maxDelayMs, baseDelayMs * 2^n); 250 / 10_000. */
+  /**
+   * Backoff with full jitter: delay = random() * min(maxDelayMs, baseDelayMs * 2^n); 250 / 10_000.
+   * Rate-limit codes wait a second more, from a second up (see imRetryDelay).
+   */
   baseDelayMs?: number;
   maxDelayMs?: number;
   /** Validity of the generated UserSig, default 86_400. */
@@ -56,68 +52,32 @@ export interface CallOptions {
   extraRetryableCodes?: readonly number[];
 }
 
-/** What one HTTP attempt ended with, when it did not end with an OK answer. */
-interface Failure {
-  error: ImvaultError;
-  /** Retrying the same request later may succeed. */
-  retryable: boolean;
-  /** Tencent's ErrorCode, when it answered at all. */
-  code?: number;
-  /** The host could not be reached (DNS, refused, unreachable): worth the backup domain. */
-  unreachable?: boolean;
-}
-
-type AttemptResult = { ok: true; body: Record<string, unknown> } | { ok: false; failure: Failure };
-
-/** Errors (on an error or anywhere in its cause chain) that mean "could not reach the host". */
-const UNREACHABLE_CODES = new Set([
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EAI_FAIL",
-  "EAI_NONAME",
-  "ECONNREFUSED",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EHOSTDOWN",
-  "UND_ERR_CONNECT_TIMEOUT",
-  CONNECT_TIMEOUT_CODE,
-]);
-
-const NAME_RE = /^[A-Za-z0-9_]+$/;
-const MIN_RENEW_MARGIN_SECONDS = 300;
-/** The request's `random` is a 32-bit unsigned integer. */
-const UINT32_RANGE = 2 ** 32;
-
 /**
  * Tencent IM REST client: signs requests with a cached UserSig, keeps them within a per-second rate limit,
- * retries what can be retried (exponential backoff, full jitter), fails over to the region's backup
- * domain when the primary cannot be reached, and throws typed, secret-free errors.
+ * retries what can be retried (exponential backoff, full jitter; rate limits across Tencent's
+ * one-second windows), fails over to the region's backup domain when the primary cannot be reached,
+ * and throws typed, secret-free errors.
  *
- * Attempts: `maxAttempts` bounds the requests of one call, except that a 70001 (UserSig expired) earns
- * one immediate extra request with a freshly generated sig.
+ * Attempts: `maxAttempts` bounds the tries of one call; a 70001 (UserSig expired) earns one immediate
+ * extra request with a freshly generated sig, within its try.
  */
 export class ImClient {
   /** The clock the client waits on; callers stamp answers with it (e.g. get_cos_sig's ExpiresAt). */
   readonly clock: Clock;
   readonly #sdkAppId: number;
   readonly #identifier: string;
-  readonly #secretKey: string;
   readonly #origins: readonly string[];
-  readonly #limiter: RateLimiter;
+  readonly #limiter: RateLimit;
   readonly #timeoutMs: number;
   readonly #maxAttempts: number;
   readonly #baseDelayMs: number;
   readonly #maxDelayMs: number;
-  readonly #sigTtlSeconds: number;
-  readonly #renewMarginSeconds: number;
+  readonly #sigs: UserSigCache;
   readonly #transport: Transport;
   readonly #random: () => number;
   readonly #logger: Logger;
   /** Index into #origins of the domain to try first; moves to the other one when a host is unreachable. */
   #preferred = 0;
-  #sig: { value: string; renewAt: number } | undefined;
-  /** The secret key and the sigs issued lately: blanked from any text that leaves the client. */
-  readonly #secrets: string[];
 
   constructor(options: ImClientOptions) {
     if (!Number.isSafeInteger(options.sdkAppId) || options.sdkAppId <= 0 || options.sdkAppId > 0xffffffff) {
@@ -131,22 +91,25 @@ export class ImClient {
     }
     this.#sdkAppId = options.sdkAppId;
     this.#identifier = options.identifier;
-    this.#secretKey = options.secretKey;
-    this.#secrets = [options.secretKey];
     this.#origins = originsOf(options);
     this.clock = options.clock ?? systemClock;
     this.#timeoutMs = positive("timeoutMs", options.timeoutMs, 20_000);
     this.#maxAttempts = positiveInteger("maxAttempts", options.maxAttempts, 5);
     this.#baseDelayMs = positive("baseDelayMs", options.baseDelayMs, 250);
     this.#maxDelayMs = positive("maxDelayMs", options.maxDelayMs, 10_000);
-    this.#sigTtlSeconds = positiveInteger("sigTtlSeconds", options.sigTtlSeconds, 86_400);
-    // Renew with a quarter of the validity left, and never closer than 5 minutes to expiry (a short
-    // ttl then means a fresh sig for every request, which is correct, just not cached).
-    this.#renewMarginSeconds = Math.max(this.#sigTtlSeconds / 4, MIN_RENEW_MARGIN_SECONDS);
-    this.#limiter = new RateLimiter(positive("ratePerSecond", options.ratePerSecond, 10), this.clock);
+    this.#logger = options.logger ?? silentLogger;
+    this.#sigs = new UserSigCache({
+      sdkAppId: options.sdkAppId,
+      identifier: options.identifier,
+      secretKey: options.secretKey,
+      ttlSeconds: positiveInteger("sigTtlSeconds", options.sigTtlSeconds, 86_400),
+      clock: this.clock,
+      logger: this.#logger,
+    });
+    const rate = positive("ratePerSecond", options.ratePerSecond, 10);
+    this.#limiter = options.rateLimit ?? new RateLimiter(rate, this.clock);
     this.#transport = options.fetch === undefined ? httpTransport : fetchTransport(options.fetch);
     this.#random = options.random ?? Math.random;
-    this.#logger = options.logger ?? silentLogger;
   }
 
   /**
@@ -161,261 +124,101 @@ export class ImClient {
     body: object,
     options: CallOptions = {},
   ): Promise<T> {
-    if (!NAME_RE.test(service) || !NAME_RE.test(command)) {
-      throw new ValidationError(
-        `Tencent IM service and command must be [A-Za-z0-9_]+, got "${service}/${command}"`,
-      );
-    }
-    const name = `${service}/${command}`;
+    const name = commandName(service, command);
     const payload = JSON.stringify(body ?? {});
     const { signal } = options;
     const extraRetryable = new Set(options.extraRetryableCodes ?? []);
-    let attempt = 0;
-    let retries = 0;
+    /** Requests sent so far (a 70001's immediate one included), and the log fields of the last. */
+    let requests = 0;
+    let fields: Record<string, unknown> = {};
     let sigRenewed = false;
-    let lockWaited = false;
 
-    for (;;) {
-      attempt++;
-      await this.#limiter.take(signal);
-      const originIndex = this.#preferred;
-      const origin = this.#origins[originIndex]!;
-      const fields = { command: name, attempt, maxAttempts: this.#maxAttempts, host: hostOf(origin) };
-      this.#logger.debug("im call attempt", fields);
+    /** One try: a request, and a second one straight away with a new sig if Tencent says 70001. */
+    const tryOnce = async (): Promise<Record<string, unknown>> => {
+      for (;;) {
+        const attempt = ++requests;
+        await this.#limiter.take(signal);
+        const originIndex = this.#preferred;
+        const origin = this.#origins[originIndex]!;
+        fields = { command: name, attempt, maxAttempts: this.#maxAttempts, host: hostOf(origin) };
+        this.#logger.debug("im call attempt", fields);
 
-      const endpoint = `${origin}/v4/${service}/${command}`;
-      const result = await this.#attempt(name, endpoint, payload, attempt, extraRetryable, signal);
-      if (result.ok) {
-        const requestId = result.body.RequestId;
-        this.#logger.debug("im call ok", {
-          ...fields,
-          requestId: typeof requestId === "string" ? redactText(requestId, this.#secrets) : undefined,
+        const url = requestUrl(origin, name, {
+          sdkAppId: this.#sdkAppId,
+          identifier: this.#identifier,
+          userSig: this.#sigs.current(),
         });
-        return result.body as T;
-      }
-      const { failure } = result;
-      const code = failure.code;
-      const reason = failure.error.message;
-
-      if (failure.unreachable && this.#origins.length > 1 && this.#preferred === originIndex) {
-        // Compare-and-set: concurrent calls failing together move to the other domain once, not back.
-        this.#preferred = (originIndex + 1) % this.#origins.length;
-        this.#logger.warn("im host unreachable, switching domain", {
-          ...fields,
-          nextHost: hostOf(this.#origins[this.#preferred]!),
-        });
-      }
-
-      if (code === SIG_EXPIRED_CODE && !sigRenewed) {
-        // Regenerate (it may have expired by a clock jump or a sleep) and retry once, straight away.
-        sigRenewed = true;
-        this.#sig = undefined;
-        this.#logger.warn("im UserSig expired, regenerating and retrying once", { ...fields, code });
-        continue;
-      }
-
-      let delayMs: number | undefined;
-      if (attempt < this.#maxAttempts) {
-        if (code === RATE_LOCKED_CODE) {
-          if (!lockWaited) {
-            lockWaited = true;
-            delayMs = RATE_LOCKED_WAIT_MS + Math.floor(this.#random() * RATE_LOCKED_WAIT_MS * 0.1);
-          }
-        } else if (failure.retryable) {
-          delayMs = backoffDelay(retries++, {
-            baseDelayMs: this.#baseDelayMs,
-            maxDelayMs: this.#maxDelayMs,
-            random: this.#random,
+        const context = {
+          transport: this.#transport,
+          clock: this.clock,
+          timeoutMs: this.#timeoutMs,
+          secrets: this.#sigs.secrets,
+        };
+        const result = await sendAttempt(context, { name, url, payload, attempt, extraRetryable, signal });
+        if (result.ok) {
+          const requestId = result.body.RequestId;
+          this.#logger.debug("im call ok", {
+            ...fields,
+            requestId: typeof requestId === "string" ? redactText(requestId, this.#sigs.secrets) : undefined,
+          });
+          return result.body;
+        }
+        const { failure } = result;
+        if (failure.unreachable && this.#origins.length > 1 && this.#preferred === originIndex) {
+          // Compare-and-set: concurrent calls failing together move to the other domain once, not back.
+          this.#preferred = (originIndex + 1) % this.#origins.length;
+          this.#logger.warn("im host unreachable, switching domain", {
+            ...fields,
+            nextHost: hostOf(this.#origins[this.#preferred]!),
           });
         }
-      }
-      if (delayMs === undefined) {
-        this.#logger.warn("im call failed", { ...fields, code, retryable: failure.retryable, reason });
+        if (failure.code === SIG_EXPIRED_CODE && !sigRenewed) {
+          // Regenerate (it may have expired by a clock jump or a sleep) and retry once, straight away.
+          sigRenewed = true;
+          this.#sigs.renew();
+          this.#logger.warn("im UserSig expired, regenerating and retrying once", {
+            ...fields,
+            code: failure.code,
+          });
+          continue;
+        }
         throw failure.error;
       }
-      this.#logger.warn("im call retrying", { ...fields, code, delayMs, reason });
-      await this.clock.sleep(delayMs, signal);
-    }
-  }
+    };
 
-  /** One HTTP request, bounded by timeoutMs on the client's clock. Never throws except on abort. */
-  async #attempt(
-    name: string,
-    endpoint: string,
-    payload: string,
-    attempt: number,
-    extraRetryable: ReadonlySet<number>,
-    signal: AbortSignal | undefined,
-  ): Promise<AttemptResult> {
-    const query = new URLSearchParams({
-      sdkappid: String(this.#sdkAppId),
-      identifier: this.#identifier,
-      usersig: this.#currentSig(),
-      // node:crypto's randomInt, not Web Crypto's getRandomValues: the first call of that loads
-      // Web Crypto's modules (~1 ms), in every CLI run and cold start.
-      random: String(randomInt(UINT32_RANGE)),
-      contenttype: "json",
-    });
-    const attemptAbort = new AbortController();
-    const timerAbort = new AbortController();
-    let timedOut = false;
-    this.clock.sleep(this.#timeoutMs, timerAbort.signal).then(
-      () => {
-        timedOut = true;
-        attemptAbort.abort();
-      },
-      () => {}, // cancelled: the attempt finished first
-    );
-    const requestSignal =
-      signal === undefined ? attemptAbort.signal : AbortSignal.any([signal, attemptAbort.signal]);
-    let status: number | undefined;
     try {
-      const response = await untilAborted(
-        this.#transport(`${endpoint}?${query}`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: payload,
-          signal: requestSignal,
+      const answer = await retry(tryOnce, {
+        attempts: this.#maxAttempts,
+        isRetryable: (error) => error instanceof ImvaultError && error.retryable,
+        delay: imRetryDelay({
+          baseDelayMs: this.#baseDelayMs,
+          maxDelayMs: this.#maxDelayMs,
+          random: this.#random,
         }),
-        requestSignal,
-      );
-      status = response.status;
-      if (status !== 200) {
-        response.discard();
-        // Tencent answers 200 unless the network in between failed (502 etc.): 5xx and 429 are
-        // transient, any other status means the URL is wrong (a bad base URL, a proxy refusing).
-        const retryable = status >= 500 || status === 429;
-        return failed(
-          new ImTransportError(`Tencent IM ${name} answered HTTP ${status} (attempt ${attempt})`, {
-            status,
-            retryable,
-          }),
-          retryable,
-        );
-      }
-      const text = await untilAborted(response.text(), requestSignal);
-      return this.#interpret(name, text, extraRetryable);
-    } catch (error) {
-      if (signal?.aborted) throw signal.reason;
-      if (timedOut) {
-        return failed(
-          new TimeoutError(
-            `Tencent IM ${name} did not answer within ${this.#timeoutMs} ms (attempt ${attempt})`,
-            {
-              command: name,
-              timeoutMs: this.#timeoutMs,
-              attempt,
-            },
-          ),
-          true,
-        );
-      }
-      const cause = sanitizeError(error, this.#secrets);
-      const detail = causeSummary(cause);
-      return {
-        ok: false,
-        failure: {
-          error: new ImTransportError(
-            `Tencent IM ${name} request failed${status === undefined ? "" : ` reading HTTP ${status}`}: ${detail} (attempt ${attempt})`,
-            { cause, ...(status === undefined ? {} : { status }) },
-          ),
-          retryable: true,
-          unreachable: isUnreachable(error),
+        clock: this.clock,
+        ...(signal === undefined ? {} : { signal }),
+        onRetry: ({ error, delayMs }) => {
+          const reason = (error as Error).message;
+          this.#logger.warn("im call retrying", { ...fields, code: codeOf(error), delayMs, reason });
         },
-      };
-    } finally {
-      timerAbort.abort();
+      });
+      return answer as T;
+    } catch (error) {
+      if (error instanceof ImvaultError && !(signal?.aborted ?? false)) {
+        this.#logger.warn("im call failed", {
+          ...fields,
+          code: codeOf(error),
+          retryable: error.retryable,
+          reason: error.message,
+        });
+      }
+      throw error;
     }
-  }
-
-  /** Reads a 200 answer: OK → the body; FAIL → ImApiError; anything else → unparsable (retryable). */
-  #interpret(name: string, text: string, extraRetryable: ReadonlySet<number>): AttemptResult {
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-    if (body === null || typeof body !== "object" || Array.isArray(body)) {
-      return failed(
-        new ImTransportError(`Tencent IM ${name} answered a body that is not a JSON object`),
-        true,
-      );
-    }
-    const answer = body as Record<string, unknown>;
-    if (answer.ActionStatus === "OK") return { ok: true, body: answer };
-    if (typeof answer.ErrorCode !== "number") {
-      return failed(
-        new ImTransportError(`Tencent IM ${name} answered without ActionStatus OK or a numeric ErrorCode`),
-        true,
-      );
-    }
-    const code = answer.ErrorCode;
-    const retryable = RETRYABLE_CODES.has(code) || code === RATE_LOCKED_CODE || extraRetryable.has(code);
-    const error = new ImApiError({
-      command: name,
-      code,
-      info: redactText(typeof answer.ErrorInfo === "string" ? answer.ErrorInfo : "", this.#secrets),
-      requestId:
-        typeof answer.RequestId === "string" ? redactText(answer.RequestId, this.#secrets) : undefined,
-      retryable,
-      hint: hintFor(code),
-    });
-    return { ok: false, failure: { error, retryable, code } };
-  }
-
-  /** The cached UserSig, regenerated once less than the renewal margin of its validity is left. */
-  #currentSig(): string {
-    const nowSeconds = Math.floor(this.clock.now() / 1000);
-    if (this.#sig !== undefined && nowSeconds < this.#sig.renewAt) return this.#sig.value;
-    const value = genUserSig({
-      sdkAppId: this.#sdkAppId,
-      identifier: this.#identifier,
-      secretKey: this.#secretKey,
-      expireSeconds: this.#sigTtlSeconds,
-      issuedAt: nowSeconds,
-    });
-    this.#sig = { value, renewAt: nowSeconds + this.#sigTtlSeconds - this.#renewMarginSeconds };
-    // Keep the last few sigs blanked too: an error may surface after its request's sig was renewed.
-    this.#secrets.push(value);
-    if (this.#secrets.length > 4) this.#secrets.splice(1, 1);
-    this.#logger.debug("im UserSig generated", {
-      issuedAt: nowSeconds,
-      expiresAt: nowSeconds + this.#sigTtlSeconds,
-    });
-    return value;
   }
 }
 
-function failed(error: ImvaultError, retryable: boolean): AttemptResult {
-  return { ok: false, failure: { error, retryable } };
-}
-
-function originsOf(options: ImClientOptions): readonly string[] {
-  if (options.baseUrl !== undefined) {
-    let url: URL;
-    try {
-      url = new URL(options.baseUrl);
-    } catch {
-      throw new ConfigError("baseUrl", "is not a URL");
-    }
-    if (url.protocol !== "http:" && url.protocol !== "https:") {
-      throw new ConfigError("baseUrl", "must be an http or https URL");
-    }
-    if (url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
-      throw new ConfigError("baseUrl", "must have no query, fragment or credentials");
-    }
-    return [`${url.origin}${url.pathname.replace(/\/+$/, "")}`];
-  }
-  const region = options.region ?? "cn";
-  if (!Object.hasOwn(REGIONS, region)) {
-    throw new ConfigError("region", `must be one of ${Object.keys(REGIONS).join(", ")}`);
-  }
-  return REGIONS[region].map((domain) => `https://${domain}`);
-}
-
-function hostOf(origin: string): string {
-  return new URL(origin).host;
+function codeOf(error: unknown): number | undefined {
+  return error instanceof ImApiError ? error.code : undefined;
 }
 
 function positive(setting: string, value: number | undefined, fallback: number): number {
@@ -428,53 +231,4 @@ function positiveInteger(setting: string, value: number | undefined, fallback: n
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < 1) throw new ConfigError(setting, "must be a positive integer");
   return value;
-}
-
-/** Settles like `promise`, or rejects as soon as `signal` aborts (a transport that ignores its signal cannot hang us). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => {});
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-function* causeChain(error: unknown): Generator<unknown> {
-  let current = error;
-  for (let depth = 0; depth < 6 && current !== undefined; depth++) {
-    yield current;
-    if (current instanceof AggregateError) for (const member of current.errors) yield* causeChain(member);
-    current = current instanceof Error ? current.cause : undefined;
-  }
-}
-
-function isUnreachable(error: unknown): boolean {
-  for (const link of causeChain(error)) {
-    const code = (link as { code?: unknown } | null)?.code;
-    if (typeof code === "string" && UNREACHABLE_CODES.has(code)) return true;
-  }
-  return false;
-}
-
-/** "connect ECONNREFUSED 127.0.0.1:443", "fetch failed: getaddrinfo ENOTFOUND host": the first messages of the chain. */
-function causeSummary(error: unknown): string {
-  const messages: string[] = [];
-  for (const link of causeChain(error)) {
-    const text = link instanceof Error ? link.message : String(link);
-    if (text !== "" && !messages.includes(text)) messages.push(text);
-  }
-  return messages.length === 0 ? "unknown error" : messages.slice(0, 3).join(": ");
 }

@@ -14,6 +14,14 @@ export const RETRYABLE_CODES: ReadonlySet<number> = new Set([
   60019, // requests too frequent
 ]);
 
+/**
+ * Rate limits (a subset of RETRYABLE_CODES). Tencent counts calls in one-second windows, so a retry
+ * sooner than a second lands in the window that refused it: these wait at least RATE_WINDOW_MS, plus
+ * full jitter, so that callers refused together spread over the windows that follow.
+ */
+export const RATE_LIMIT_CODES: ReadonlySet<number> = new Set([60007, 60011, 60018, 60019]);
+export const RATE_WINDOW_MS = 1_000;
+
 /** UserSig expired: regenerate the sig and retry once, straight away. */
 export const SIG_EXPIRED_CODE = 70001;
 

@@ -1,6 +1,16 @@
 import type { Clock } from "../util/clock.ts";
 
 /**
+ * Where every request of the IM client takes its turn, so that the app's calls per second stay
+ * within Tencent's limit. The default is one RateLimiter per client; processes that share the app's
+ * limit on one machine share a file-backed one (createFileRateLimit).
+ */
+export interface RateLimit {
+  /** Resolves when the caller may send one request; rejects with the signal's reason if it aborts first. */
+  take(signal?: AbortSignal): Promise<void>;
+}
+
+/**
  * A sliding-window limiter on an injected clock: at most `limit` calls start within any window of
  * `windowMs`. Tencent's limits are calls per second, so for a rate of N calls/s this lets a burst of
  * N go at once (a moderator's batch of lookups is not queued behind itself) and still never puts
@@ -10,7 +20,7 @@ import type { Clock } from "../util/clock.ts";
  * need no lock. A fractional rate above 1 rounds down (never above the rate); below 1 it becomes one
  * call per 1/rate seconds.
  */
-export class RateLimiter {
+export class RateLimiter implements RateLimit {
   readonly #limit: number;
   readonly #windowMs: number;
   readonly #clock: Clock;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { fakeClock } from "../../testing/history.ts";
-import type { HourJob } from "../archive/job.ts";
+import { ImvaultError } from "../errors.ts";
 import { enqueueJobs } from "./enqueue.ts";
+import type { HourJob } from "./job.ts";
 import type { JobQueue, QueueEntry } from "./port.ts";
 
 const jobs: HourJob[] = Array.from({ length: 23 }, (_, i) => ({
@@ -66,5 +67,44 @@ describe("enqueueJobs", () => {
     expect(calls).toBe(6);
     expect(result.enqueued).toBe(0);
     expect(result.failed).toHaveLength(12);
+  });
+
+  it("waits backoffMs, then twice as long, between rounds, and reports each entry's last refusal", async () => {
+    const clock = fakeClock(0);
+    const waits: number[] = [];
+    const sleep = clock.sleep;
+    clock.sleep = (ms, signal) => {
+      waits.push(ms);
+      return sleep(ms, signal);
+    };
+    let calls = 0;
+    const queue: JobQueue = {
+      sendBatch: async (entries) => {
+        calls++;
+        if (calls < 3) throw new Error(`throttled ${calls}`);
+        return { failed: entries.map((e) => ({ id: e.id, senderFault: false, message: "still busy" })) };
+      },
+    };
+
+    const result = await enqueueJobs(queue, jobs.slice(0, 2), { clock, maxRounds: 3, backoffMs: 50 });
+
+    expect(waits).toEqual([50, 100]);
+    expect(result.failed).toEqual([
+      { id: "C2C-2024010100", message: "still busy" },
+      { id: "Group-2024010101", message: "still busy" },
+    ]);
+  });
+
+  it("stops at once when the queue throws an ImvaultError that is not retryable", async () => {
+    let calls = 0;
+    const queue: JobQueue = {
+      sendBatch: async () => {
+        calls++;
+        throw new ImvaultError("queue does not exist");
+      },
+    };
+
+    await expect(enqueueJobs(queue, jobs, { clock: fakeClock(0) })).rejects.toThrow("queue does not exist");
+    expect(calls).toBe(1);
   });
 });

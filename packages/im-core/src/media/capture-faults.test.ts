@@ -177,6 +177,16 @@ describe("captureHourMedia when downloads go wrong", () => {
     expect(await leftovers()).toBe(0);
   });
 
+  it("stops when its signal aborts mid-download, leaving no manifest, object or temp file", async () => {
+    const abort = new AbortController();
+    fake.fault(cos("a.png"), { kind: "before", run: async () => abort.abort(new Error("shutting down")) });
+
+    await expect(captureHourMedia(JOB, deps, abort.signal)).rejects.toThrow("shutting down");
+    expect(await store.head(mediaKey(cos("a.png")))).toBeUndefined();
+    expect(await readMediaManifest(store, "C2C", HOUR)).toBeUndefined();
+    expect(await leftovers()).toBe(0);
+  });
+
   it("runs at most `concurrency` downloads at a time", async () => {
     const names = Array.from({ length: 10 }, (_, i) => `n${i}.png`);
     for (const name of names) {

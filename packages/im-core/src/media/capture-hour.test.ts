@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   countingMetrics,
@@ -11,6 +12,7 @@ import {
   sha256Hex,
   storeArchivedHour,
 } from "../../testing/index.ts";
+import { readManifest } from "../archive/manifest.ts";
 import { ImTransportError } from "../errors.ts";
 import { createLocalStore, type LocalArchiveStore } from "../store/local-store.ts";
 import { METRIC } from "../util/metrics.ts";
@@ -265,5 +267,18 @@ describe("captureHourMedia", () => {
     });
     expect(await readMediaManifest(store, "C2C", HOUR)).toBeUndefined();
     expect(fake.downloads).toHaveLength(0);
+  });
+
+  it("fails the hour without retrying when a raw file is not one message a line (the parser cannot read it)", async () => {
+    await storeArchivedHour(store, "C2C", HOUR, [[elem.image(cos("a.png"))]]);
+    const manifest = (await readManifest(store, "C2C", HOUR))!;
+    const oneLine = gzipSync(`{"SdkAppId":1,"ChatType":"C2C","MsgTime":"${HOUR}","MsgList":[]}`);
+    await store.put(manifest.files[0]!.key, oneLine);
+
+    await expect(captureHourMedia({ chatType: "C2C", msgTime: HOUR }, deps)).rejects.toMatchObject({
+      retryable: false,
+      message: new RegExp(`media capture cannot read ${manifest.files[0]!.key}`),
+    });
+    expect(await readMediaManifest(store, "C2C", HOUR)).toBeUndefined();
   });
 });

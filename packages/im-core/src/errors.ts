@@ -151,3 +151,9 @@ export class PayloadTooLargeError extends ImvaultError {
     this.limitBytes = limitBytes;
   }
 }
+
+/**
+ * An hour's media could not be captured completely (a download kept failing, the store or Tencent
+ * failed): no media manifest is written, and the job is retried (then dead-lettered) as a whole.
+ */
+export class MediaCaptureError extends ImvaultError {}

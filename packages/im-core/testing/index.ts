@@ -4,4 +4,5 @@
  */
 export * from "./history.ts";
 export * from "./im.ts";
+export * from "./media.ts";
 export * from "./store-conformance.ts";

@@ -243,6 +243,15 @@ function getCosSig(sim: SimContext, body: Record<string, unknown>, requestId: st
         Status: 2,
       };
     }
+    if (sim.cosRefused(item.RawURL)) {
+      return {
+        Code: CODES.badParam,
+        Desc: "RawURL is not a file uploaded through the IM SDK",
+        ResourceID: item.ResourceID,
+        PreSigURL: "",
+        Status: 2,
+      };
+    }
     const media = recogniseMediaUrl(sim.mediaKeys, item.RawURL);
     const status = sim.cosStatus(item.RawURL, media);
     // A PreSigURL is signed for whatever object path was asked (COS signs names, not existence).

@@ -41,4 +41,10 @@ export interface SimContext {
   ): Promise<string | undefined>;
   /** get_cos_sig status of a RawURL: 0 normal, 1 banned, 2 missing. */
   cosStatus(rawUrl: string, media: KnownMedia | undefined): 0 | 1 | 2;
+  /** get_cos_sig answers this RawURL with an error Code (not a file uploaded through the IM SDK). */
+  cosRefused(rawUrl: string): boolean;
+  /** The size set for a media object (by its path), or undefined for its default small bytes. */
+  mediaSize(objectPath: string): number | undefined;
+  /** Sets a minted media URL's size; throws RangeError for another URL or a bad size. */
+  setMediaSize(rawUrl: string, bytes: number): void;
 }

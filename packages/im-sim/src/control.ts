@@ -10,6 +10,7 @@ import { readBody, sendJson } from "./http-util.ts";
  *   DELETE /__sim/requests   forget them
  *   GET    /__sim/faults     queued faults and the random setting
  *   POST   /__sim/faults     {"next": spec | [spec]} | {"random": {kind: p}, "seed"?, "tuning"?} | {"clear": true}
+ *   POST   /__sim/media      {"sizes": {"<media RawURL>": bytes, …}}
  */
 export async function handleControl(
   sim: SimContext,
@@ -40,6 +41,11 @@ export async function handleControl(
     if (problem !== undefined) return sendJson(res, 400, { error: problem });
     return sendJson(res, 200, sim.faults.pending());
   }
+  if (route === "POST /__sim/media") {
+    const problem = applyMediaSizes(sim, await readBody(req));
+    if (problem !== undefined) return sendJson(res, 400, { error: problem });
+    return sendJson(res, 200, { ok: true });
+  }
   sendJson(res, 404, { error: `no control route ${route}` });
 }
 
@@ -69,5 +75,24 @@ function applyFaults(sim: SimContext, body: unknown): string | undefined {
   }
   if (b.clear !== true && b.next === undefined && b.random === undefined)
     return 'expected "next", "random" or "clear"';
+  return undefined;
+}
+
+function applyMediaSizes(sim: SimContext, text: string | undefined): string | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(text ?? "");
+  } catch {
+    return "body must be JSON";
+  }
+  const sizes = (body as { sizes?: unknown } | null)?.sizes;
+  if (typeof sizes !== "object" || sizes === null || Array.isArray(sizes)) {
+    return 'expected {"sizes": {"<media RawURL>": bytes}}';
+  }
+  try {
+    for (const [rawUrl, bytes] of Object.entries(sizes)) sim.setMediaSize(rawUrl, bytes as number);
+  } catch (err) {
+    return (err as Error).message;
+  }
   return undefined;
 }

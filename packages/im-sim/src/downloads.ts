@@ -6,7 +6,7 @@ import type { SimContext } from "./context.ts";
 import type { ActiveFault } from "./faults.ts";
 import { gzipFileStream } from "./generator.ts";
 import { cosError, sendText } from "./http-util.ts";
-import { COS_ORIGIN, mediaBytes, recogniseObjectPath } from "./media.ts";
+import { COS_ORIGIN, mediaBytes, mediaContentType, recogniseObjectPath, sizedMediaStream } from "./media.ts";
 import { remember, type SeenDownload } from "./records.ts";
 import { mediaSignValid, openFileToken } from "./tokens.ts";
 
@@ -53,12 +53,19 @@ function record(
 function refuse(
   res: ServerResponse,
   seen: SeenDownload,
-  status: 403 | 404 | 405 | 416,
+  status: 403 | 404 | 405 | 416 | 500,
   message: string,
 ): void {
   seen.status = status;
   seen.ended = true;
-  const code = status === 404 ? "NoSuchKey" : status === 416 ? "InvalidRange" : "AccessDenied";
+  const code =
+    status === 404
+      ? "NoSuchKey"
+      : status === 416
+        ? "InvalidRange"
+        : status === 500
+          ? "InternalError"
+          : "AccessDenied";
   sendText(res, status, cosError(code, message), "application/xml");
 }
 
@@ -86,7 +93,7 @@ export async function handleFileDownload(
     fileIndex: token.fileIndex,
   });
   if (fault !== undefined) seen.fault = fault.kind;
-  if (fault?.kind === "expireUrlEarly") return refuse(res, seen, 403, "Request has expired");
+  if (refusedByFault(res, seen, fault)) return;
 
   const chatType = token.chatType as ChatType;
   const cached = await sim.cachedFile(chatType, token.msgTime, token.fileIndex, token.gzipSize);
@@ -136,13 +143,23 @@ export async function handleMediaDownload(
     return refuse(res, seen, 403, "Request has invalid signature");
   }
   if (sim.clock.now() >= expires * 1000) return refuse(res, seen, 403, "Request has expired");
-  const fault = sim.faults.forDownload({ target: "media" });
+  const fault = sim.faults.forDownload({ target: "media", objectPath });
   if (fault !== undefined) seen.fault = fault.kind;
-  if (fault?.kind === "expireUrlEarly") return refuse(res, seen, 403, "Request has expired");
+  if (refusedByFault(res, seen, fault)) return;
   const media = recogniseObjectPath(sim.mediaKeys, objectPath);
   // Banned objects are readable with a FULL_CONTROL PreSigURL; missing and unknown ones are not there.
   if (media === undefined || sim.cosStatus(`${COS_ORIGIN}/${objectPath}`, media) === 2) {
     return refuse(res, seen, 404, "The specified key does not exist.");
+  }
+  const size = sim.mediaSize(objectPath);
+  if (size !== undefined) {
+    // A sized object: generated piece by piece as it is sent, never held whole.
+    return serve(req, res, seen, {
+      size,
+      contentType: mediaContentType(media),
+      open: (start) => sizedMediaStream(media, size, start),
+      fault,
+    });
   }
   const { body, contentType } = mediaBytes(media);
   await serve(req, res, seen, {
@@ -151,6 +168,15 @@ export async function handleMediaDownload(
     open: () => ({ stream: Readable.from([body]), at: 0 }),
     fault,
   });
+}
+
+/** The download faults that answer instead of the bytes; true when one did. */
+function refusedByFault(res: ServerResponse, seen: SeenDownload, fault: ActiveFault | undefined): boolean {
+  if (fault?.kind === "expireUrlEarly") refuse(res, seen, 403, "Request has expired");
+  else if (fault?.kind === "notFound") refuse(res, seen, 404, "The specified key does not exist.");
+  else if (fault?.kind === "serverError") refuse(res, seen, 500, "We encountered an internal error.");
+  else return false;
+  return true;
 }
 
 interface Body {

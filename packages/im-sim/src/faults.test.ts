@@ -58,4 +58,26 @@ describe("fault control", () => {
     f.clear();
     expect(f.forDownload({ target: "media" })).toBeUndefined();
   });
+
+  it("matches a media download by its RawURL's object path, query ignored", () => {
+    const f = new Faults();
+    const raw = "https://cos.ap-shanghai.myqcloud.com/b/0345-1/0612-u/abc.png";
+    f.next({ kind: "serverError", match: { mediaUrl: `${raw}?imageMogr2/thumbnail/198x` } });
+
+    expect(f.forDownload({ target: "media", objectPath: "b/0345-1/0612-u/other.png" })).toBeUndefined();
+    expect(f.forDownload({ target: "history" })).toBeUndefined();
+    expect(f.forDownload({ target: "media", objectPath: "b/0345-1/0612-u/abc.png" })?.kind).toBe(
+      "serverError",
+    );
+  });
+
+  it("counts notFound and serverError as download faults and refuses a mediaUrl that is not a URL", () => {
+    const f = new Faults();
+    f.next([{ kind: "notFound" }, { kind: "serverError" }]);
+
+    expect(f.forApi({ command: "get_cos_sig" })).toBeUndefined();
+    expect(f.forDownload({ target: "media" })?.kind).toBe("notFound");
+    expect(f.forDownload({ target: "history" })?.kind).toBe("serverError");
+    expect(() => f.next({ kind: "notFound", match: { mediaUrl: "not a url" } })).toThrow(/mediaUrl/);
+  });
 });

@@ -8,7 +8,15 @@ import { Rng } from "./prng.ts";
  */
 
 export const API_FAULTS = ["http502", "http503", "code1003", "rateLimit", "sigExpired"] as const;
-export const DOWNLOAD_FAULTS = ["corrupt", "truncate", "stall", "slow", "expireUrlEarly"] as const;
+export const DOWNLOAD_FAULTS = [
+  "corrupt",
+  "truncate",
+  "stall",
+  "slow",
+  "expireUrlEarly",
+  "notFound",
+  "serverError",
+] as const;
 export type ApiFaultKind = (typeof API_FAULTS)[number];
 export type DownloadFaultKind = (typeof DOWNLOAD_FAULTS)[number];
 export type FaultKind = ApiFaultKind | DownloadFaultKind;
@@ -24,6 +32,8 @@ export interface FaultMatch {
   msgTime?: string;
   /** 0-based index of the file in the hour's File array. */
   fileIndex?: number;
+  /** A media download of this RawURL's object (compared by path: a PreSigURL carries no query of it). */
+  mediaUrl?: string;
 }
 
 /** Tuning of the download faults; defaults in brackets. */
@@ -76,6 +86,8 @@ export interface DownloadFaultContext {
   chatType?: string | undefined;
   msgTime?: string | undefined;
   fileIndex?: number | undefined;
+  /** Media downloads: the object's path (`<bucket>/<dir>/<dir>/<name>`). */
+  objectPath?: string | undefined;
 }
 
 type Context = { command?: Command | undefined; target?: DownloadTarget } & Omit<ApiFaultContext, "command"> &
@@ -88,7 +100,16 @@ function matches(match: FaultMatch | undefined, ctx: Context): boolean {
   if (match.chatType !== undefined && match.chatType !== ctx.chatType) return false;
   if (match.msgTime !== undefined && match.msgTime !== ctx.msgTime) return false;
   if (match.fileIndex !== undefined && match.fileIndex !== ctx.fileIndex) return false;
+  if (match.mediaUrl !== undefined && objectPathOf(match.mediaUrl) !== ctx.objectPath) return false;
   return true;
+}
+
+function objectPathOf(rawUrl: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(rawUrl).pathname.slice(1));
+  } catch {
+    return undefined;
+  }
 }
 
 const isApiFault = (k: FaultKind): k is ApiFaultKind => (API_FAULTS as readonly string[]).includes(k);
@@ -112,6 +133,9 @@ export function faultSpecProblem(spec: unknown): string | undefined {
   }
   if (s.match !== undefined && (typeof s.match !== "object" || s.match === null))
     return "match must be an object";
+  const mediaUrl = (s.match as { mediaUrl?: unknown } | undefined)?.mediaUrl;
+  if (mediaUrl !== undefined && (typeof mediaUrl !== "string" || !URL.canParse(mediaUrl)))
+    return "match.mediaUrl must be an absolute URL";
   return undefined;
 }
 

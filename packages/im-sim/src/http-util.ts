@@ -44,6 +44,9 @@ export function gatewayPage(status: 502 | 503): string {
 }
 
 /** COS-style XML error body of a refused download. */
-export function cosError(code: "AccessDenied" | "NoSuchKey" | "InvalidRange", message: string): string {
+export function cosError(
+  code: "AccessDenied" | "NoSuchKey" | "InvalidRange" | "InternalError",
+  message: string,
+): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>\n`;
 }

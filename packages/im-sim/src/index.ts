@@ -25,4 +25,4 @@ export {
   type VolumeSetting,
 } from "./options.ts";
 export type { SeenDownload, SeenRequest } from "./records.ts";
-export { type Simulator, startSimulator } from "./server.ts";
+export { type SimMediaObject, type Simulator, startSimulator } from "./server.ts";

@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import { hash32, hex8, mix32, Rng } from "./prng.ts";
 
 /**
@@ -125,4 +126,65 @@ export function mediaBytes(media: KnownMedia): { body: Buffer; contentType: stri
   magic.copy(body, 0);
   for (let i = magic.length; i < body.length; i++) body[i] = rng.next() & 0xff;
   return { body, contentType: CONTENT_TYPES[media.ext] };
+}
+
+/** Content type of a media object, by its extension. */
+export function mediaContentType(media: KnownMedia): string {
+  return CONTENT_TYPES[media.ext];
+}
+
+/** Bytes per generated piece of a sized object: each piece is made from its own seed, so any can start a Range. */
+export const SIZED_PIECE_BYTES = 256 * 1024;
+
+/**
+ * The bytes of a media object of `size` bytes (set with `mediaSizes` / `setMediaSize`), made piece by
+ * piece as they are read, so that a 2 GiB object costs one piece of memory: the extension's magic
+ * number, then xorshift128 output seeded per piece from the object path. Starts at the piece holding
+ * `start`; `at` is that piece's offset (the caller skips `start - at` bytes).
+ */
+export function sizedMediaStream(
+  media: KnownMedia,
+  size: number,
+  start = 0,
+): { stream: Readable; at: number } {
+  const magic = MAGIC[media.ext];
+  let piece = Math.floor(start / SIZED_PIECE_BYTES);
+  const at = piece * SIZED_PIECE_BYTES;
+  const stream = new Readable({
+    highWaterMark: SIZED_PIECE_BYTES,
+    read() {
+      const offset = piece * SIZED_PIECE_BYTES;
+      if (offset >= size) {
+        this.push(null);
+        return;
+      }
+      const bytes = sizedPiece(media.objectPath, piece, Math.min(SIZED_PIECE_BYTES, size - offset));
+      if (piece === 0) magic.copy(bytes, 0, 0, Math.min(magic.length, bytes.length));
+      piece++;
+      this.push(bytes);
+    },
+  });
+  return { stream, at };
+}
+
+function sizedPiece(objectPath: string, piece: number, length: number): Buffer {
+  const words = new Uint32Array(Math.ceil(length / 4));
+  let x = hash32(`sized|${objectPath}|${piece}|x`) | 1;
+  let y = hash32(`sized|${objectPath}|${piece}|y`);
+  let z = hash32(`sized|${objectPath}|${piece}|z`);
+  let w = hash32(`sized|${objectPath}|${piece}|w`);
+  for (let i = 0; i < words.length; i++) {
+    const t = x ^ (x << 11);
+    x = y;
+    y = z;
+    z = w;
+    w = w ^ (w >>> 19) ^ (t ^ (t >>> 8));
+    words[i] = w;
+  }
+  return Buffer.from(words.buffer, 0, length);
+}
+
+/** The bytes of a default-sized object as a stream (see mediaBytes). */
+export function smallMediaStream(media: KnownMedia): Readable {
+  return Readable.from([mediaBytes(media).body]);
 }

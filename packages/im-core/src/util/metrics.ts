@@ -15,6 +15,16 @@ export const METRIC = {
   hoursMissingPastSettle: "HoursMissingPastSettle",
   jobsEnqueued: "JobsEnqueued",
   apiRequests: "ApiRequests",
+  /** Media capture: hours committed, objects downloaded and stored, bytes downloaded, and so on. */
+  mediaHoursCaptured: "MediaHoursCaptured",
+  mediaHoursSkipped: "MediaHoursSkipped",
+  mediaCaptured: "MediaCaptured",
+  mediaReused: "MediaReused",
+  mediaMissing: "MediaMissing",
+  mediaRefused: "MediaRefused",
+  mediaBytes: "MediaBytes",
+  mediaRetries: "MediaRetries",
+  mediaFailures: "MediaFailures",
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 

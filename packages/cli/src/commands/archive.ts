@@ -1,7 +1,7 @@
 import { type ArchiveDeps, archiveHour } from "@imvault/im-core/archive/archive-hour.ts";
 import type { HourJob } from "@imvault/im-core/archive/job.ts";
 import { defaultWindow } from "@imvault/im-core/archive/plan.ts";
-import { ConfigError } from "@imvault/im-core/errors.ts";
+import { ConfigError, StoreUnavailableError } from "@imvault/im-core/errors.ts";
 import { getHistory } from "@imvault/im-core/im/calls.ts";
 import { CHAT_TYPES, type ChatType } from "@imvault/im-core/im/types.ts";
 import { hourRange, type MsgTime } from "@imvault/im-core/time/msgtime.ts";
@@ -27,7 +27,9 @@ const NO_CREDENTIALS_HINT =
 
 /**
  * `imvault archive`: archives a window of hours now, calling im-core's archiveHour directly (no
- * queue), oldest hour first (closest to Tencent's deletion), `concurrency` hours at a time.
+ * queue), oldest hour first (closest to Tencent's deletion), `concurrency` hours at a time. A store
+ * that cannot be written stops the whole command at once: it throws that one error (one line, exit 1)
+ * instead of failing every hour of the window the same way.
  */
 export async function archiveCommand(
   options: ArchiveOptions,
@@ -67,18 +69,26 @@ export async function archiveCommand(
     config,
   };
 
+  const storeDown = new AbortController();
+  let storeFailure: StoreUnavailableError | undefined;
+  const jobSignal = AbortSignal.any([signal, storeDown.signal]);
   let rows: (HourRow | undefined)[];
   try {
     rows = await mapPool(
       jobs,
       options.concurrency,
-      async (job): Promise<HourRow> => {
+      async (job): Promise<HourRow | undefined> => {
         const base = { msgTime: job.msgTime, chatType: job.chatType };
         let row: HourRow;
         try {
-          const result = await archiveHour(job, deps, signal);
+          const result = await archiveHour(job, deps, jobSignal);
           row = { ...base, ...result };
         } catch (error) {
+          if (error instanceof StoreUnavailableError) {
+            storeFailure ??= error;
+            storeDown.abort();
+          }
+          if (storeFailure !== undefined) return undefined;
           row = signal.aborted
             ? { ...base, outcome: "interrupted", files: 0, bytes: 0, attempts: 0 }
             : {
@@ -98,11 +108,12 @@ export async function archiveCommand(
         );
         return row;
       },
-      signal,
+      jobSignal,
     );
   } finally {
     progress.stop();
   }
+  if (storeFailure !== undefined) throw storeFailure;
   // Jobs never started because of Ctrl-C count as interrupted.
   const all: HourRow[] = rows.map(
     (row, i) =>

@@ -30,11 +30,15 @@ import {
  * killed earlier run left in its temp directory (files of writers that are no longer running), so
  * no partial file outlives a crash.
  */
-export async function cliStore(): Promise<ArchiveStore> {
+export async function cliStore(options: { forWriting?: boolean } = {}): Promise<ArchiveStore> {
   const config = loadStoreConfig();
   if (config.kind === "s3") return (await import("@imvault/runtime/s3")).makeS3Store(config);
+  const store = makeLocalStore(config);
+  // A DATA_DIR that cannot be written stops a writer here, with one line naming the path and the
+  // cause, before anything else (the shared rate limit, the first download) trips over it.
+  if (options.forWriting) await store.checkWritable();
   await cleanupLocalTemp(config.dataDir);
-  return makeLocalStore(config);
+  return store;
 }
 
 /**

@@ -157,3 +157,21 @@ export class PayloadTooLargeError extends ImvaultError {
  * failed): no media manifest is written, and the job is retried (then dead-lettered) as a whole.
  */
 export class MediaCaptureError extends ImvaultError {}
+
+/**
+ * The store refused for a reason that trying again will not fix: no permission, a read-only file
+ * system, a path through a regular file, a full disk, a bucket that does not exist or may not be
+ * written. The message names the path (or bucket) and the cause; never retried.
+ */
+export class StoreUnavailableError extends ImvaultError {
+  /** The system's code for the cause, e.g. EROFS, ENOSPC, AccessDenied. */
+  readonly code: string;
+  constructor(message: string, options: { code: string; path?: string; cause?: unknown }) {
+    super(message, {
+      retryable: false,
+      details: { code: options.code, ...(options.path === undefined ? {} : { path: options.path }) },
+      cause: options.cause,
+    });
+    this.code = options.code;
+  }
+}

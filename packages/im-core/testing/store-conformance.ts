@@ -268,6 +268,39 @@ export function describeArchiveStoreConformance(
         await expect(second).rejects.toBeInstanceOf(AlreadyExistsError);
         expect((await readAll(await store.get("manifests/m.json"))).toString()).toBe('{"first":true}');
       });
+
+      it(
+        "put of a stream (several parts) with ifNoneMatch over an existing key rejects and keeps the first",
+        async () => {
+          const first = randomBytes(1000);
+          await store.put("raw/c/taken.gz", first, { ifNoneMatch: true });
+
+          const second = store.put("raw/c/taken.gz", generatedStream(BIG_STREAM_BYTES).stream, {
+            ifNoneMatch: true,
+          });
+
+          await expect(second).rejects.toBeInstanceOf(AlreadyExistsError);
+          expect((await readAll(await store.get("raw/c/taken.gz"))).equals(first)).toBe(true);
+          expect((await listAll(store, "raw/c/")).map((info) => info.key)).toEqual(["raw/c/taken.gz"]);
+        },
+        SLOW_TEST_MS,
+      );
+
+      it("of puts racing with ifNoneMatch for one key, exactly one stores its bytes; the others are refused", async () => {
+        const bodies = Array.from({ length: 4 }, () => randomBytes(200_000));
+
+        const outcomes = await Promise.allSettled(
+          bodies.map((body) => store.put("raw/c/raced.gz", Readable.from([body]), { ifNoneMatch: true })),
+        );
+
+        const won = outcomes.flatMap((o, i) => (o.status === "fulfilled" ? [i] : []));
+        const refused = outcomes.filter(
+          (o) => o.status === "rejected" && o.reason instanceof AlreadyExistsError,
+        );
+        expect(won).toHaveLength(1);
+        expect(refused).toHaveLength(bodies.length - 1);
+        expect((await readAll(await store.get("raw/c/raced.gz"))).equals(bodies[won[0]!]!)).toBe(true);
+      });
     } else {
       it(`KNOWN BACKEND GAP (${capabilities.knownGap ?? "ifNoneMatch not enforced"}): ifNoneMatch over an existing key overwrites; flip enforcesIfNoneMatch when this fails`, async () => {
         await store.put("manifests/m.json", '{"first":true}', { ifNoneMatch: true });

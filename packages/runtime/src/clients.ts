@@ -1,14 +1,19 @@
 /**
  * The clients that need neither the AWS SDK nor Powertools: the IM client and the local store. Kept
- * apart from deps.ts so that the CLI on a local store loads only these (the S3 SDK alone is ~90 ms
- * and ~30 MiB of start-up; see bench/archive.ts).
+ * apart from lambda.ts and s3.ts so that the CLI on a local store loads only these (the S3 SDK is
+ * loaded only for a bucket; see bench/README.md).
  */
-
-import type { ArchiveStore, Logger as CoreLogger, RateLimit } from "@imvault/im-core";
-import { createLocalStore, createLocalUrlSigner, ImClient } from "@imvault/im-core";
+import {
+  type Logger as CoreLogger,
+  createLocalStore,
+  createLocalUrlSigner,
+  ImClient,
+  type LocalArchiveStore,
+  type RateLimit,
+} from "@imvault/im-core";
 import type { ImConfig, StoreConfig } from "./settings.ts";
 
-export function makeLocalStore(config: Extract<StoreConfig, { kind: "local" }>): ArchiveStore {
+export function makeLocalStore(config: Extract<StoreConfig, { kind: "local" }>): LocalArchiveStore {
   // With a public URL and a signing key (imvault dev sets both), download URLs are HMAC-signed
   // links that the local server serves; without them the local store has no URLs to give.
   const urlFor =

@@ -9,6 +9,7 @@ import {
   getHistory,
   hourRange,
   type MsgTime,
+  StoreUnavailableError,
   systemClock,
 } from "@imvault/im-core";
 import { resolveWindow } from "../args.ts";
@@ -32,7 +33,9 @@ const NO_CREDENTIALS_HINT =
 
 /**
  * `imvault archive`: archives a window of hours now, calling im-core's archiveHour directly (no
- * queue), oldest hour first (closest to Tencent's deletion), `concurrency` hours at a time.
+ * queue), oldest hour first (closest to Tencent's deletion), `concurrency` hours at a time. A store
+ * that cannot be written stops the whole command at once: it throws that one error (one line, exit 1)
+ * instead of failing every hour of the window the same way.
  */
 export async function archiveCommand(
   options: ArchiveOptions,
@@ -51,7 +54,7 @@ export async function archiveCommand(
     throw error;
   }
   const config = cliArchiveConfig(im.config);
-  const store = await cliStore();
+  const store = await cliStore({ forWriting: true });
   const window = resolveWindow(options, defaultWindow(systemClock.now(), config.lookbackHours));
   const chatTypes: readonly ChatType[] = options.chatType === undefined ? CHAT_TYPES : [options.chatType];
   const jobs: HourJob[] = hourRange(window.from, window.to).flatMap((msgTime) =>
@@ -72,18 +75,26 @@ export async function archiveCommand(
     config,
   };
 
+  const storeDown = new AbortController();
+  let storeFailure: StoreUnavailableError | undefined;
+  const jobSignal = AbortSignal.any([signal, storeDown.signal]);
   let rows: (HourRow | undefined)[];
   try {
     rows = await mapPool(
       jobs,
       options.concurrency,
-      async (job): Promise<HourRow> => {
+      async (job): Promise<HourRow | undefined> => {
         const base = { msgTime: job.msgTime, chatType: job.chatType };
         let row: HourRow;
         try {
-          const result = await archiveHour(job, deps, signal);
+          const result = await archiveHour(job, deps, jobSignal);
           row = { ...base, ...result };
         } catch (error) {
+          if (error instanceof StoreUnavailableError) {
+            storeFailure ??= error;
+            storeDown.abort();
+          }
+          if (storeFailure !== undefined) return undefined;
           row = signal.aborted
             ? { ...base, outcome: "interrupted", files: 0, bytes: 0, attempts: 0 }
             : {
@@ -103,11 +114,12 @@ export async function archiveCommand(
         );
         return row;
       },
-      signal,
+      jobSignal,
     );
   } finally {
     progress.stop();
   }
+  if (storeFailure !== undefined) throw storeFailure;
   // Jobs never started because of Ctrl-C count as interrupted.
   const all: HourRow[] = rows.map(
     (row, i) =>

@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import { ConfigError, createLocalStore, createLocalUrlSigner } from "@imvault/im-core";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
@@ -47,8 +46,10 @@ export async function runDev(options: DevOptions): Promise<ExitCode> {
   try {
     const dataDir = resolve(env.DATA_DIR || "./data");
     const port = parsePort(env.PORT);
-    await mkdir(dataDir, { recursive: true });
     const store = createLocalStore({ root: dataDir });
+    // A DATA_DIR that cannot be written stops dev here, with one line naming the path and the cause,
+    // rather than every job failing the same way. It also makes DATA_DIR (0700) if it is missing.
+    await store.checkWritable();
     const removed = await store.cleanupTemp();
 
     const im = await startImSource(imSourceFromEnv(env));

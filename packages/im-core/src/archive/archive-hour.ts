@@ -1,19 +1,18 @@
-import type { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { ImApiError, ImvaultError, IntegrityError, UrlNotAllowedError } from "../errors.ts";
 import type { ChatType, HistoryFile } from "../im/types.ts";
+import type { HourJob } from "../queue/job.ts";
 import type { ArchiveStore } from "../store/port.ts";
 import { hourEnd, type MsgTime } from "../time/msgtime.ts";
 import type { AllowList } from "../util/allow-list.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/log.ts";
 import { METRIC, type Metrics, noMetrics } from "../util/metrics.ts";
-import { assertDownloadAllowed, openDownload } from "./download.ts";
-import type { HourJob } from "./job.ts";
+import { assertDownloadAllowed } from "./download.ts";
 import { fileNameOf, rawHourPrefix, rawKey, withoutQuery } from "./layout.ts";
 import { type Manifest, type ManifestFile, readManifest, writeManifest } from "./manifest.ts";
 import { warmUpGunzipThread } from "./off-thread-gunzip.ts";
-import { createVerifier, type VerifiedFigures } from "./verify-stream.ts";
+import { contentKey, downloadAndStore, KeyTakenError, removeUnnamed } from "./stored-file.ts";
+import type { VerifiedFigures } from "./verify-stream.ts";
 
 /** Tencent's get_history codes that are outcomes, not failures. */
 const NOT_GENERATED_YET = 1004;
@@ -67,9 +66,12 @@ export class ArchiveFailedError extends ImvaultError {}
 
 /**
  * Archives one hour of one chat type: every file downloaded once, verified in the same pass and
- * stored, then the manifest written last as the commit point. Safe to run again at any time: an hour
- * with a manifest is skipped without calling Tencent, and a run that dies leaves no manifest, so the
- * next one starts the hour over.
+ * stored, then the manifest written last as the commit point. Safe to run again at any time, and
+ * while another attempt at the same hour runs: an hour with a manifest is skipped without calling
+ * Tencent; files are stored create-only, so no attempt replaces or removes a file a committed
+ * manifest names; a run that dies leaves no manifest, and the next one starts the hour over, keeping
+ * the verified files it finds. A store that cannot be written fails the hour at once
+ * (StoreUnavailableError, never retried).
  */
 export async function archiveHour(
   job: HourJob,
@@ -117,13 +119,26 @@ export async function archiveHour(
   for (const file of files) assertDownloadAllowed(file.url, deps.config.downloadHosts);
 
   const names = uniqueNames(files.map((f) => fileNameOf(f.url)));
-  await removeStrays(deps.store, rawHourPrefix(chatType, msgTime), new Set(names));
-
   const stored: ManifestFile[] = [];
   let attempts = 0;
   for (let index = 0; index < files.length; index++) {
     const key = rawKey(chatType, msgTime, names[index]!);
-    const result = await archiveFile(job, index, files, key, deps, signal);
+    let result: Awaited<ReturnType<typeof archiveFile>>;
+    try {
+      result = await archiveFile(job, index, files, key, deps, signal);
+    } catch (err) {
+      // Another attempt at the hour (a duplicated job) may have committed it meanwhile: then it is done.
+      if (err instanceof ArchiveFailedError && (await readManifest(deps.store, chatType, msgTime))) {
+        metrics.count(METRIC.hoursSkipped);
+        return {
+          outcome: "skipped",
+          files: 0,
+          bytes: 0,
+          attempts: attempts + deps.config.maxAttemptsPerFile,
+        };
+      }
+      throw err;
+    }
     attempts += result.attempts;
     stored.push(result.file);
     files = result.files;
@@ -141,6 +156,7 @@ export async function archiveHour(
     metrics.count(METRIC.hoursSkipped);
     return { outcome: "skipped", files: 0, bytes: 0, attempts };
   }
+  await removeStrays(deps, manifest);
   const bytes = stored.reduce((sum, f) => sum + f.gzipSize, 0);
   metrics.count(METRIC.hoursArchived);
   metrics.count(METRIC.filesArchived, stored.length);
@@ -156,13 +172,14 @@ async function archiveFile(
   job: HourJob,
   index: number,
   initial: HistoryFile[],
-  key: string,
+  ownKey: string,
   deps: ArchiveDeps,
   signal: AbortSignal | undefined,
 ): Promise<{ file: ManifestFile; files: HistoryFile[]; attempts: number }> {
   const { config, clock, logger } = deps;
   const random = deps.random ?? Math.random;
   let files = initial;
+  let key = ownKey;
   let lastError: unknown;
   for (let attempt = 1; attempt <= config.maxAttemptsPerFile; attempt++) {
     signal?.throwIfAborted();
@@ -171,48 +188,20 @@ async function archiveFile(
     }
     const file = files[index]!;
     try {
-      const { stream, figures } = createVerifier(file);
-      // The store consumes the verifier; the verifier only ends once all four figures match, so a
-      // bad file makes `put` reject and nothing stays under the key. The put starts before the
-      // download answers, so that the store gets ready (the local store opens its temp file) while
-      // the request is on its way, not while the first bytes wait.
-      const put = deps.store.put(key, stream);
-      put.catch(() => {}); // settled below, after the download answered (or failed)
-      let body: Readable;
-      try {
-        body = await openDownload(file.url, {
-          fetch: deps.fetch,
-          allowedHosts: config.downloadHosts,
-          idleTimeoutMs: config.idleTimeoutMs,
-          signal,
-        });
-      } catch (err) {
-        // Nothing was downloaded: the store discards what it began before the error goes on. No
-        // error to destroy with: the store may not listen yet, and the download's error is thrown.
-        stream.destroy();
-        await put.catch(() => {});
-        throw err;
-      }
-      // allSettled, not all: a failed attempt must wait for the store to finish discarding the file.
-      const [piped, stored, verified] = await Promise.allSettled([pipeline(body, stream), put, figures]);
-      for (const r of [piped, stored]) if (r.status === "rejected") throw r.reason;
-      if (verified.status === "rejected") throw verified.reason;
-      if (verified.value.framingProblem !== undefined) {
+      const verified = await downloadAndStore(file, key, deps, signal);
+      if (verified.framingProblem !== undefined) {
         logger.warn("file kept: it matches Tencent's sizes and MD5s but not the documented layout", {
           chatType: job.chatType,
           msgTime: job.msgTime,
           key,
-          framingProblem: verified.value.framingProblem,
+          framingProblem: verified.framingProblem,
         });
       }
-      return {
-        file: manifestEntry(key, file.url, verified.value),
-        files,
-        attempts: attempt,
-      };
+      return { file: manifestEntry(key, file.url, verified), files, attempts: attempt };
     } catch (err) {
       if (err instanceof UrlNotAllowedError || (signal?.aborted ?? false)) throw err;
       if (err instanceof ImvaultError && !err.retryable) throw err;
+      if (err instanceof KeyTakenError) key = contentKey(ownKey, file.gzipMd5);
       lastError = err;
       deps.metrics?.count(METRIC.fileRetries);
       logger.warn("file attempt failed", {
@@ -223,7 +212,8 @@ async function archiveFile(
         error: err instanceof Error ? err.message : String(err),
         errorType: err instanceof Error ? err.name : typeof err,
       });
-      await deps.store.delete(key).catch(() => {});
+      // Nothing to remove: a failed put leaves nothing under the key, and what another attempt
+      // stored there is not this attempt's to touch.
       if (attempt < config.maxAttemptsPerFile) {
         const ceiling = config.retryBaseDelayMs * 2 ** (attempt - 1);
         await clock.sleep(Math.floor(random() * ceiling), signal);
@@ -303,9 +293,23 @@ function uniqueNames(names: string[]): string[] {
   });
 }
 
-/** Deletes what an earlier, unfinished run left under the hour that this run will not write. */
-async function removeStrays(store: ArchiveStore, prefix: string, keep: Set<string>): Promise<void> {
-  for await (const obj of store.list(prefix)) {
-    if (!keep.has(obj.key.slice(prefix.length))) await store.delete(obj.key);
+/**
+ * Once the hour is committed, removes what attempts that died before their manifest left under its
+ * raw prefix. Best effort: the hour is archived whatever happens here.
+ */
+async function removeStrays(deps: ArchiveDeps, manifest: Manifest): Promise<void> {
+  try {
+    const removed = await removeUnnamed(
+      deps.store,
+      rawHourPrefix(manifest.chatType, manifest.msgTime),
+      manifest,
+    );
+    if (removed.length > 0) deps.logger.info("removed files no manifest names", { removed });
+  } catch (err) {
+    deps.logger.warn("could not remove files no manifest names", {
+      chatType: manifest.chatType,
+      msgTime: manifest.msgTime,
+      error: err instanceof Error ? err.message : String(err),
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -8,7 +8,8 @@ import { pipeline } from "node:stream/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { describeArchiveStoreConformance } from "../../testing/store-conformance.ts";
 import { ImvaultError, NotFoundError, ValidationError } from "../errors.ts";
-import { createLocalStore, type LocalArchiveStore, writeInBatches } from "./local-store.ts";
+import { writeInBatches } from "./local-batched-write.ts";
+import { createLocalStore, type LocalArchiveStore } from "./local-store.ts";
 
 /** A store in a fresh temp dir, with urlFor pointing at a loopback server that serves its objects. */
 async function makeServedStore() {
@@ -93,6 +94,28 @@ describe("local store specifics", () => {
     const names = await readdir(join(root, "raw", "chat_type=C2C", "dt=2024-01-01", "hour=00"));
 
     expect(names).toEqual(["f.gz"]);
+  });
+
+  it("keeps what it stores private to its owner: files 0600, directories 0700", async () => {
+    await store.put("raw/chat_type=C2C/dt=2024-01-01/hour=00/f.gz", Readable.from([Buffer.from("gz")]));
+    await store.put("manifests/chat_type=C2C/dt=2024-01-01/hour=00.json", "{}", { ifNoneMatch: true });
+    const modeOf = async (...parts: string[]) =>
+      ((await stat(join(root, ...parts))).mode & 0o777).toString(8);
+
+    const files = [
+      await modeOf("raw", "chat_type=C2C", "dt=2024-01-01", "hour=00", "f.gz"),
+      await modeOf("manifests", "chat_type=C2C", "dt=2024-01-01", "hour=00.json"),
+    ];
+    const dirs = [
+      await modeOf("raw"),
+      await modeOf("raw", "chat_type=C2C", "dt=2024-01-01", "hour=00"),
+      await modeOf("manifests", "chat_type=C2C"),
+      await modeOf(".imvault"),
+      await modeOf(".imvault", "tmp"),
+    ];
+
+    expect(files).toEqual(["600", "600"]);
+    expect(dirs).toEqual(["700", "700", "700", "700", "700"]);
   });
 
   it("leaves no temp file behind after a put that succeeded or whose body failed", async () => {
@@ -196,9 +219,13 @@ describe("writeInBatches", () => {
     const written: Buffer[] = [];
     const file = {
       async writev(buffers: Buffer[]) {
-        const all = Buffer.concat(buffers);
-        const n = Math.min(all.length, 1000);
-        written.push(all.subarray(0, n));
+        let n = 0;
+        for (const buffer of buffers) {
+          if (n === 1000) break;
+          const part = buffer.subarray(0, 1000 - n);
+          written.push(part);
+          n += part.length;
+        }
         return { bytesWritten: n };
       },
       datasync: async () => {},

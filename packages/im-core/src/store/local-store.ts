@@ -1,10 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { Dirent } from "node:fs";
-import { link, mkdir, open, readdir, rename, rm, stat, unlink } from "node:fs/promises";
+import { link, open, readdir, rename, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { AlreadyExistsError, ImvaultError, NotFoundError, ValidationError } from "../errors.ts";
-import type { ArchiveStore, ObjectInfo } from "./port.ts";
+import { writeInBatches } from "./local-batched-write.ts";
+import { ensureDir, errorCode, FILE_MODE, storeFailure } from "./local-fs-errors.ts";
+import type { ArchiveStore, ObjectInfo, PutOptions } from "./port.ts";
 
 /** Local state that is not archive data lives here (SPEC "Storage layout"); list() never shows it. */
 export const LOCAL_STATE_DIR = ".imvault";
@@ -23,11 +25,20 @@ export interface LocalStoreOptions {
 
 export interface LocalArchiveStore extends ArchiveStore {
   readonly root: string;
+  /**
+   * Makes and removes a temp file: rejects with a StoreUnavailableError naming the path and cause
+   * when the store cannot be written at all, so that a long-running process can refuse to start.
+   */
+  checkWritable(): Promise<void>;
   /** Removes temp files older than `olderThanMs` left by a killed process; answers how many. */
   cleanupTemp(olderThanMs?: number): Promise<number>;
 }
 
-/** An ArchiveStore on a directory: key `a/b/c` is the file `<root>/a/b/c`. */
+/**
+ * An ArchiveStore on a directory: key `a/b/c` is the file `<root>/a/b/c`, readable by the owner only
+ * (files 0600, directories 0700). A failure that trying again cannot fix (no permission, a read-only
+ * file system, a regular file in the path, a full disk) is a StoreUnavailableError naming the path.
+ */
 export function createLocalStore(options: LocalStoreOptions): LocalArchiveStore {
   const { root, urlFor } = options;
   const now = options.now ?? Date.now;
@@ -36,10 +47,10 @@ export function createLocalStore(options: LocalStoreOptions): LocalArchiveStore 
   const pathOf = (key: string): string => join(root, ...checkKey(key).split("/"));
 
   async function writeTemp(body: Readable | Buffer | string): Promise<{ tempPath: string; size: number }> {
-    await mkdir(tempDir, { recursive: true });
+    await ensureDir(tempDir);
     // The writer's PID in the name lets a later start tell a dead writer's leftovers from live work.
     const tempPath = join(tempDir, `${process.pid}.${randomUUID()}${TEMP_SUFFIX}`);
-    const file = await open(tempPath, "wx");
+    const file = await open(tempPath, "wx", FILE_MODE);
     let size = 0;
     try {
       if (typeof body === "string" || Buffer.isBuffer(body)) {
@@ -54,40 +65,57 @@ export function createLocalStore(options: LocalStoreOptions): LocalArchiveStore 
     } catch (error) {
       await file.close().catch(() => {});
       await rm(tempPath, { force: true });
-      if (typeof body === "object" && !Buffer.isBuffer(body)) body.destroy();
       throw error;
     }
     return { tempPath, size };
+  }
+
+  async function putAt(
+    key: string,
+    target: string,
+    body: Readable | Buffer | string,
+    putOptions: PutOptions,
+  ): Promise<{ size: number }> {
+    const { tempPath, size } = await writeTemp(body);
+    try {
+      await ensureDir(dirname(target));
+      if (putOptions.ifNoneMatch) {
+        // link() never replaces an existing name: the atomic "create only if absent".
+        try {
+          await link(tempPath, target);
+        } catch (error) {
+          if (errorCode(error) === "EEXIST") {
+            throw new AlreadyExistsError(`an object already exists at ${key}`, { details: { key } });
+          }
+          throw error;
+        }
+        await unlink(tempPath);
+      } else {
+        await rename(tempPath, target);
+      }
+    } catch (error) {
+      await rm(tempPath, { force: true });
+      throw error;
+    }
+    await syncDir(dirname(target));
+    return { size };
   }
 
   return {
     root,
 
     async put(key, body, putOptions = {}) {
-      const target = pathOf(key);
-      const { tempPath, size } = await writeTemp(body);
+      let target = root;
       try {
-        await mkdir(dirname(target), { recursive: true });
-        if (putOptions.ifNoneMatch) {
-          // link() never replaces an existing name: the atomic "create only if absent".
-          try {
-            await link(tempPath, target);
-          } catch (error) {
-            if (errorCode(error) === "EEXIST") {
-              throw new AlreadyExistsError(`an object already exists at ${key}`, { details: { key } });
-            }
-            throw error;
-          }
-          await unlink(tempPath);
-        } else {
-          await rename(tempPath, target);
-        }
+        target = pathOf(key);
+        return await putAt(key, target, body, putOptions);
       } catch (error) {
-        await rm(tempPath, { force: true });
-        throw error;
+        const failure = storeFailure(error, target, "write");
+        // Whatever feeds a body the store stopped reading must learn of it, or it waits forever. No
+        // error to destroy with: the caller may not listen for one; this rejection tells the cause.
+        if (body instanceof Readable && !body.readableEnded) body.destroy();
+        throw failure;
       }
-      await syncDir(dirname(target));
-      return { size };
     },
 
     async get(key) {
@@ -97,7 +125,7 @@ export function createLocalStore(options: LocalStoreOptions): LocalArchiveStore 
         file = await open(path, "r");
       } catch (error) {
         if (isMissing(error)) throw new NotFoundError(`no object at ${key}`, { details: { key } });
-        throw error;
+        throw storeFailure(error, path, "read");
       }
       const info = await file.stat().catch(async (error: unknown) => {
         await file.close();
@@ -111,12 +139,13 @@ export function createLocalStore(options: LocalStoreOptions): LocalArchiveStore 
     },
 
     async head(key) {
+      const path = pathOf(key);
       try {
-        const info = await stat(pathOf(key));
+        const info = await stat(path);
         return info.isFile() ? { key, size: info.size, lastModified: info.mtime } : undefined;
       } catch (error) {
         if (isMissing(error)) return undefined;
-        throw error;
+        throw storeFailure(error, path, "read");
       }
     },
 
@@ -125,10 +154,11 @@ export function createLocalStore(options: LocalStoreOptions): LocalArchiveStore 
     },
 
     async delete(key) {
+      const path = pathOf(key);
       try {
-        await unlink(pathOf(key));
+        await unlink(path);
       } catch (error) {
-        if (!isMissing(error)) throw error;
+        if (!isMissing(error)) throw storeFailure(error, path, "write");
       }
     },
 
@@ -144,6 +174,13 @@ export function createLocalStore(options: LocalStoreOptions): LocalArchiveStore 
 
     cleanupTemp(olderThanMs = DEFAULT_TEMP_MAX_AGE_MS) {
       return cleanupLocalTemp(root, olderThanMs, now);
+    },
+
+    async checkWritable() {
+      const { tempPath } = await writeTemp("").catch((error: unknown) => {
+        throw storeFailure(error, tempDir, "write");
+      });
+      await unlink(tempPath);
     },
   };
 }
@@ -163,7 +200,7 @@ export async function cleanupLocalTemp(
     names = await readdir(tempDir);
   } catch (error) {
     if (isMissing(error)) return 0;
-    throw error;
+    throw storeFailure(error, tempDir, "read");
   }
   const cutoff = now() - olderThanMs;
   let removed = 0;
@@ -238,11 +275,12 @@ async function* walkPrefix(root: string, prefix: string): AsyncGenerator<ObjectI
 
 async function* walk(root: string, dirKey: string, prefix: string): AsyncGenerator<ObjectInfo> {
   let entries: Dirent[];
+  const dir = join(root, ...dirKey.split("/"));
   try {
-    entries = await readdir(join(root, ...dirKey.split("/")), { withFileTypes: true });
+    entries = await readdir(dir, { withFileTypes: true });
   } catch (error) {
     if (isMissing(error)) return;
-    throw error;
+    throw storeFailure(error, dir, "read");
   }
   const named = entries
     .filter((entry) => !(dirKey === "" && entry.name === LOCAL_STATE_DIR))
@@ -279,92 +317,7 @@ async function syncDir(path: string): Promise<void> {
   }
 }
 
-function errorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : undefined;
-}
-
 function isMissing(error: unknown): boolean {
   const code = errorCode(error);
   return code === "ENOENT" || code === "ENOTDIR";
-}
-
-/**
- * Chunks are gathered and written with one `writev` per WRITE_BATCH_BYTES, the next batch gathering
- * while the previous one is written. A download arrives in 16–64 KiB chunks, and each fs/promises
- * call costs ~75 µs of the calling thread: writing chunk by chunk took 60–90 ms of main-thread CPU
- * per 18 MiB (profiled in `imvault archive`, and in a micro-benchmark with 16 KiB chunks), batched
- * ~11 ms. Memory stays at two batches: awaiting the write in flight before starting the next is the
- * backpressure.
- */
-const WRITE_BATCH_BYTES = 1024 * 1024;
-
-/**
- * Bytes written between two fdatasyncs started in the background while the file is still arriving,
- * so that the fsync at the end, which the file's commit waits for, has at most this much left to
- * flush: for the 18 MiB file of a 100 MiB hour it took ~11 ms on its own.
- */
-const SYNC_EVERY_BYTES = 4 * 1024 * 1024;
-
-/** The part of a FileHandle that writeInBatches uses. */
-interface BatchWriter {
-  writev(buffers: Buffer[]): Promise<{ bytesWritten: number }>;
-  datasync(): Promise<void>;
-}
-
-/** Exported for its tests. */
-export async function writeInBatches(
-  file: BatchWriter,
-  body: AsyncIterable<unknown>,
-  syncEveryBytes = SYNC_EVERY_BYTES,
-): Promise<number> {
-  let size = 0;
-  let batch: Buffer[] = [];
-  let batchBytes = 0;
-  let unsynced = 0;
-  let writing: Promise<unknown> = Promise.resolve();
-  // The background fdatasyncs, chained: a failed one fails the put at the end (and starts no more).
-  let syncing: Promise<unknown> = Promise.resolve();
-  let syncInFlight = false;
-  for await (const chunk of body) {
-    const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : (chunk as Buffer);
-    batch.push(bytes);
-    batchBytes += bytes.length;
-    size += bytes.length;
-    if (batchBytes >= WRITE_BATCH_BYTES) {
-      await writing;
-      writing = writeAll(file, batch);
-      // Its failure is thrown by the next `await writing`; until then it must not count as unhandled.
-      writing.catch(() => {});
-      unsynced += batchBytes;
-      if (unsynced >= syncEveryBytes && !syncInFlight) {
-        // Once this batch is written; the next ones are written meanwhile.
-        syncInFlight = true;
-        syncing = Promise.all([syncing, writing.then(() => file.datasync())]).then(() => {
-          syncInFlight = false;
-        });
-        syncing.catch(() => {});
-        unsynced = 0;
-      }
-      batch = [];
-      batchBytes = 0;
-    }
-  }
-  await writing;
-  if (batch.length > 0) await writeAll(file, batch);
-  await syncing;
-  return size;
-}
-
-/** One writev may write less than it was given (it is one system call): write the rest until done. */
-async function writeAll(file: BatchWriter, buffers: Buffer[]): Promise<void> {
-  let left = buffers;
-  for (;;) {
-    const { bytesWritten } = await file.writev(left);
-    let skip = bytesWritten;
-    while (left.length > 0 && skip >= left[0]!.length) skip -= left.shift()!.length;
-    if (left.length === 0) return;
-    if (bytesWritten === 0) throw new Error("writev wrote nothing");
-    left = [left[0]!.subarray(skip), ...left.slice(1)];
-  }
 }

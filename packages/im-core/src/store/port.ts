@@ -8,7 +8,11 @@ export interface ObjectInfo {
 }
 
 export interface PutOptions {
-  /** Refuse (with AlreadyExistsError) if the key exists. Used for manifests, the commit point. */
+  /**
+   * Create only: refuse (with AlreadyExistsError) if the key exists, leaving that object untouched.
+   * The check and the write are one atomic step at the end of the put. Used for manifests, the commit
+   * point, and for raw files, so that no attempt ever replaces a file a manifest may name.
+   */
   ifNoneMatch?: boolean;
   contentType?: string;
 }
@@ -17,9 +21,15 @@ export interface PutOptions {
  * Where archived files and manifests live: an S3 bucket in AWS, a directory on one machine. Keys are
  * the storage layout's (`raw/…`, `manifests/…`), always with forward slashes.
  *
- * `put` streams: it never holds a whole body in memory. If the body stream errors, `put` rejects and
- * nothing is left visible under the key (an S3 multipart upload is aborted, a temp file removed), so a
- * verifying transform can veto a file by failing before its end.
+ * `put` streams: it never holds a whole body in memory. Until it resolves, what it writes is visible
+ * to nobody (an S3 multipart upload, a temp file under the local store's `.imvault/tmp`); the object
+ * appears whole, at once. If the body stream errors, `put` rejects and nothing is left visible under
+ * the key, so a verifying transform can veto a file by failing before its end. If `put` rejects for
+ * any other reason, it destroys a stream body it has not read to the end, so that whatever feeds the
+ * body learns of it instead of waiting.
+ *
+ * A failure that trying again cannot fix (no permission, a read-only file system, a full disk, a
+ * missing bucket) is a StoreUnavailableError whose message names the path or bucket and the cause.
  */
 export interface ArchiveStore {
   put(key: string, body: Readable | Buffer | string, options?: PutOptions): Promise<{ size: number }>;

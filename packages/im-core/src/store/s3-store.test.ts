@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
-import { AlreadyExistsError, NotFoundError, ValidationError } from "../errors.ts";
+import { AlreadyExistsError, NotFoundError, StoreUnavailableError, ValidationError } from "../errors.ts";
 import { createS3Store } from "./s3-store.ts";
 
 /**
@@ -149,13 +149,46 @@ describe("S3 store: conditional put", () => {
   });
 
   it("passes other S3 errors through unchanged", async () => {
-    const { client } = stubbedS3(() => ({ status: 403, body: errorXml("AccessDenied", "Access Denied") }));
+    const { client } = stubbedS3(() => ({ status: 500, body: errorXml("InternalError", "try again") }));
     const store = createS3Store({ client, bucket: "b" });
 
     const outcome = store.put("raw/x.gz", "x", { ifNoneMatch: true });
 
-    await expect(outcome).rejects.toMatchObject({ name: "AccessDenied" });
+    await expect(outcome).rejects.toMatchObject({ name: "InternalError" });
     await expect(outcome).rejects.not.toBeInstanceOf(AlreadyExistsError);
+    await expect(outcome).rejects.not.toBeInstanceOf(StoreUnavailableError);
+  });
+
+  it.each([
+    [403, "AccessDenied"],
+    [404, "NoSuchBucket"],
+  ])(
+    "maps a %i %s to a StoreUnavailableError naming bucket, key and code, never retryable",
+    async (status, code) => {
+      const { client } = stubbedS3(() => ({ status, body: errorXml(code, "refused") }));
+      const store = createS3Store({ client, bucket: "b" });
+
+      const outcome = store.put("raw/x.gz", "x", { ifNoneMatch: true });
+
+      await expect(outcome).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(outcome).rejects.toMatchObject({
+        message: `the S3 store cannot write s3://b/raw/x.gz: ${code}`,
+        code,
+        retryable: false,
+      });
+    },
+  );
+
+  it("a stream put refused before its first part rejects with StoreUnavailableError and destroys the body", async () => {
+    const { client } = stubbedS3(() => ({ status: 403, body: errorXml("AccessDenied", "Access Denied") }));
+    const store = createS3Store({ client, bucket: "b", partSizeBytes: 5 * MiB });
+    const body = zeros(64 * MiB);
+
+    const outcome = store.put("raw/big.gz", body.stream, { ifNoneMatch: true });
+
+    await expect(outcome).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(body.stream.destroyed).toBe(true);
+    expect(body.produced()).toBeLessThan(64 * MiB);
   });
 });
 

@@ -8,7 +8,7 @@ import {
   paginateListObjectsV2,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import { AlreadyExistsError, NotFoundError, ValidationError } from "../errors.ts";
+import { AlreadyExistsError, NotFoundError, StoreUnavailableError, ValidationError } from "../errors.ts";
 import type { ArchiveStore, ObjectInfo, PutOptions } from "./port.ts";
 import { signChecksumInsteadOfPayload } from "./s3-unsigned-payload.ts";
 
@@ -106,7 +106,7 @@ export function createS3Store(options: S3StoreOptions): ArchiveStore {
       counter.destroy();
       await piped;
       if (bodyError !== undefined) throw bodyError.error;
-      throw mapPutError(error, key);
+      throw mapPutError(error, bucket, key);
     }
     await piped;
     return { size };
@@ -128,7 +128,7 @@ export function createS3Store(options: S3StoreOptions): ArchiveStore {
           }),
         );
       } catch (error) {
-        throw mapPutError(error, key);
+        throw mapPutError(error, bucket, key);
       }
       return { size: bytes.length };
     },
@@ -193,11 +193,30 @@ function isNotFound(error: unknown): boolean {
   return name === "NoSuchKey" || name === "NotFound" || statusOf(error) === 404;
 }
 
-/** 412 is S3's answer to `If-None-Match: *` when the key exists. */
-function mapPutError(error: unknown, key: string): unknown {
+/** S3 error codes that trying the same write again will not change. */
+const PERMANENT_PUT_ERRORS = new Set([
+  "AccessDenied",
+  "NoSuchBucket",
+  "InvalidAccessKeyId",
+  "AllAccessDisabled",
+]);
+
+/**
+ * 412 is S3's answer to `If-None-Match: *` when the key exists; a refusal that will not change
+ * becomes a StoreUnavailableError naming the bucket, the key and S3's code.
+ */
+function mapPutError(error: unknown, bucket: string, key: string): unknown {
   const name = (error as { name?: unknown } | null)?.name;
   if (statusOf(error) === 412 || name === "PreconditionFailed") {
     return new AlreadyExistsError(`an object already exists at ${key}`, { details: { key }, cause: error });
+  }
+  if (typeof name === "string" && PERMANENT_PUT_ERRORS.has(name)) {
+    const path = `s3://${bucket}/${key}`;
+    return new StoreUnavailableError(`the S3 store cannot write ${path}: ${name}`, {
+      code: name,
+      path,
+      cause: error,
+    });
   }
   return error;
 }

@@ -71,7 +71,7 @@ describe("the README walkthrough", () => {
     const exits = [...out.matchAll(/<<exit (\d+)>>/g)].map((m) => Number(m[1]));
     expect(exits, run.stderr).toEqual(lines.map(() => 0));
     expect(out).toContain('{"status":"ok"}');
-    expect(out).toMatch(/"totals":\{"archived":12,"empty":0,"expired":0,"missing":0\}/);
+    expect(out).toMatch(/"totals":\{"archived":12,"empty":0,"expired":0,"missing":0,"corrupt":0\}/);
     expect(out).toMatch(/"manifest":\{"version":1,"chatType":"C2C"/);
     expect(out).toMatch(/"downloads":\[\{"key":"raw\/chat_type=C2C\//);
     expect(out).toMatch(/^\{"SdkAppId":1400000000,"ChatType":"C2C","MsgTime":"\d{10}","MsgList":\[$/m);

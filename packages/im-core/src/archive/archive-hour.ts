@@ -11,7 +11,7 @@ import { METRIC, type Metrics, noMetrics } from "../util/metrics.ts";
 import { assertDownloadAllowed, openDownload } from "./download.ts";
 import type { HourJob } from "./job.ts";
 import { fileNameOf, rawHourPrefix, rawKey, withoutQuery } from "./layout.ts";
-import { type Manifest, type ManifestFile, readManifest, writeManifest } from "./manifest.ts";
+import { committedManifest, type Manifest, type ManifestFile, writeManifest } from "./manifest.ts";
 import { warmUpGunzipThread } from "./off-thread-gunzip.ts";
 import { createVerifier, type VerifiedFigures } from "./verify-stream.ts";
 
@@ -78,7 +78,7 @@ export async function archiveHour(
 ): Promise<ArchiveResult> {
   const { chatType, msgTime } = job;
   const metrics = deps.metrics ?? noMetrics;
-  if ((await readManifest(deps.store, chatType, msgTime)) !== undefined) {
+  if ((await committedManifest(deps, chatType, msgTime)) !== undefined) {
     metrics.count(METRIC.hoursSkipped);
     return { outcome: "skipped", files: 0, bytes: 0, attempts: 0 };
   }

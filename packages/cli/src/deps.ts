@@ -33,14 +33,27 @@ export async function cliStore(): Promise<ArchiveStore> {
   return makeLocalStore(config);
 }
 
+/** Where the configured store is, for messages: `DATA_DIR /abs/path` or `bucket NAME`. */
+export function cliStoreLabel(): { label: string; localDir?: string } {
+  const config = loadStoreConfig();
+  if (config.kind === "s3") return { label: `bucket ${config.bucket}` };
+  return { label: `DATA_DIR ${config.dataDir}`, localDir: config.dataDir };
+}
+
 export function cliImClient(logger: Logger): { client: ImClient; config: ImConfig } {
   const config = loadImConfig();
   return { client: makeImClient(config, logger), config };
 }
 
-export function cliArchiveConfig(im: ImConfig): ArchiveConfig & { lookbackHours: number } {
+export function cliArchiveConfig(
+  im: ImConfig,
+): ArchiveConfig & { lookbackHours: number; retentionDays: number } {
   const archive = loadArchiveConfig();
-  return { ...archiveConfigFrom(im, archive), lookbackHours: archive.lookbackHours };
+  return {
+    ...archiveConfigFrom(im, archive),
+    lookbackHours: archive.lookbackHours,
+    retentionDays: archive.retentionDays,
+  };
 }
 
 export function cliLookbackHours(): number {

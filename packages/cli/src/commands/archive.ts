@@ -11,7 +11,7 @@ import {
   type MsgTime,
   systemClock,
 } from "@imvault/im-core";
-import { resolveWindow } from "../args.ts";
+import { checkWindowReachable, resolveWindow } from "../args.ts";
 import { cliArchiveConfig, cliImClient, cliStore } from "../deps.ts";
 import { describeError, type ExitCode } from "../exit-codes.ts";
 import { mapPool } from "../pool.ts";
@@ -24,6 +24,8 @@ export interface ArchiveOptions {
   to?: MsgTime;
   chatType?: ChatType;
   concurrency: number;
+  /** Archive even a window wholly past Tencent's retention, or reaching an hour not ended yet. */
+  force?: boolean;
 }
 
 const NO_CREDENTIALS_HINT =
@@ -53,6 +55,10 @@ export async function archiveCommand(
   const config = cliArchiveConfig(im.config);
   const store = await cliStore();
   const window = resolveWindow(options, defaultWindow(systemClock.now(), config.lookbackHours));
+  if (options.force !== true) {
+    const { warning } = checkWindowReachable(window, systemClock.now(), config.retentionDays);
+    if (warning !== undefined) terminal.err(`warning: ${warning}`);
+  }
   const chatTypes: readonly ChatType[] = options.chatType === undefined ? CHAT_TYPES : [options.chatType];
   const jobs: HourJob[] = hourRange(window.from, window.to).flatMap((msgTime) =>
     chatTypes.map((chatType) => ({ v: 1 as const, chatType, msgTime })),

@@ -13,11 +13,11 @@ import {
 } from "@imvault/im-core";
 import { checkWindowReachable, resolveWindow } from "../args.ts";
 import { cliArchiveConfig, cliImClient, cliStore } from "../deps.ts";
-import { describeError, type ExitCode } from "../exit-codes.ts";
+import type { ExitCode } from "../exit-codes.ts";
 import { mapPool } from "../pool.ts";
 import { startProgress } from "../progress.ts";
 import { formatBytes, type Terminal, terminalLogger } from "../terminal.ts";
-import { archiveExitCode, type HourRow, renderArchiveSummary } from "./archive-summary.ts";
+import { archiveExitCode, failedRow, type HourRow, renderArchiveSummary } from "./archive-summary.ts";
 
 export interface ArchiveOptions {
   from?: MsgTime;
@@ -92,14 +92,7 @@ export async function archiveCommand(
         } catch (error) {
           row = signal.aborted
             ? { ...base, outcome: "interrupted", files: 0, bytes: 0, attempts: 0 }
-            : {
-                ...base,
-                outcome: "failed",
-                files: 0,
-                bytes: 0,
-                attempts: 0,
-                error: describeError(error, terminal.debug),
-              };
+            : failedRow(base, error, terminal.debug);
         }
         const size = row.bytes > 0 ? `, ${row.files} file(s), ${formatBytes(row.bytes)}` : "";
         const error = row.error === undefined ? "" : `: ${row.error}`;

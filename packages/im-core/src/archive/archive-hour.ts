@@ -58,7 +58,7 @@ export interface ArchiveResult {
   outcome: ArchiveOutcome;
   files: number;
   bytes: number;
-  /** Download attempts made in all (0 when nothing was downloaded). */
+  /** The most download attempts one file of the hour took (1: each at once; 0: nothing downloaded). */
   attempts: number;
 }
 
@@ -124,7 +124,7 @@ export async function archiveHour(
   for (let index = 0; index < files.length; index++) {
     const key = rawKey(chatType, msgTime, names[index]!);
     const result = await archiveFile(job, index, files, key, deps, signal);
-    attempts += result.attempts;
+    attempts = Math.max(attempts, result.attempts);
     stored.push(result.file);
     files = result.files;
   }

@@ -1,5 +1,6 @@
 import type { ChatType, MsgTime } from "@imvault/im-core";
 import { Command, CommanderError, Option } from "commander";
+import cliPackage from "../package.json" with { type: "json" };
 import { chatTypeArg, msgTimeArg, positiveIntArg } from "./args.ts";
 import type { ArchiveOptions } from "./commands/archive.ts";
 import { DEFAULT_ARCHIVE_CONCURRENCY } from "./commands/archive-defaults.ts";
@@ -28,6 +29,7 @@ export function createProgram(
 ): Command {
   const program = new Command("imvault")
     .description("Archive Tencent Cloud IM chat history, verified, and look up signed URLs for its media.")
+    .version(cliPackage.version)
     .exitOverride()
     .configureOutput({
       writeOut: (text) => terminal.out(text.replace(/\n$/, "")),
@@ -137,10 +139,9 @@ export async function runCli(argv: readonly string[], actions: Actions, terminal
     await program.parseAsync([...argv], { from: "user" });
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Commander has printed the message (or the help) already.
-      return error.code === "commander.helpDisplayed" || error.code === "commander.version"
-        ? EXIT.ok
-        : EXIT.usage;
+      // Commander has printed the message (or the help, or the version) already. Help and the version
+      // end with exit code 0 however they were asked for (`archive --help`, `help archive`, `-V`).
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     terminal.err(`imvault: ${describeError(error, terminal.debug)}`);
     return exitCodeFor(error);

@@ -18,6 +18,7 @@ import { mapPool } from "../pool.ts";
 import { startProgress } from "../progress.ts";
 import { formatBytes, type Terminal, terminalLogger } from "../terminal.ts";
 import { archiveExitCode, failedRow, type HourRow, renderArchiveSummary } from "./archive-summary.ts";
+import { countingStore } from "./counting-store.ts";
 
 export interface ArchiveOptions {
   from?: MsgTime;
@@ -72,7 +73,9 @@ export async function archiveCommand(
   const deps: ArchiveDeps = {
     getHistory: (chatType, msgTime, s) =>
       getHistory(im.client, chatType, msgTime, s === undefined ? {} : { signal: s }),
-    store,
+    // On a terminal the bar shows bytes and speed while a big hour streams in; elsewhere each hour's
+    // line says its bytes, and the store gets the body without the counting step.
+    store: terminal.interactive ? countingStore(store, progress.bytes) : store,
     clock: systemClock,
     logger,
     config,

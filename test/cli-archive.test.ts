@@ -121,7 +121,8 @@ describe("imvault archive / status / verify against the simulator", () => {
 
   it("exits 3 when an hour is still pending (not produced yet), writing no manifest", async () => {
     const run = await runImvault(
-      ["archive", "--from", current, "--to", current, "--chat-type", "Group"],
+      // The hour in progress: refused without --force (it cannot have files yet), answered pending with it.
+      ["archive", "--from", current, "--to", current, "--chat-type", "Group", "--force"],
       env,
     );
 
@@ -169,7 +170,7 @@ describe("imvault archive / status / verify against the simulator", () => {
       "expired",
       "missing",
     ]);
-    expect(status.totals).toEqual({ archived: 3, empty: 1, expired: 1, missing: 60 - 5 });
+    expect(status.totals).toEqual({ archived: 3, empty: 1, expired: 1, missing: 60 - 5, corrupt: 0 });
   });
 
   it("prints the status as a table with totals", async () => {

@@ -3,6 +3,7 @@ import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { TEST_ADMIN, TEST_SDKAPPID } from "@imvault/im-sim";
 import { describe, expect, it } from "vitest";
+import simPackage from "../packages/im-sim/package.json" with { type: "json" };
 import { call, READY_HOUR } from "./sim-helpers.ts";
 
 const BIN = fileURLToPath(new URL("../packages/im-sim/bin/imvault-sim.ts", import.meta.url));
@@ -95,6 +96,17 @@ describe("imvault-sim CLI", () => {
     } finally {
       expect(await stop(child, "SIGINT")).toBe(0);
     }
+  });
+
+  it("prints its package's version for --version and exits 0", async () => {
+    const child = spawn(process.execPath, [BIN, "--version"], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => {
+      out += c.toString();
+    });
+    const [code] = await once(child, "exit");
+
+    expect([code, out]).toEqual([0, `${simPackage.version}\n`]);
   });
 
   it("refuses a bad flag value with a non-zero exit", async () => {

@@ -1,6 +1,14 @@
+import { ValidationError } from "@imvault/im-core";
 import { InvalidArgumentError } from "commander";
 import { describe, expect, it } from "vitest";
-import { chatTypeArg, MAX_WINDOW_HOURS, msgTimeArg, positiveIntArg, resolveWindow } from "./args.ts";
+import {
+  chatTypeArg,
+  checkWindowReachable,
+  MAX_WINDOW_HOURS,
+  msgTimeArg,
+  positiveIntArg,
+  resolveWindow,
+} from "./args.ts";
 
 describe("option parsers", () => {
   it("accepts a real Beijing hour and rejects impossible ones with the reason", () => {
@@ -41,6 +49,37 @@ describe("resolveWindow", () => {
     expect(() => resolveWindow({ from: "2024050205", to: "2024050204" }, fallback)).toThrow(/after --to/);
     expect(() => resolveWindow({ from: "2024010100", to: "2024050100" }, fallback)).toThrow(
       new RegExp(`at most ${MAX_WINDOW_HOURS}`),
+    );
+  });
+});
+
+describe("checkWindowReachable", () => {
+  // 2024-05-10 12:30 Beijing: the last ended hour is 2024051011.
+  const NOW = Date.parse("2024-05-10T04:30:00Z");
+
+  it("accepts a window of ended hours within the retention, without a warning", () => {
+    expect(checkWindowReachable({ from: "2024050912", to: "2024051011" }, NOW, 7)).toEqual({});
+  });
+
+  it("refuses a window whose every hour ended more than the retention ago, naming the setting", () => {
+    // 2024050311 ended at 2024-05-03 12:00 Beijing, 7 days and 30 minutes before now: gone.
+    expect(() => checkWindowReachable({ from: "2024050100", to: "2024050311" }, NOW, 7)).toThrow(
+      /every hour of 2024050100\.\.2024050311 is older than Tencent's retention \(7 days, IM_RETENTION_DAYS\).*--force/,
+    );
+    expect(checkWindowReachable({ from: "2024050100", to: "2024050312" }, NOW, 7).warning).toMatch(
+      /^60 hour\(s\) of the window are older than Tencent's retention/,
+    );
+  });
+
+  it("refuses a window reaching an hour that has not ended, naming the last one that has", () => {
+    expect(() => checkWindowReachable({ from: "2024051011", to: "2024051012" }, NOW, 7)).toThrow(
+      /hour 2024051012 \(Beijing\) has not ended yet.*last ended hour is 2024051011.*--force/,
+    );
+  });
+
+  it("throws ValidationError, which the CLI answers with exit code 2", () => {
+    expect(() => checkWindowReachable({ from: "2030010100", to: "2030010100" }, NOW, 7)).toThrow(
+      ValidationError,
     );
   });
 });

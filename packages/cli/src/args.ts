@@ -2,6 +2,9 @@ import {
   addHours,
   CHAT_TYPES,
   type ChatType,
+  hourEnd,
+  hourOf,
+  hourRange,
   hourStart,
   type MsgTime,
   parseMsgTime,
@@ -61,4 +64,40 @@ export function resolveWindow(
 /** The start of a window as long as `fallback` that ends at `to`. */
 function shiftLike(fallback: { from: MsgTime; to: MsgTime }, to: MsgTime): MsgTime {
   return addHours(to, -(hourStart(fallback.to) - hourStart(fallback.from)) / 3_600_000);
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Refuses (ValidationError: exit 2) a window Tencent cannot serve: one reaching an hour that has not
+ * ended (its files cannot exist yet), or one whose every hour ended more than `retentionDays` ago
+ * (each would be recorded `expired`, for good). A window only partly past the retention is archived
+ * with a warning. `imvault archive --force` skips the check.
+ */
+export function checkWindowReachable(
+  window: { from: MsgTime; to: MsgTime },
+  nowMs: number,
+  retentionDays: number,
+): { warning?: string } {
+  const lastEnded = addHours(hourOf(nowMs), -1);
+  if (hourEnd(window.to) > nowMs) {
+    throw new ValidationError(
+      `hour ${window.to} (Beijing) has not ended yet: Tencent produces an hour's files after it ends, and the last ended hour is ${lastEnded}; end the window there, or add --force to ask Tencent anyway`,
+      { to: window.to, lastEnded },
+    );
+  }
+  const gone = (h: MsgTime) => hourEnd(h) + retentionDays * DAY_MS <= nowMs;
+  const retention = `Tencent's retention (${retentionDays} days, IM_RETENTION_DAYS)`;
+  if (gone(window.to)) {
+    throw new ValidationError(
+      `every hour of ${window.from}..${window.to} is older than ${retention}: each would be recorded expired, for good; add --force to ask Tencent anyway`,
+      { from: window.from, to: window.to, retentionDays },
+    );
+  }
+  const old = hourRange(window.from, window.to).filter(gone).length;
+  return old === 0
+    ? {}
+    : {
+        warning: `${old} hour(s) of the window are older than ${retention}: expect them to be recorded expired`,
+      };
 }

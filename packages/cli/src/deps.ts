@@ -41,6 +41,13 @@ export async function cliStore(options: { forWriting?: boolean } = {}): Promise<
   return store;
 }
 
+/** Where the configured store is, for messages: `DATA_DIR /abs/path` or `bucket NAME`. */
+export function cliStoreLabel(): { label: string; localDir?: string } {
+  const config = loadStoreConfig();
+  if (config.kind === "s3") return { label: `bucket ${config.bucket}` };
+  return { label: `DATA_DIR ${config.dataDir}`, localDir: config.dataDir };
+}
+
 /**
  * `shareRateLimit` (archive): imvault processes on one DATA_DIR (several `imvault archive` at once)
  * share the app's calls per second through files under DATA_DIR/.imvault, instead of each sending its
@@ -68,9 +75,15 @@ function sharedRateLimit(im: ImConfig): RateLimit | undefined {
   return new FileRateLimit({ dir, ratePerSecond: im.ratePerSecond });
 }
 
-export function cliArchiveConfig(im: ImConfig): ArchiveConfig & { lookbackHours: number } {
+export function cliArchiveConfig(
+  im: ImConfig,
+): ArchiveConfig & { lookbackHours: number; retentionDays: number } {
   const archive = loadArchiveConfig();
-  return { ...archiveConfigFrom(im, archive), lookbackHours: archive.lookbackHours };
+  return {
+    ...archiveConfigFrom(im, archive),
+    lookbackHours: archive.lookbackHours,
+    retentionDays: archive.retentionDays,
+  };
 }
 
 export function cliLookbackHours(): number {

@@ -9,6 +9,8 @@ export const EXIT = {
   usage: 2,
   /** Nothing failed, but some hours are still pending (Tencent has not produced them yet): run again later. */
   incomplete: 3,
+  /** `verify` found no manifest to check (an empty or missing DATA_DIR, a --prefix matching nothing). */
+  nothingChecked: 4,
   /** Stopped by Ctrl-C before the work was done. */
   interrupted: 130,
 } as const;

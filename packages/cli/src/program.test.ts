@@ -1,5 +1,6 @@
 import { ConfigError, ImApiError } from "@imvault/im-core";
 import { describe, expect, it, vi } from "vitest";
+import cliPackage from "../package.json" with { type: "json" };
 import { EXIT } from "./exit-codes.ts";
 import { type Actions, manifestPrefix, runCli } from "./program.ts";
 import type { Terminal } from "./terminal.ts";
@@ -86,6 +87,26 @@ describe("imvault command line parsing", () => {
     const terminal = fakeTerminal();
     expect(await runCli(["archive", "--help"], fakeActions(), terminal)).toBe(0);
     expect(terminal.stdout.join("\n")).toContain("--chat-type");
+  });
+
+  it("exits 0 for `help archive` too, printing the same help as `archive --help`", async () => {
+    const viaFlag = fakeTerminal();
+    const viaCommand = fakeTerminal();
+    await runCli(["archive", "--help"], fakeActions(), viaFlag);
+
+    const code = await runCli(["help", "archive"], fakeActions(), viaCommand);
+
+    expect([code, viaCommand.stderr]).toEqual([0, []]);
+    expect(viaCommand.stdout).toEqual(viaFlag.stdout);
+  });
+
+  it.each([["--version"], ["-V"]])("prints the package's version for %s and exits 0", async (flag) => {
+    const terminal = fakeTerminal();
+
+    const code = await runCli([flag], fakeActions(), terminal);
+
+    expect([code, terminal.stdout]).toEqual([0, [cliPackage.version]]);
+    expect(cliPackage.version).toMatch(/^\d+\.\d+\.\d+/);
   });
 
   it("passes status --hours and --json, verify --prefix under manifests/, and every sig URL", async () => {

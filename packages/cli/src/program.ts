@@ -1,5 +1,6 @@
 import type { ChatType, MsgTime } from "@imvault/im-core";
 import { Command, CommanderError, Option } from "commander";
+import cliPackage from "../package.json" with { type: "json" };
 import { chatTypeArg, msgTimeArg, positiveIntArg } from "./args.ts";
 import type { ArchiveOptions } from "./commands/archive.ts";
 import { DEFAULT_ARCHIVE_CONCURRENCY } from "./commands/archive-defaults.ts";
@@ -28,6 +29,7 @@ export function createProgram(
 ): Command {
   const program = new Command("imvault")
     .description("Archive Tencent Cloud IM chat history, verified, and look up signed URLs for its media.")
+    .version(cliPackage.version)
     .exitOverride()
     .configureOutput({
       writeOut: (text) => terminal.out(text.replace(/\n$/, "")),
@@ -38,7 +40,8 @@ export function createProgram(
       "after",
       "\nEnvironment: IM_SDKAPPID, IM_SECRET_KEY, IM_ADMIN, IM_REGION | IM_BASE_URL, DATA_DIR (./data), PORT (3000),\n" +
         "API_KEYS, LOOKBACK_HOURS (72), IM_RATE_LIMIT (10), SETTLE_HOURS (6). Set DEBUG=1 for stack traces.\n" +
-        "Exit codes: 0 ok, 1 failure, 2 usage or configuration, 3 hours still pending, 130 interrupted.",
+        "Exit codes: 0 ok, 1 failure, 2 usage or configuration, 3 hours still pending, 4 verify checked nothing,\n" +
+        "130 interrupted.",
     );
 
   program
@@ -63,20 +66,27 @@ export function createProgram(
       positiveIntArg(MAX_CONCURRENCY),
       DEFAULT_ARCHIVE_CONCURRENCY,
     )
-    .action(async (o: { from?: MsgTime; to?: MsgTime; chatType?: ChatType; concurrency: number }) => {
-      setExit(
-        await actions.archive({
-          ...(o.from === undefined ? {} : { from: o.from }),
-          ...(o.to === undefined ? {} : { to: o.to }),
-          ...(o.chatType === undefined ? {} : { chatType: o.chatType }),
-          concurrency: o.concurrency,
-        }),
-      );
-    });
+    .option(
+      "--force",
+      "archive even a window wholly older than Tencent's retention (IM_RETENTION_DAYS) or reaching an hour that has not ended",
+    )
+    .action(
+      async (o: { from?: MsgTime; to?: MsgTime; chatType?: ChatType; concurrency: number; force?: true }) => {
+        setExit(
+          await actions.archive({
+            ...(o.from === undefined ? {} : { from: o.from }),
+            ...(o.to === undefined ? {} : { to: o.to }),
+            ...(o.chatType === undefined ? {} : { chatType: o.chatType }),
+            concurrency: o.concurrency,
+            ...(o.force === true ? { force: true } : {}),
+          }),
+        );
+      },
+    );
 
   program
     .command("status")
-    .description("per hour and chat type: archived / empty / expired / missing, with totals")
+    .description("per hour and chat type: archived / empty / expired / missing / corrupt, with totals")
     .option(
       "--hours <n>",
       "how many ended hours to show (default LOOKBACK_HOURS)",
@@ -90,7 +100,8 @@ export function createProgram(
   program
     .command("verify")
     .description(
-      "re-hash every stored file against its manifest; exit 1 naming each file that is missing or differs",
+      "re-hash every stored file against its manifest; exit 1 naming each file that is missing or differs " +
+        "and each corrupt manifest, 4 when there was no manifest to check",
     )
     .option(
       "--prefix <prefix>",
@@ -128,10 +139,9 @@ export async function runCli(argv: readonly string[], actions: Actions, terminal
     await program.parseAsync([...argv], { from: "user" });
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Commander has printed the message (or the help) already.
-      return error.code === "commander.helpDisplayed" || error.code === "commander.version"
-        ? EXIT.ok
-        : EXIT.usage;
+      // Commander has printed the message (or the help, or the version) already. Help and the version
+      // end with exit code 0 however they were asked for (`archive --help`, `help archive`, `-V`).
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     terminal.err(`imvault: ${describeError(error, terminal.debug)}`);
     return exitCodeFor(error);

@@ -53,4 +53,17 @@ describe("progress", () => {
     expect(drawn).toContain("warn: retrying\n");
     expect(terminal.lines).toEqual([]);
   });
+
+  it("shows the bytes done and the speed over the last seconds on a terminal, not only items done", () => {
+    const terminal = fakeTerminal(true);
+    const tty = fakeTty();
+    let now = 1_000_000;
+
+    const progress = startProgress(terminal, 1, "archiving", tty.stream, () => now);
+    now += 2_000;
+    progress.bytes(5 * 1024 * 1024);
+    progress.stop();
+
+    expect(tty.text()).toMatch(/archiving \[.*\] 0\/1 5\.0 MiB 2\.5 MiB\/s/);
+  });
 });

@@ -101,6 +101,22 @@ export class IntegrityError extends ImvaultError {
   }
 }
 
+/**
+ * A stored manifest is not JSON or not a manifest. It is no commit: readers flag the hour `corrupt`
+ * (naming `key`), the scheduler plans it again, and archiving the hour keeps these bytes aside before
+ * a fresh manifest replaces them. Not retryable: reading the same bytes again cannot help.
+ */
+export class CorruptManifestError extends ImvaultError {
+  readonly key: string;
+  /** What is wrong, e.g. "not JSON" or "malformed" (then `details.issues` lists the fields). */
+  readonly problem: string;
+  constructor(key: string, problem: string, details: Record<string, unknown> = {}) {
+    super(`manifest ${key} is corrupt: ${problem}`, { details: { key, ...details } });
+    this.key = key;
+    this.problem = problem;
+  }
+}
+
 /** A history file is not in the documented layout. `line` is 1-based. */
 export class HistoryFormatError extends ImvaultError {
   readonly line: number;

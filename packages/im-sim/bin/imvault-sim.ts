@@ -4,6 +4,7 @@
  * Settings: flags, else IM_SDKAPPID / IM_SECRET_KEY / IM_ADMIN, else the documented test values.
  */
 import { Command, InvalidArgumentError } from "commander";
+import simPackage from "../package.json" with { type: "json" };
 import { startSimulator, TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY } from "../src/index.ts";
 
 function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -27,6 +28,7 @@ const env = process.env;
 const program = new Command()
   .name("imvault-sim")
   .description("Simulates Tencent Cloud IM's REST API (get_history, get_cos_sig) on 127.0.0.1.")
+  .version(simPackage.version)
   .option("--port <n>", "port on 127.0.0.1 (0 = any free one)", integer(0, 65535), 8080)
   .option("--sdkappid <id>", "the app's SDKAppID [env IM_SDKAPPID]", integer(1, 0xffffffff))
   .option("--secret-key <key>", "the app's secret key [env IM_SECRET_KEY]")

@@ -76,6 +76,7 @@ const ARCHIVE_DEFAULTS = {
   maxAttemptsPerFile: 5,
   downloadIdleTimeoutMs: 30_000,
   retryBaseDelayMs: 1000,
+  retentionDays: 7,
 };
 
 describe("local mode (environment)", () => {
@@ -137,6 +138,7 @@ describe("local mode (environment)", () => {
       maxAttemptsPerFile: 3,
       downloadIdleTimeoutMs: 2500,
       retryBaseDelayMs: 250,
+      retentionDays: 7,
     });
     expect(ok(out.loadStoreConfig)).toEqual({ kind: "local", dataDir: "/srv/imvault" });
     expect(ok(out.loadQueueConfig)).toEqual({
@@ -271,6 +273,7 @@ describe("AWS mode (SST links)", () => {
       maxAttemptsPerFile: 4,
       downloadIdleTimeoutMs: 30_000,
       retryBaseDelayMs: 1000,
+      retentionDays: 7,
     },
     loadStoreConfig: { kind: "s3", bucket: "imvault-test-archivestore-abc123" },
     loadQueueConfig: { queueUrl: links.Jobs.url },

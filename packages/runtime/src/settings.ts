@@ -37,6 +37,8 @@ export interface ArchiveConfig {
   downloadIdleTimeoutMs: number;
   /** Base of the backoff between attempts of one file (full jitter, doubling). */
   retryBaseDelayMs: number;
+  /** How many days Tencent keeps an hour's history files (IM_RETENTION_DAYS). */
+  retentionDays: number;
 }
 
 export type StoreConfig =
@@ -84,6 +86,7 @@ export const DEFAULTS = {
   maxAttemptsPerFile: 5,
   downloadIdleTimeoutSeconds: 30,
   retryBaseDelayMs: 1000,
+  retentionDays: 7,
   dataDir: "./data",
   maxItems: 100,
   /** 100 items of ~300-byte COS URLs is ~30 KB; twice that leaves room and still bounds parsing. */
@@ -162,6 +165,11 @@ export function loadArchiveConfig(): ArchiveConfig {
     min: 0,
     max: 600_000,
   });
+  const retentionDays = int(src.field(app, "retentionDays", "IM_RETENTION_DAYS"), issues, {
+    fallback: DEFAULTS.retentionDays,
+    min: 1,
+    max: 3650,
+  });
   issues.throwIfAny();
   return {
     lookbackHours,
@@ -169,6 +177,7 @@ export function loadArchiveConfig(): ArchiveConfig {
     maxAttemptsPerFile,
     downloadIdleTimeoutMs: Math.round(idleSeconds * 1000),
     retryBaseDelayMs,
+    retentionDays,
   };
 }
 

@@ -1,6 +1,7 @@
+import { ArchiveFailedError, ImApiError } from "@imvault/im-core";
 import { describe, expect, it } from "vitest";
 import { EXIT } from "../exit-codes.ts";
-import { archiveExitCode, type HourRow, renderArchiveSummary } from "./archive-summary.ts";
+import { archiveExitCode, failedRow, type HourRow, renderArchiveSummary } from "./archive-summary.ts";
 
 const row = (outcome: HourRow["outcome"], extra: Partial<HourRow> = {}): HourRow => ({
   msgTime: "2024050101",
@@ -56,5 +57,30 @@ describe("renderArchiveSummary", () => {
     expect(text).toContain("code 70009");
     expect(text).toContain("2.0 KiB");
     expect(lines.at(-1)).toBe("3 hour(s): 2 archived, 1 failed; 3 file(s), 2.0 KiB");
+  });
+});
+
+describe("failedRow", () => {
+  const hour = { msgTime: "2024050101", chatType: "C2C" } as const;
+
+  it("shows the attempts the failing file took, not 0, for an hour that failed its downloads", () => {
+    const error = new ArchiveFailedError("C2C 2024050101: file a.gz failed 5 attempts (last: HTTP 502)", {
+      details: { key: "a.gz", attempts: 5 },
+    });
+
+    expect(failedRow(hour, error, false)).toEqual({
+      ...hour,
+      outcome: "failed",
+      files: 0,
+      bytes: 0,
+      attempts: 5,
+      error: "C2C 2024050101: file a.gz failed 5 attempts (last: HTTP 502)",
+    });
+  });
+
+  it("shows 0 attempts when Tencent refused before any download", () => {
+    const error = new ImApiError({ command: "get_history", code: 70009, info: "bad sig", retryable: false });
+
+    expect(failedRow(hour, error, false)).toMatchObject({ outcome: "failed", attempts: 0 });
   });
 });

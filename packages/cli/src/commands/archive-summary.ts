@@ -1,5 +1,5 @@
-import type { ArchiveOutcome, ChatType, MsgTime } from "@imvault/im-core";
-import { EXIT, type ExitCode } from "../exit-codes.ts";
+import { ArchiveFailedError, type ArchiveOutcome, type ChatType, type MsgTime } from "@imvault/im-core";
+import { describeError, EXIT, type ExitCode } from "../exit-codes.ts";
 import { plainTable, renderTable } from "../table.ts";
 import { formatBytes } from "../terminal.ts";
 
@@ -10,8 +10,19 @@ export interface HourRow {
   outcome: ArchiveOutcome | "failed" | "interrupted";
   files: number;
   bytes: number;
+  /** The most download attempts one file of the hour took (0: nothing was downloaded). */
   attempts: number;
   error?: string;
+}
+
+/** The row of an hour whose archiving threw: a failed download run keeps its attempts, others 0. */
+export function failedRow(
+  hour: { msgTime: MsgTime; chatType: ChatType },
+  error: unknown,
+  debug: boolean,
+): HourRow {
+  const attempts = error instanceof ArchiveFailedError ? Number(error.details?.attempts ?? 0) : 0;
+  return { ...hour, outcome: "failed", files: 0, bytes: 0, attempts, error: describeError(error, debug) };
 }
 
 /** Outcomes that leave the hour settled for good: a manifest exists. */

@@ -12,19 +12,22 @@ import {
   StoreUnavailableError,
   systemClock,
 } from "@imvault/im-core";
-import { resolveWindow } from "../args.ts";
+import { checkWindowReachable, resolveWindow } from "../args.ts";
 import { cliArchiveConfig, cliImClient, cliStore } from "../deps.ts";
-import { describeError, type ExitCode } from "../exit-codes.ts";
+import type { ExitCode } from "../exit-codes.ts";
 import { mapPool } from "../pool.ts";
 import { startProgress } from "../progress.ts";
 import { formatBytes, type Terminal, terminalLogger } from "../terminal.ts";
-import { archiveExitCode, type HourRow, renderArchiveSummary } from "./archive-summary.ts";
+import { archiveExitCode, failedRow, type HourRow, renderArchiveSummary } from "./archive-summary.ts";
+import { countingStore } from "./counting-store.ts";
 
 export interface ArchiveOptions {
   from?: MsgTime;
   to?: MsgTime;
   chatType?: ChatType;
   concurrency: number;
+  /** Archive even a window wholly past Tencent's retention, or reaching an hour not ended yet. */
+  force?: boolean;
 }
 
 const NO_CREDENTIALS_HINT =
@@ -56,6 +59,10 @@ export async function archiveCommand(
   const config = cliArchiveConfig(im.config);
   const store = await cliStore({ forWriting: true });
   const window = resolveWindow(options, defaultWindow(systemClock.now(), config.lookbackHours));
+  if (options.force !== true) {
+    const { warning } = checkWindowReachable(window, systemClock.now(), config.retentionDays);
+    if (warning !== undefined) terminal.err(`warning: ${warning}`);
+  }
   const chatTypes: readonly ChatType[] = options.chatType === undefined ? CHAT_TYPES : [options.chatType];
   const jobs: HourJob[] = hourRange(window.from, window.to).flatMap((msgTime) =>
     chatTypes.map((chatType) => ({ v: 1 as const, chatType, msgTime })),
@@ -69,7 +76,9 @@ export async function archiveCommand(
   const deps: ArchiveDeps = {
     getHistory: (chatType, msgTime, s) =>
       getHistory(im.client, chatType, msgTime, s === undefined ? {} : { signal: s }),
-    store,
+    // On a terminal the bar shows bytes and speed while a big hour streams in; elsewhere each hour's
+    // line says its bytes, and the store gets the body without the counting step.
+    store: terminal.interactive ? countingStore(store, progress.bytes) : store,
     clock: systemClock,
     logger,
     config,
@@ -97,14 +106,7 @@ export async function archiveCommand(
           if (storeFailure !== undefined) return undefined;
           row = signal.aborted
             ? { ...base, outcome: "interrupted", files: 0, bytes: 0, attempts: 0 }
-            : {
-                ...base,
-                outcome: "failed",
-                files: 0,
-                bytes: 0,
-                attempts: 0,
-                error: describeError(error, terminal.debug),
-              };
+            : failedRow(base, error, terminal.debug);
         }
         const size = row.bytes > 0 ? `, ${row.files} file(s), ${formatBytes(row.bytes)}` : "";
         const error = row.error === undefined ? "" : `: ${row.error}`;

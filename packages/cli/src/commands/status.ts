@@ -1,5 +1,5 @@
 import type { Coverage, CoverageStatus } from "@imvault/im-core";
-import { recentCoverage, systemClock } from "@imvault/im-core";
+import { manifestKey, recentCoverage, systemClock } from "@imvault/im-core";
 import { cliLookbackHours, cliStore } from "../deps.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
 import { plainTable, renderTable } from "../table.ts";
@@ -12,8 +12,9 @@ export interface StatusOptions {
 
 /**
  * `imvault status`: per hour and chat type of the last N ended Beijing hours, what the manifests say
- * (archived / empty / expired) or `missing`. `--json` prints what `GET /v1/status` answers. Always
- * exits 0: it reports, it does not judge (the archive command and the alarms do).
+ * (archived / empty / expired), `missing`, or `corrupt` (a manifest that is not JSON or not a
+ * manifest: named under the table). `--json` prints what `GET /v1/status` answers. Always exits 0:
+ * it reports, it does not judge (the archive command, verify and the alarms do).
  */
 export async function statusCommand(options: StatusOptions, terminal: Terminal): Promise<ExitCode> {
   const hours = options.hours ?? cliLookbackHours();
@@ -52,6 +53,14 @@ export function renderStatus(coverage: Coverage): string {
       }),
     ]);
   }
-  const totals = ORDER.map((s) => `${coverage.totals[s]} ${s}`).join(", ");
-  return `${renderTable(table)}\n${coverage.from}..${coverage.to}: ${totals}`;
+  // `corrupt` only when there is one: the usual line stays as scripts know it.
+  const shown = coverage.totals.corrupt > 0 ? [...ORDER, "corrupt" as const] : ORDER;
+  const totals = shown.map((s) => `${coverage.totals[s]} ${s}`).join(", ");
+  const corrupt = coverage.rows
+    .filter((r) => r.status === "corrupt")
+    .map(
+      (r) =>
+        `corrupt manifest: ${manifestKey(r.chatType, r.msgTime)} (\`imvault verify\` says why; \`imvault archive\` of the hour keeps it under manifests-corrupt/ and writes a fresh one)`,
+    );
+  return [`${renderTable(table)}`, `${coverage.from}..${coverage.to}: ${totals}`, ...corrupt].join("\n");
 }

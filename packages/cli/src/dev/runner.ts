@@ -138,7 +138,7 @@ export async function runDev(options: DevOptions): Promise<ExitCode> {
     say(`  API        ${http.url}`);
     say(`  API key    ${apiKeyLine}`);
     say(`  try        curl -s -H "Authorization: Bearer $IMVAULT_API_KEY" ${http.url}/v1/status?hours=6`);
-    say(`  schedule   now, then hourly at minute 5 (Beijing time = UTC+8)`);
+    say(`  schedule   now, then each hour right after it turns and at minute 5 (Beijing time = UTC+8)`);
     say(
       `  logs       one line per job below; handler logs at ${env.POWERTOOLS_LOG_LEVEL} (set POWERTOOLS_LOG_LEVEL=INFO for all)`,
     );
@@ -154,7 +154,7 @@ export async function runDev(options: DevOptions): Promise<ExitCode> {
         tally = new Map();
         runStarted = Date.now();
         say(
-          `scheduler: hours ${summary.from}..${summary.to} (Beijing): ${summary.enqueued} job(s) enqueued, ${summary.skipped} already archived${summary.failed > 0 ? `, ${summary.failed} could not be enqueued` : ""}`,
+          `scheduler: hours ${summary.from}..${summary.to} (Beijing): ${summary.enqueued} job(s) enqueued, ${summary.skipped} already archived${summary.corrupt > 0 ? `, ${summary.corrupt} with a corrupt manifest (archived again; \`imvault status\` names them)` : ""}${summary.failed > 0 ? `, ${summary.failed} could not be enqueued` : ""}`,
         );
       } catch (error) {
         terminal.err(

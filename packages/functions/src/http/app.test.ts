@@ -428,7 +428,7 @@ describe("GET /v1/status", () => {
       "2024030117",
       6,
     ]);
-    expect(body.totals).toEqual({ archived: 1, empty: 1, expired: 0, missing: 4 });
+    expect(body.totals).toEqual({ archived: 1, empty: 1, expired: 0, missing: 4, corrupt: 0 });
   });
 
   it("shows N hours for ?hours=N", async () => {

@@ -1,5 +1,6 @@
 import {
   AuthError,
+  CorruptManifestError,
   hintFor,
   ImApiError,
   ImTransportError,
@@ -24,6 +25,7 @@ export type ApiErrorCode =
   | "invalid_request"
   | "unauthorized"
   | "not_found"
+  | "manifest_corrupt"
   | "method_not_allowed"
   | "payload_too_large"
   | "rate_limited"
@@ -65,6 +67,16 @@ export function toHttpError(error: unknown): HttpError {
     return answer(401, "unauthorized", error.message, error.details, { "www-authenticate": "Bearer" });
   }
   if (error instanceof NotFoundError) return answer(404, "not_found", error.message, error.details);
+  if (error instanceof CorruptManifestError) {
+    // 409: the request is right and the hour exists, but its stored state cannot be served as asked
+    // (a 500 would read as a bug of the API, a 404 as "not archived yet", a 200 as a manifest).
+    return answer(
+      409,
+      "manifest_corrupt",
+      `${error.message}; \`imvault verify\` names it, and archiving the hour again keeps it under manifests-corrupt/ and writes a fresh manifest`,
+      error.details,
+    );
+  }
   if (error instanceof MethodNotAllowedError) {
     return answer(405, "method_not_allowed", error.message, error.details, { allow: error.allow.join(", ") });
   }

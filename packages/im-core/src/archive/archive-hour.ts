@@ -9,7 +9,7 @@ import type { Logger } from "../util/log.ts";
 import { METRIC, type Metrics, noMetrics } from "../util/metrics.ts";
 import { assertDownloadAllowed } from "./download.ts";
 import { fileNameOf, rawHourPrefix, rawKey, withoutQuery } from "./layout.ts";
-import { type Manifest, type ManifestFile, readManifest, writeManifest } from "./manifest.ts";
+import { committedManifest, type Manifest, type ManifestFile, writeManifest } from "./manifest.ts";
 import { warmUpGunzipThread } from "./off-thread-gunzip.ts";
 import { contentKey, downloadAndStore, KeyTakenError, removeUnnamed } from "./stored-file.ts";
 import type { VerifiedFigures } from "./verify-stream.ts";
@@ -57,7 +57,7 @@ export interface ArchiveResult {
   outcome: ArchiveOutcome;
   files: number;
   bytes: number;
-  /** Download attempts made in all (0 when nothing was downloaded). */
+  /** The most download attempts one file of the hour took (1: each at once; 0: nothing downloaded). */
   attempts: number;
 }
 
@@ -80,7 +80,7 @@ export async function archiveHour(
 ): Promise<ArchiveResult> {
   const { chatType, msgTime } = job;
   const metrics = deps.metrics ?? noMetrics;
-  if ((await readManifest(deps.store, chatType, msgTime)) !== undefined) {
+  if ((await committedManifest(deps, chatType, msgTime)) !== undefined) {
     metrics.count(METRIC.hoursSkipped);
     return { outcome: "skipped", files: 0, bytes: 0, attempts: 0 };
   }
@@ -128,18 +128,18 @@ export async function archiveHour(
       result = await archiveFile(job, index, files, key, deps, signal);
     } catch (err) {
       // Another attempt at the hour (a duplicated job) may have committed it meanwhile: then it is done.
-      if (err instanceof ArchiveFailedError && (await readManifest(deps.store, chatType, msgTime))) {
+      if (err instanceof ArchiveFailedError && (await committedManifest(deps, chatType, msgTime))) {
         metrics.count(METRIC.hoursSkipped);
         return {
           outcome: "skipped",
           files: 0,
           bytes: 0,
-          attempts: attempts + deps.config.maxAttemptsPerFile,
+          attempts: Math.max(attempts, deps.config.maxAttemptsPerFile),
         };
       }
       throw err;
     }
-    attempts += result.attempts;
+    attempts = Math.max(attempts, result.attempts);
     stored.push(result.file);
     files = result.files;
   }

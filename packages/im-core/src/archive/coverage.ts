@@ -1,11 +1,12 @@
+import { CorruptManifestError } from "../errors.ts";
 import { CHAT_TYPES, type ChatType } from "../im/types.ts";
 import type { ArchiveStore } from "../store/port.ts";
 import { hourRange, type MsgTime } from "../time/msgtime.ts";
 import { manifestKey } from "./layout.ts";
-import { readManifest } from "./manifest.ts";
-import { manifestKeysIn } from "./plan.ts";
+import { manifestsIn } from "./plan.ts";
 
-export type CoverageStatus = "archived" | "empty" | "expired" | "missing";
+/** `corrupt`: the manifest is not JSON or not a manifest (`imvault verify` names it; archiving the hour replaces it). */
+export type CoverageStatus = "archived" | "empty" | "expired" | "missing" | "corrupt";
 
 export interface CoverageRow {
   msgTime: MsgTime;
@@ -23,24 +24,38 @@ export interface Coverage {
   totals: Record<CoverageStatus, number>;
 }
 
-/** Per hour and chat type of the window: what the manifests say, or `missing` where there is none. */
+/**
+ * Per hour and chat type of the window: what the manifests say, `missing` where there is none and
+ * `corrupt` where the manifest cannot be read as one.
+ */
 export async function coverage(
   store: ArchiveStore,
   window: { from: MsgTime; to: MsgTime },
   chatTypes: readonly ChatType[] = CHAT_TYPES,
 ): Promise<Coverage> {
   const hours = hourRange(window.from, window.to);
-  const present = await manifestKeysIn(store, chatTypes, hours);
+  const manifests = await manifestsIn(store, chatTypes, hours);
   const rows: CoverageRow[] = [];
-  const totals: Record<CoverageStatus, number> = { archived: 0, empty: 0, expired: 0, missing: 0 };
+  const totals: Record<CoverageStatus, number> = {
+    archived: 0,
+    empty: 0,
+    expired: 0,
+    missing: 0,
+    corrupt: 0,
+  };
   for (const msgTime of hours) {
     for (const chatType of chatTypes) {
-      const manifest = present.has(manifestKey(chatType, msgTime))
-        ? await readManifest(store, chatType, msgTime)
-        : undefined;
+      const manifest = manifests.get(manifestKey(chatType, msgTime));
       const row: CoverageRow =
-        manifest === undefined
-          ? { msgTime, chatType, status: "missing", files: 0, bytes: 0, messages: 0 }
+        manifest === undefined || manifest instanceof CorruptManifestError
+          ? {
+              msgTime,
+              chatType,
+              status: manifest === undefined ? "missing" : "corrupt",
+              files: 0,
+              bytes: 0,
+              messages: 0,
+            }
           : {
               msgTime,
               chatType,

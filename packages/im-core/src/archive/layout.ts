@@ -23,6 +23,15 @@ export function manifestKey(chatType: ChatType, msgTime: MsgTime): string {
   return `manifests/${base}/hour=${hour}.json`;
 }
 
+/**
+ * Where a corrupt manifest's bytes are kept when a fresh manifest replaces them: beside the manifest
+ * tree (outside `manifests/`, so nothing reads them as a commit), named by the bytes' SHA-256 so that
+ * keeping the same bytes twice is one object and different corrupt versions never overwrite each other.
+ */
+export function corruptManifestKey(manifestKey: string, sha256: string): string {
+  return `manifests-corrupt/${manifestKey.slice("manifests/".length)}.${sha256}`;
+}
+
 /** Prefix of every manifest of one Beijing day of one chat type. */
 export function manifestDayPrefix(chatType: ChatType, dt: string): string {
   return `manifests/chat_type=${chatType}/dt=${dt}/`;

@@ -57,6 +57,8 @@ export interface ScheduleSummary {
   enqueued: number;
   failed: number;
   missingPastSettle: number;
+  /** Corrupt manifests in the window (not JSON or not a manifest): their hours are enqueued again. */
+  corrupt: number;
 }
 
 /** Plans the window (the scheduler's, or a backfill's) and enqueues one job per hour not yet archived. */
@@ -77,6 +79,7 @@ export async function runSchedule(deps: ScheduleDeps, backfill?: BackfillRequest
   const metrics = deps.metrics ?? noMetrics;
   metrics.count(METRIC.jobsEnqueued, result.enqueued);
   metrics.count(METRIC.hoursMissingPastSettle, planned.missingPastSettle.length);
+  metrics.count(METRIC.corruptManifests, planned.corrupt.length);
   const summary: ScheduleSummary = {
     from: planned.from,
     to: planned.to,
@@ -85,7 +88,13 @@ export async function runSchedule(deps: ScheduleDeps, backfill?: BackfillRequest
     enqueued: result.enqueued,
     failed: result.failed.length,
     missingPastSettle: planned.missingPastSettle.length,
+    corrupt: planned.corrupt.length,
   };
+  if (planned.corrupt.length > 0) {
+    deps.logger.error("corrupt manifests (not JSON or not a manifest): their hours are enqueued again", {
+      keys: planned.corrupt,
+    });
+  }
   if (planned.missingPastSettle.length > 0) {
     deps.logger.warn("hours past their settle window are still not archived", {
       hours: planned.missingPastSettle.map((j) => `${j.chatType}:${j.msgTime}`),

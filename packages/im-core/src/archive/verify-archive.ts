@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { pipeline } from "node:stream/promises";
-import { NotFoundError } from "../errors.ts";
+import { CorruptManifestError, NotFoundError } from "../errors.ts";
 import type { ArchiveStore } from "../store/port.ts";
 import { type ManifestFile, parseManifest } from "./manifest.ts";
 import { createVerifier } from "./verify-stream.ts";
@@ -9,7 +9,8 @@ import { createVerifier } from "./verify-stream.ts";
 export interface VerifyProblem {
   manifest: string;
   key: string;
-  problem: "missing" | "mismatch" | "unreadable-manifest";
+  /** `corrupt-manifest`: not JSON or not a manifest; `unreadable-manifest`: the store failed to read it. */
+  problem: "missing" | "mismatch" | "corrupt-manifest" | "unreadable-manifest";
   detail: string;
 }
 
@@ -39,7 +40,7 @@ export async function verifyArchive(
       report.problems.push({
         manifest: obj.key,
         key: obj.key,
-        problem: "unreadable-manifest",
+        problem: err instanceof CorruptManifestError ? "corrupt-manifest" : "unreadable-manifest",
         detail: err instanceof Error ? err.message : String(err),
       });
       continue;

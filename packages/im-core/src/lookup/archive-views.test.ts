@@ -98,7 +98,7 @@ describe("archive views", () => {
     await writeManifest(store, manifest("2024030117", "archived", ["a.gz"]));
     const table = await recentCoverage({ store, clock }, 2);
     expect([table.hours, table.from, table.to]).toEqual([2, "2024030116", "2024030117"]);
-    expect(table.totals).toEqual({ archived: 1, empty: 0, expired: 0, missing: 3 });
+    expect(table.totals).toEqual({ archived: 1, empty: 0, expired: 0, missing: 3, corrupt: 0 });
     expect(table.rows.find((r) => r.msgTime === "2024030117" && r.chatType === "C2C")).toMatchObject({
       status: "archived",
       files: 1,

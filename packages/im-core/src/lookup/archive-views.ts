@@ -2,7 +2,7 @@ import { type Coverage, coverage } from "../archive/coverage.ts";
 import { manifestKey } from "../archive/layout.ts";
 import { type Manifest, readManifest } from "../archive/manifest.ts";
 import { defaultWindow } from "../archive/plan.ts";
-import { NotFoundError, ValidationError } from "../errors.ts";
+import { CorruptManifestError, NotFoundError, ValidationError } from "../errors.ts";
 import { CHAT_TYPES, type ChatType } from "../im/types.ts";
 import type { ArchiveStore } from "../store/port.ts";
 import { parseMsgTime } from "../time/msgtime.ts";
@@ -36,7 +36,10 @@ export function parseChatType(text: string): ChatType {
   return text as ChatType;
 }
 
-/** The hour's manifest and short-lived download URLs of its files; NotFoundError when not archived. */
+/**
+ * The hour's manifest and short-lived download URLs of its files; NotFoundError when not archived,
+ * CorruptManifestError (naming the key, chat type and hour) when its manifest is not JSON or not a manifest.
+ */
 export async function archivedHour(
   deps: { store: ArchiveStore; clock: Clock },
   chatTypeText: string,
@@ -45,7 +48,13 @@ export async function archivedHour(
 ): Promise<ArchivedHourView> {
   const chatType = parseChatType(chatTypeText);
   const msgTime = parseMsgTime(msgTimeText);
-  const manifest = await readManifest(deps.store, chatType, msgTime);
+  let manifest: Manifest | undefined;
+  try {
+    manifest = await readManifest(deps.store, chatType, msgTime);
+  } catch (err) {
+    if (!(err instanceof CorruptManifestError)) throw err;
+    throw new CorruptManifestError(err.key, err.problem, { ...err.details, chatType, msgTime });
+  }
   if (manifest === undefined) {
     throw new NotFoundError(
       `hour ${msgTime} (Beijing time) of ${chatType} is not archived: there is no manifest ${manifestKey(chatType, msgTime)} yet`,

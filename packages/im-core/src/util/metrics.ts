@@ -13,6 +13,8 @@ export const METRIC = {
   bytesArchived: "BytesArchived",
   filesArchived: "FilesArchived",
   hoursMissingPastSettle: "HoursMissingPastSettle",
+  /** A manifest that is not JSON or not a manifest: seen by the scheduler, or set aside by an archive job. */
+  corruptManifests: "CorruptManifests",
   jobsEnqueued: "JobsEnqueued",
   apiRequests: "ApiRequests",
   /** Media capture: hours committed, objects downloaded and stored, bytes downloaded, and so on. */

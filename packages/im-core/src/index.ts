@@ -3,6 +3,8 @@
  * This file is the package's public surface (`@imvault/im-core`); the AWS adapters have their own
  * entry points so that importing the domain never loads the AWS SDK: `@imvault/im-core/s3` (the S3
  * store) and `@imvault/im-core/sqs` (the SQS job queue). Test kit: `@imvault/im-core/testing`.
+ * The data shapes (manifest, cos-sig, archive view, coverage, API error and health) are valibot
+ * schemas in schemas/, exported here with their inferred types.
  */
 
 export * from "./archive/archive-hour.ts";
@@ -29,6 +31,7 @@ export * from "./lookup/archive-views.ts";
 export * from "./lookup/auth.ts";
 export * from "./lookup/lookup.ts";
 export * from "./lookup/validate-cos-sig.ts";
+export * from "./schemas/index.ts";
 export * from "./store/local-signed-url.ts";
 export * from "./store/local-store.ts";
 export * from "./store/port.ts";

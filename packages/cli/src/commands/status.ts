@@ -12,7 +12,7 @@ export interface StatusOptions {
 
 /**
  * `imvault status`: per hour and chat type of the last N ended Beijing hours, what the manifests say
- * (archived / empty / expired) or `missing`. `--json` prints what `GET /v1/status` answers. Always
+ * (archived / empty / expired), `missing`, or `corrupt` (a manifest that cannot be read). `--json` prints what `GET /v1/status` answers. Always
  * exits 0: it reports, it does not judge (the archive command and the alarms do).
  */
 export async function statusCommand(options: StatusOptions, terminal: Terminal): Promise<ExitCode> {
@@ -26,6 +26,7 @@ export async function statusCommand(options: StatusOptions, terminal: Terminal):
   return EXIT.ok;
 }
 
+/** Always shown in the totals line; `corrupt` only when some manifest is. */
 const ORDER: readonly CoverageStatus[] = ["archived", "empty", "expired", "missing"];
 
 /** One row per hour (newest first), one column pair per chat type, then the totals. */
@@ -52,6 +53,10 @@ export function renderStatus(coverage: Coverage): string {
       }),
     ]);
   }
-  const totals = ORDER.map((s) => `${coverage.totals[s]} ${s}`).join(", ");
+  const corrupt = coverage.totals.corrupt ?? 0;
+  const totals = [
+    ...ORDER.map((s) => `${coverage.totals[s] ?? 0} ${s}`),
+    ...(corrupt > 0 ? [`${corrupt} corrupt`] : []),
+  ].join(", ");
   return `${renderTable(table)}\n${coverage.from}..${coverage.to}: ${totals}`;
 }

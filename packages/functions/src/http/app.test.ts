@@ -394,6 +394,16 @@ describe("GET /v1/archive/{chatType}/{msgTime}", () => {
     expect([res.statusCode, json(res).manifest.status, json(res).downloads]).toEqual([200, "empty", []]);
   });
 
+  it("takes the chat type in any letter case, as the CLI's --chat-type does", async () => {
+    const { call } = harness();
+    const lower = await call({ path: "/v1/archive/c2c/2024030116", headers: AUTH });
+    const canonical = await call({ path: "/v1/archive/C2C/2024030116", headers: AUTH });
+    const group = await call({ path: "/v1/archive/GROUP/2024030117", headers: AUTH });
+    expect([lower.statusCode, group.statusCode]).toEqual([200, 200]);
+    expect(json(lower)).toEqual(json(canonical));
+    expect(json(group).manifest.chatType).toBe("Group");
+  });
+
   it("answers 404 naming the hour for an hour not archived", async () => {
     const res = await harness().call({ path: "/v1/archive/C2C/2024030110", headers: AUTH });
     expect(res.statusCode).toBe(404);
@@ -405,7 +415,7 @@ describe("GET /v1/archive/{chatType}/{msgTime}", () => {
   });
 
   it.each([
-    ["/v1/archive/c2c/2024030116", /chatType "c2c"/],
+    ["/v1/archive/Private/2024030116", /chatType "Private"/],
     ["/v1/archive/C2C/20240301", /not 10 digits/],
     ["/v1/archive/C2C/2024022916x", /not 10 digits/],
     ["/v1/archive/C2C/2023022912", /day 29 does not exist/],

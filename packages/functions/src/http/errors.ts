@@ -1,5 +1,7 @@
 import {
+  type ApiErrorCode,
   AuthError,
+  type ErrorBody,
   hintFor,
   ImApiError,
   ImTransportError,
@@ -19,21 +21,6 @@ import {
  * `{"error":{"code","message","details"?}}`, built from typed errors' messages and details (which
  * im-core keeps free of secrets) and redacted once more; never a stack, never an unknown error's text.
  */
-
-export type ApiErrorCode =
-  | "invalid_request"
-  | "unauthorized"
-  | "not_found"
-  | "method_not_allowed"
-  | "payload_too_large"
-  | "rate_limited"
-  | "upstream_error"
-  | "upstream_timeout"
-  | "internal_error";
-
-export interface ErrorBody {
-  error: { code: ApiErrorCode; message: string; details?: Record<string, unknown> };
-}
 
 export interface HttpError {
   status: number;

@@ -1,27 +1,10 @@
 import { CHAT_TYPES, type ChatType } from "../im/types.ts";
+import type { Coverage, CoverageRow, CoverageTotals } from "../schemas/coverage.ts";
 import type { ArchiveStore } from "../store/port.ts";
 import { hourRange, type MsgTime } from "../time/msgtime.ts";
 import { manifestKey } from "./layout.ts";
 import { readManifest } from "./manifest.ts";
 import { manifestKeysIn } from "./plan.ts";
-
-export type CoverageStatus = "archived" | "empty" | "expired" | "missing";
-
-export interface CoverageRow {
-  msgTime: MsgTime;
-  chatType: ChatType;
-  status: CoverageStatus;
-  files: number;
-  bytes: number;
-  messages: number;
-}
-
-export interface Coverage {
-  from: MsgTime;
-  to: MsgTime;
-  rows: CoverageRow[];
-  totals: Record<CoverageStatus, number>;
-}
 
 /** Per hour and chat type of the window: what the manifests say, or `missing` where there is none. */
 export async function coverage(
@@ -32,7 +15,7 @@ export async function coverage(
   const hours = hourRange(window.from, window.to);
   const present = await manifestKeysIn(store, chatTypes, hours);
   const rows: CoverageRow[] = [];
-  const totals: Record<CoverageStatus, number> = { archived: 0, empty: 0, expired: 0, missing: 0 };
+  const totals: CoverageTotals = { archived: 0, empty: 0, expired: 0, missing: 0 };
   for (const msgTime of hours) {
     for (const chatType of chatTypes) {
       const manifest = present.has(manifestKey(chatType, msgTime))
@@ -49,7 +32,7 @@ export async function coverage(
               bytes: manifest.files.reduce((s, f) => s + f.gzipSize, 0),
               messages: manifest.files.reduce((s, f) => s + f.messageCount, 0),
             };
-      totals[row.status]++;
+      totals[row.status] = (totals[row.status] ?? 0) + 1;
       rows.push(row);
     }
   }

@@ -84,7 +84,7 @@ describe("archive views", () => {
   });
 
   it.each([
-    ["chatType", "c2c", "2024030116", /chatType "c2c" is not one of C2C, Group/],
+    ["chatType", "Private", "2024030116", /chatType "Private" is not one of C2C, Group/],
     ["msgTime", "C2C", "202403011", /not 10 digits/],
     ["msgTime", "C2C", "2024023012", /day 30 does not exist/],
     ["msgTime", "C2C", "2024030124", /hour 24/],
@@ -92,6 +92,14 @@ describe("archive views", () => {
     const lookup = archivedHour({ store, clock }, chatType, msgTime);
     await expect(lookup).rejects.toBeInstanceOf(ValidationError);
     await expect(lookup).rejects.toThrow(reason);
+  });
+
+  it("takes the chat type in any letter case, as the CLI does, and answers Tencent's spelling", async () => {
+    await writeManifest(store, manifest("2024030116", "archived", ["a.gz"]));
+    const lower = await archivedHour({ store, clock }, "c2c", "2024030116");
+    const upper = await archivedHour({ store, clock }, "C2C", "2024030116");
+    expect(lower.manifest.chatType).toBe("C2C");
+    expect(lower).toEqual(upper);
   });
 
   it("reports the coverage of the last N ended hours, archived and missing", async () => {

@@ -140,6 +140,22 @@ describe("GET /v1/health", () => {
     expect(res.headers?.["content-type"]).toBe("application/json; charset=utf-8");
     expect(res.headers?.["x-request-id"]).toBe("req-health-1");
   });
+
+  it("answers HEAD with 200, the same headers and no body", async () => {
+    const { call, counts } = harness();
+    const res = await call({ method: "HEAD", path: "/v1/health", requestId: "req-health-2" });
+    expect([res.statusCode, res.body]).toEqual([200, ""]);
+    expect(res.headers).toMatchObject({
+      "content-type": "application/json; charset=utf-8",
+      "x-request-id": "req-health-2",
+    });
+    expect(counts).toEqual([[200, "health"]]);
+  });
+
+  it("answers other methods 405 naming GET and HEAD", async () => {
+    const res = await harness().call({ method: "POST", path: "/v1/health" });
+    expect([res.statusCode, res.headers?.allow]).toEqual([405, "GET, HEAD"]);
+  });
 });
 
 describe("GET /v1/openapi.json", () => {
@@ -294,6 +310,24 @@ describe("authentication", () => {
       expect(logger.lines.some((l) => l.fields?.audit === true)).toBe(false);
     },
   );
+
+  it("answers 400 in the error shape for two Authorization headers (API Gateway joins them with a comma)", async () => {
+    const { call, getCosSig: fake, logger } = harness();
+    const both = { authorization: `Bearer ${MOD_TOKEN},Bearer ${OPS_TOKEN}` };
+    for (const res of [
+      await call(cosSig(twoItems, both)),
+      await call({ path: "/v1/status", headers: both }),
+    ]) {
+      expect(res.statusCode).toBe(400);
+      expect(json(res).error).toMatchObject({
+        code: "invalid_request",
+        message: expect.stringMatching(/one Authorization header/),
+      });
+      expect(res.body).not.toContain(MOD_TOKEN);
+    }
+    expect(fake).not.toHaveBeenCalled();
+    expect(logger.lines.some((l) => l.fields?.audit === true)).toBe(false);
+  });
 
   it("checks the token before the body: an unauthenticated caller learns nothing from validation", async () => {
     const res = await harness().call(cosSig("not json", {}));

@@ -170,7 +170,7 @@ describe("imvault archive / status / verify against the simulator", () => {
       "expired",
       "missing",
     ]);
-    expect(status.totals).toEqual({ archived: 3, empty: 1, expired: 1, missing: 60 - 5, corrupt: 0 });
+    expect(status.totals).toEqual({ archived: 3, empty: 1, expired: 1, missing: 60 - 5 });
   });
 
   it("prints the status as a table with totals", async () => {

@@ -7,6 +7,7 @@ import {
   hourRange,
   hourStart,
   type MsgTime,
+  parseChatType,
   parseMsgTime,
   ValidationError,
 } from "@imvault/im-core";
@@ -22,10 +23,13 @@ export function msgTimeArg(value: string): MsgTime {
   }
 }
 
+/** C2C or Group in any letter case, as the API's path parameter takes it (im-core's parseChatType). */
 export function chatTypeArg(value: string): ChatType {
-  const match = CHAT_TYPES.find((c) => c.toLowerCase() === value.toLowerCase());
-  if (match === undefined) throw new InvalidArgumentError(`must be one of ${CHAT_TYPES.join(", ")}`);
-  return match;
+  try {
+    return parseChatType(value);
+  } catch {
+    throw new InvalidArgumentError(`must be one of ${CHAT_TYPES.join(", ")} (any letter case)`);
+  }
 }
 
 export function positiveIntArg(max: number): (value: string) => number {

@@ -3,6 +3,8 @@
  * This file is the package's public surface (`@imvault/im-core`); the AWS adapters have their own
  * entry points so that importing the domain never loads the AWS SDK: `@imvault/im-core/s3` (the S3
  * store) and `@imvault/im-core/sqs` (the SQS job queue). Test kit: `@imvault/im-core/testing`.
+ * The data shapes (manifest, cos-sig, archive view, coverage, API error and health) are valibot
+ * schemas in schemas/, exported here with their inferred types.
  */
 
 export * from "./archive/archive-hour.ts";
@@ -36,6 +38,7 @@ export * from "./media/layout.ts";
 export * from "./media/manifest.ts";
 export type { CosSigLookup } from "./media/signer.ts";
 export * from "./queue/job.ts";
+export * from "./schemas/index.ts";
 export * from "./store/local-signed-url.ts";
 export * from "./store/local-store.ts";
 export * from "./store/port.ts";

@@ -27,6 +27,7 @@ export async function statusCommand(options: StatusOptions, terminal: Terminal):
   return EXIT.ok;
 }
 
+/** Always shown in the totals line; `corrupt` only when some manifest is. */
 const ORDER: readonly CoverageStatus[] = ["archived", "empty", "expired", "missing"];
 
 /** One row per hour (newest first), one column pair per chat type, then the totals. */
@@ -54,8 +55,8 @@ export function renderStatus(coverage: Coverage): string {
     ]);
   }
   // `corrupt` only when there is one: the usual line stays as scripts know it.
-  const shown = coverage.totals.corrupt > 0 ? [...ORDER, "corrupt" as const] : ORDER;
-  const totals = shown.map((s) => `${coverage.totals[s]} ${s}`).join(", ");
+  const shown = (coverage.totals.corrupt ?? 0) > 0 ? [...ORDER, "corrupt" as const] : ORDER;
+  const totals = shown.map((s) => `${coverage.totals[s] ?? 0} ${s}`).join(", ");
   const corrupt = coverage.rows
     .filter((r) => r.status === "corrupt")
     .map(

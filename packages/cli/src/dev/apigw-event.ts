@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { IncomingHttpHeaders, ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from "aws-lambda";
 
 /** API Gateway HTTP APIs refuse bigger request bodies (10 MB); the dev server does the same. */
@@ -10,7 +10,8 @@ export interface HttpRequestInfo {
   method: string;
   /** Path and query as received, e.g. /v1/status?hours=3 */
   url: string;
-  headers: IncomingHttpHeaders;
+  /** Lower- or mixed-case names; a repeated header as an array of its values. */
+  headers: Record<string, string | string[] | undefined>;
   sourceIp: string;
   body: Buffer;
   /** Epoch ms the request arrived. */

@@ -1,5 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { request } from "node:http";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLocalStore, createLocalUrlSigner, type LocalUrlSigner } from "@imvault/im-core";
@@ -92,7 +93,73 @@ describe("the dev HTTP server", () => {
     expect((await fetch(reserved)).status).toBe(403);
     expect(dotted).toBe(403);
   });
+
+  it.each([
+    ["a path", `GET /v1/${"a".repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`],
+    ["a header", `GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Big: ${"b".repeat(20_000)}\r\n\r\n`],
+  ])(
+    "answers %s over Node's limit with 431 in the API's error shape, never reaching the API",
+    async (_what, raw) => {
+      const before = events.length;
+
+      const { head, body } = await rawExchange(server.port, raw);
+
+      expect(head).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+      expect(head).toMatch(/content-type: application\/json/i);
+      expect(JSON.parse(body)).toEqual({
+        error: { code: "headers_too_large", message: expect.stringMatching(/exceed \d+ bytes/) },
+      });
+      expect(events.length).toBe(before);
+    },
+  );
+
+  it("answers malformed HTTP with 400 in the API's error shape", async () => {
+    const { head, body } = await rawExchange(server.port, "NOT HTTP AT ALL\r\n\r\n");
+
+    expect(head).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(body).error.code).toBe("invalid_request");
+  });
+
+  it("hands the API every value of a repeated Authorization header, joined by a comma as API Gateway does", async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        {
+          host: "127.0.0.1",
+          port: server.port,
+          path: "/v1/status",
+          headers: ["host", "127.0.0.1", "authorization", "Bearer first", "authorization", "Bearer second"],
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
+
+    expect(status).toBe(201);
+    expect(events.at(-1)?.headers.authorization).toBe("Bearer first,Bearer second");
+  });
 });
+
+/** Sends `raw` bytes as they are and reads the answer until the server closes the connection. */
+function rawExchange(port: number, raw: string): Promise<{ head: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1", () => socket.end(raw));
+    let text = "";
+    socket.setEncoding("utf8");
+    socket.setTimeout(5_000, () => socket.destroy(new Error("no answer within 5 s")));
+    socket.on("data", (chunk: string) => {
+      text += chunk;
+    });
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const at = text.indexOf("\r\n\r\n");
+      resolve({ head: text.slice(0, at), body: text.slice(at + 4) });
+    });
+  });
+}
 
 function rawGet(port: number, path: string): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,6 +1,14 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingMessage,
+  maxHeaderSize,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from "node:http";
 import type { AddressInfo } from "node:net";
-import { ConfigError } from "@imvault/im-core";
+import type { Duplex } from "node:stream";
+import { type ApiErrorCode, ConfigError } from "@imvault/im-core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
 import { MAX_BODY_BYTES, toApiGatewayEvent, writeError, writeResult } from "./apigw-event.ts";
 import { lambdaContext } from "./lambda-context.ts";
@@ -40,6 +48,23 @@ export async function startDevHttpServer(options: DevHttpServerOptions): Promise
     });
   });
 
+  // Requests Node cannot parse (a path or headers over its limit, malformed HTTP) are answered before
+  // any handler runs, as API Gateway answers them before the Lambda: Node's statuses, the API's body.
+  server.on("clientError", (error: Error & { code?: string }, socket: Duplex) => {
+    if (error.code === "HPE_HEADER_OVERFLOW") {
+      const message = `the request line and headers exceed ${maxHeaderSize} bytes`;
+      endWithError(socket, 431, "headers_too_large", message);
+    } else if (error.code === "HPE_CHUNK_EXTENSIONS_OVERFLOW") {
+      endWithError(socket, 413, "payload_too_large", "the chunk extensions are too large");
+    } else if (error.code?.startsWith("HPE_") === true) {
+      endWithError(socket, 400, "invalid_request", "the request is not valid HTTP/1.1");
+    } else if (error.code === "ERR_HTTP_REQUEST_TIMEOUT" && socket.writable) {
+      socket.end("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n"); // as Node answers it
+    } else {
+      socket.destroy(); // a reset: nobody is left to read an answer
+    }
+  });
+
   async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     if (options.files !== undefined && (await options.files(request, response))) return;
     const receivedAt = Date.now();
@@ -56,7 +81,9 @@ export async function startDevHttpServer(options: DevHttpServerOptions): Promise
     const event = toApiGatewayEvent({
       method: request.method ?? "GET",
       url: request.url ?? "/",
-      headers: request.headers,
+      // Every value of a repeated header (request.headers keeps the first Authorization only): the
+      // event joins them with commas, as API Gateway does.
+      headers: request.headersDistinct,
       sourceIp: request.socket.remoteAddress ?? "127.0.0.1",
       body,
       receivedAt,
@@ -93,6 +120,21 @@ export async function startDevHttpServer(options: DevHttpServerOptions): Promise
         setTimeout(() => server.closeAllConnections(), 2_000).unref();
       }),
   };
+}
+
+/** An error answer written straight to the connection, which is then closed. */
+function endWithError(socket: Duplex, status: number, code: ApiErrorCode, message: string): void {
+  // An answer already under way on this connection (a pipelined request) cannot be followed by ours.
+  const current = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
+  if (!socket.writable || current?.headersSent === true) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** The whole body, or undefined once it exceeds `limit` (the rest is drained, not buffered). */

@@ -1,135 +1,46 @@
 import { once } from "node:events";
-import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { ArchiveStore, CosSigRequestItem, CosSigResult } from "@imvault/im-core";
 import {
-  createLocalStore,
   getCosSig,
   hintFor,
   ImApiError,
   ImClient,
   ImTransportError,
   type LocalArchiveStore,
-  type Manifest,
   TimeoutError,
-  writeManifest,
 } from "@imvault/im-core";
-import { FakeClock, recordingLogger } from "@imvault/im-core/testing";
+import { recordingLogger } from "@imvault/im-core/testing";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { type ApiGatewayEventInit, apiGatewayEvent } from "../../testing/apigw-event.ts";
-import { matchPathTemplate, resolveRef, schemaProblems } from "../../testing/openapi-check.ts";
-import { type ApiDeps, type ApiHandler, createApiHandler } from "./app.ts";
-
-const OPS_TOKEN = "tok-ops-7Hq2xV9pLmQ4";
-const MOD_TOKEN = "tok-mod-Zk4wR8sNe3Yb";
-const KEYS = [
-  { name: "ops", token: OPS_TOKEN },
-  { name: "moderation", token: MOD_TOKEN },
-];
-const AUTH = { authorization: `Bearer ${MOD_TOKEN}` };
-// 18:30 Beijing: the last ended hour is 2024030117.
-const NOW = Date.parse("2024-03-01T10:30:00Z");
-const COS =
-  "https://cos.ap-shanghai.myqcloud.com/98ec-shanghai-007-privatev2-01-1256635546/0345-1400187352/0612-yyy";
-const MD5 = "0123456789abcdef0123456789abcdef";
-
-/** Tencent-like answers: Status = ResourceID % 3 (0 normal, 1 banned, 2 missing). */
-function answer(items: CosSigRequestItem[]): CosSigResult[] {
-  const texts = ["normal", "banned", "missing"] as const;
-  return items.map((i) => ({
-    ResourceID: i.ResourceID,
-    Code: 0,
-    Desc: "",
-    PreSigURL: `${i.RawURL}?sign=q-sign-${i.ResourceID}&im-time-expired=1709289900`,
-    Status: i.ResourceID % 3,
-    StatusText: texts[i.ResourceID % 3]!,
-    ExpiresAt: "2024-03-01T10:45:00.000Z",
-  }));
-}
-
-function manifest(chatType: "C2C" | "Group", msgTime: string, files: string[]): Manifest {
-  return {
-    version: 1,
-    chatType,
-    msgTime,
-    status: files.length > 0 ? "archived" : "empty",
-    files: files.map((name) => ({
-      key: `raw/chat_type=${chatType}/dt=2024-03-01/hour=${msgTime.slice(8)}/${name}`,
-      sourceUrl: `https://download.tim.qq.com/${name}`,
-      gzipSize: 120,
-      gzipMd5: MD5,
-      fileSize: 400,
-      fileMd5: MD5,
-      messageCount: 9,
-    })),
-    archivedAt: "2024-03-01T09:10:00.000Z",
-  };
-}
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  AUTH,
+  apiHarness,
+  archiveFixture,
+  COS,
+  cosSig,
+  json,
+  MOD_TOKEN,
+  OPS_TOKEN,
+  twoItems,
+} from "../../testing/api-harness.ts";
+import { apiGatewayEvent } from "../../testing/apigw-event.ts";
+import type { ApiDeps, ApiHandler } from "./app.ts";
 
 let dir: string;
 let store: LocalArchiveStore;
+let removeFixture: () => Promise<void>;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "imvault-api-"));
-  store = createLocalStore({
-    root: dir,
-    urlFor: (key, ttl) => `https://files.test/${key}?ttl=${ttl}`,
-  });
-  await writeManifest(store, manifest("C2C", "2024030116", ["a.gz", "b.gz"]));
-  await writeManifest(store, manifest("Group", "2024030117", []));
+  ({ dir, store, remove: removeFixture } = await archiveFixture());
 });
 
 afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+  await removeFixture();
 });
 
-function harness(overrides: Partial<ApiDeps> = {}) {
-  const logger = recordingLogger();
-  const counts: [number, string][] = [];
-  const fakeCosSig = vi.fn(async (items: CosSigRequestItem[]) => answer(items));
-  const handle = createApiHandler({
-    getCosSig: fakeCosSig,
-    store,
-    clock: new FakeClock(NOW),
-    logger,
-    countRequest: (status, route) => counts.push([status, route]),
-    config: {
-      apiKeys: KEYS,
-      cosUrlHosts: ["*.myqcloud.com", "*.tim.qq.com", "*.im.qcloud.com", "*.my-imcloud.com"],
-      maxItems: 5,
-      maxBodyBytes: 4096,
-      lookbackHours: 3,
-    },
-    ...overrides,
-  });
-  const call = (init: ApiGatewayEventInit) => handle(apiGatewayEvent(init));
-  return { handle, call, logger, counts, getCosSig: fakeCosSig };
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: the tests read into JSON answers whose shape they assert
-const json = (res: APIGatewayProxyStructuredResultV2) => JSON.parse(res.body ?? "") as Record<string, any>;
-const cosSig = (
-  body: unknown,
-  headers: Record<string, string> = AUTH,
-  extra: Partial<ApiGatewayEventInit> = {},
-) =>
-  ({
-    method: "POST",
-    path: "/v1/cos-sig",
-    headers,
-    body: body as object,
-    ...extra,
-  }) satisfies ApiGatewayEventInit;
-const twoItems = {
-  RawURLs: [
-    { ResourceID: 1, RawURL: `${COS}/9a0f4c42d208ccfb5aa47c29284aefc6.png` },
-    { ResourceID: 2, RawURL: `${COS}/9a0f4c42d208ccfb5aa47c29284aefc7.png` },
-  ],
-};
+const harness = (overrides: Partial<ApiDeps> = {}) => apiHarness({ store, ...overrides });
 
 describe("GET /v1/health", () => {
   it("answers ok without a token, as JSON, echoing the request id", async () => {
@@ -139,6 +50,22 @@ describe("GET /v1/health", () => {
     expect(json(res)).toEqual({ status: "ok" });
     expect(res.headers?.["content-type"]).toBe("application/json; charset=utf-8");
     expect(res.headers?.["x-request-id"]).toBe("req-health-1");
+  });
+
+  it("answers HEAD with 200, the same headers and no body", async () => {
+    const { call, counts } = harness();
+    const res = await call({ method: "HEAD", path: "/v1/health", requestId: "req-health-2" });
+    expect([res.statusCode, res.body]).toEqual([200, ""]);
+    expect(res.headers).toMatchObject({
+      "content-type": "application/json; charset=utf-8",
+      "x-request-id": "req-health-2",
+    });
+    expect(counts).toEqual([[200, "health"]]);
+  });
+
+  it("answers other methods 405 naming GET and HEAD", async () => {
+    const res = await harness().call({ method: "POST", path: "/v1/health" });
+    expect([res.statusCode, res.headers?.allow]).toEqual([405, "GET, HEAD"]);
   });
 });
 
@@ -295,6 +222,24 @@ describe("authentication", () => {
     },
   );
 
+  it("answers 400 in the error shape for two Authorization headers (API Gateway joins them with a comma)", async () => {
+    const { call, getCosSig: fake, logger } = harness();
+    const both = { authorization: `Bearer ${MOD_TOKEN},Bearer ${OPS_TOKEN}` };
+    for (const res of [
+      await call(cosSig(twoItems, both)),
+      await call({ path: "/v1/status", headers: both }),
+    ]) {
+      expect(res.statusCode).toBe(400);
+      expect(json(res).error).toMatchObject({
+        code: "invalid_request",
+        message: expect.stringMatching(/one Authorization header/),
+      });
+      expect(res.body).not.toContain(MOD_TOKEN);
+    }
+    expect(fake).not.toHaveBeenCalled();
+    expect(logger.lines.some((l) => l.fields?.audit === true)).toBe(false);
+  });
+
   it("checks the token before the body: an unauthenticated caller learns nothing from validation", async () => {
     const res = await harness().call(cosSig("not json", {}));
     expect(res.statusCode).toBe(401);
@@ -394,6 +339,16 @@ describe("GET /v1/archive/{chatType}/{msgTime}", () => {
     expect([res.statusCode, json(res).manifest.status, json(res).downloads]).toEqual([200, "empty", []]);
   });
 
+  it("takes the chat type in any letter case, as the CLI's --chat-type does", async () => {
+    const { call } = harness();
+    const lower = await call({ path: "/v1/archive/c2c/2024030116", headers: AUTH });
+    const canonical = await call({ path: "/v1/archive/C2C/2024030116", headers: AUTH });
+    const group = await call({ path: "/v1/archive/GROUP/2024030117", headers: AUTH });
+    expect([lower.statusCode, group.statusCode]).toEqual([200, 200]);
+    expect(json(lower)).toEqual(json(canonical));
+    expect(json(group).manifest.chatType).toBe("Group");
+  });
+
   it("answers 404 naming the hour for an hour not archived", async () => {
     const res = await harness().call({ path: "/v1/archive/C2C/2024030110", headers: AUTH });
     expect(res.statusCode).toBe(404);
@@ -405,7 +360,7 @@ describe("GET /v1/archive/{chatType}/{msgTime}", () => {
   });
 
   it.each([
-    ["/v1/archive/c2c/2024030116", /chatType "c2c"/],
+    ["/v1/archive/Private/2024030116", /chatType "Private"/],
     ["/v1/archive/C2C/20240301", /not 10 digits/],
     ["/v1/archive/C2C/2024022916x", /not 10 digits/],
     ["/v1/archive/C2C/2023022912", /day 29 does not exist/],
@@ -428,7 +383,7 @@ describe("GET /v1/status", () => {
       "2024030117",
       6,
     ]);
-    expect(body.totals).toEqual({ archived: 1, empty: 1, expired: 0, missing: 4, corrupt: 0 });
+    expect(body.totals).toEqual({ archived: 1, empty: 1, expired: 0, missing: 4 });
   });
 
   it("shows N hours for ?hours=N", async () => {
@@ -577,104 +532,6 @@ describe("secrets", () => {
     }
     // And the operator still learns what went wrong.
     expect(JSON.parse(responses[2]?.body ?? "").error.message).toMatch(/70009.*IM_SECRET_KEY/);
-  });
-});
-
-describe("OpenAPI contract", () => {
-  it("documents every status and body each route actually answers", async () => {
-    const failing = (error: unknown) => async () => Promise.reject(error);
-    const brokenStore: ArchiveStore = {
-      ...store,
-      get: async () => {
-        throw new Error("disk failure");
-      },
-      list: () => ({
-        [Symbol.asyncIterator]: () => ({ next: async () => Promise.reject(new Error("disk failure")) }),
-      }),
-    };
-    const ok = harness();
-    const openapi = json(await ok.call({ path: "/v1/openapi.json", headers: AUTH }));
-    const scenarios: [ApiHandler, ApiGatewayEventInit][] = [
-      [ok.handle, { path: "/v1/health" }],
-      [ok.handle, { path: "/v1/openapi.json", headers: AUTH }],
-      [ok.handle, { path: "/v1/openapi.json" }],
-      [ok.handle, cosSig(twoItems)],
-      [ok.handle, cosSig({ RawURLs: [] })],
-      [ok.handle, cosSig(twoItems, {})],
-      [ok.handle, cosSig("x".repeat(5000))],
-      [harness({ getCosSig: failing(new Error("x")) }).handle, cosSig(twoItems)],
-      [
-        harness({
-          getCosSig: failing(new ImApiError({ command: "c", code: 60007, info: "", retryable: true })),
-        }).handle,
-        cosSig(twoItems),
-      ],
-      [
-        harness({
-          getCosSig: failing(new ImApiError({ command: "c", code: 70009, info: "", retryable: false })),
-        }).handle,
-        cosSig(twoItems),
-      ],
-      [harness({ getCosSig: failing(new TimeoutError("slow")) }).handle, cosSig(twoItems)],
-      [ok.handle, { path: "/v1/archive/C2C/2024030116", headers: AUTH }],
-      [ok.handle, { path: "/v1/archive/C2C/2024030110", headers: AUTH }],
-      [ok.handle, { path: "/v1/archive/X/2024030116", headers: AUTH }],
-      [ok.handle, { path: "/v1/archive/C2C/2024030116" }],
-      [harness({ store: brokenStore }).handle, { path: "/v1/archive/C2C/2024030116", headers: AUTH }],
-      [ok.handle, { path: "/v1/status?hours=2", headers: AUTH }],
-      [ok.handle, { path: "/v1/status?hours=0", headers: AUTH }],
-      [ok.handle, { path: "/v1/status" }],
-      [harness({ store: brokenStore }).handle, { path: "/v1/status", headers: AUTH }],
-      [ok.handle, { path: "/v1/nope", headers: AUTH }],
-      [ok.handle, { method: "DELETE", path: "/v1/status", headers: AUTH }],
-    ];
-
-    const seen = new Set<string>();
-    const problems: string[] = [];
-    for (const [handle, init] of scenarios) {
-      const event = apiGatewayEvent(init);
-      const res = await handle(event);
-      const method = event.requestContext.http.method.toLowerCase();
-      const template = matchPathTemplate(openapi, event.rawPath);
-      const operation = template === undefined ? undefined : openapi.paths[template][method];
-      const where = `${method.toUpperCase()} ${event.rawPath} → ${res.statusCode}`;
-      if (operation === undefined) {
-        // Undocumented route or method: the answer is still the documented error shape.
-        problems.push(
-          ...schemaProblems(openapi, { $ref: "#/components/schemas/Error" }, json(res)).map(
-            (p) => `${where} ${p}`,
-          ),
-        );
-        continue;
-      }
-      const documented = operation.responses[String(res.statusCode)];
-      if (documented === undefined) {
-        problems.push(`${where}: status not documented`);
-        continue;
-      }
-      seen.add(`${template} ${method} ${res.statusCode}`);
-      const response = resolveRef<{
-        content: Record<string, { schema: unknown }>;
-        headers?: Record<string, { required?: boolean }>;
-      }>(openapi, documented);
-      const schema = response.content["application/json"]?.schema;
-      problems.push(...schemaProblems(openapi, schema, json(res)).map((p) => `${where} ${p}`));
-      for (const [name, header] of Object.entries(response.headers ?? {})) {
-        if (header.required && res.headers?.[name.toLowerCase()] === undefined)
-          problems.push(`${where}: header ${name} missing`);
-      }
-    }
-    expect(problems).toEqual([]);
-
-    // Every documented status of every route was produced by some scenario above.
-    const documented = Object.entries(
-      openapi.paths as Record<string, Record<string, { responses: object }>>,
-    ).flatMap(([template, ops]) =>
-      Object.entries(ops).flatMap(([method, op]) =>
-        Object.keys(op.responses).map((s) => `${template} ${method} ${s}`),
-      ),
-    );
-    expect(documented.filter((d) => !seen.has(d))).toEqual([]);
   });
 });
 

@@ -63,7 +63,8 @@ interface RequestScope {
 }
 
 interface Route {
-  method: string;
+  /** GET routes that also answer HEAD list it (the answer then has no body). */
+  methods: readonly string[];
   pattern: RegExp;
   /** The route's name in logs and metrics (never the raw path: that would explode metric dimensions). */
   name: string;
@@ -92,10 +93,16 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
   // Five fixed routes: a table of method + pattern is all the routing there is, and it keeps the
   // handler free of a framework's own error, body and header handling (ours is toHttpError's job).
   const routes: Route[] = [
-    { method: "GET", pattern: /^\/v1\/health$/, name: "health", auth: false, run: () => ({ status: "ok" }) },
-    { method: "GET", pattern: /^\/v1\/openapi\.json$/, name: "openapi", auth: true, run: () => openapi },
     {
-      method: "POST",
+      methods: ["GET", "HEAD"],
+      pattern: /^\/v1\/health$/,
+      name: "health",
+      auth: false,
+      run: () => ({ status: "ok" }),
+    },
+    { methods: ["GET"], pattern: /^\/v1\/openapi\.json$/, name: "openapi", auth: true, run: () => openapi },
+    {
+      methods: ["POST"],
       pattern: /^\/v1\/cos-sig$/,
       name: "cos-sig",
       auth: true,
@@ -109,7 +116,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
       },
     },
     {
-      method: "GET",
+      methods: ["GET"],
       pattern: /^\/v1\/archive\/([^/]+)\/([^/]+)$/,
       name: "archive",
       auth: true,
@@ -122,7 +129,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
         ),
     },
     {
-      method: "GET",
+      methods: ["GET"],
       pattern: /^\/v1\/status$/,
       name: "status",
       auth: true,
@@ -145,7 +152,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     try {
       const { route, params } = match(routes, method, path);
       routeName = route.name;
-      if (route.auth) keyName = authenticate(event.headers?.authorization).keyName;
+      if (route.auth) keyName = authenticate(authorizationHeader(event)).keyName;
       const remaining = context?.getRemainingTimeInMillis?.() ?? MAX_REQUEST_MS;
       const signal = AbortSignal.timeout(
         Math.max(1, Math.min(MAX_REQUEST_MS, remaining - DEADLINE_MARGIN_MS)),
@@ -180,7 +187,8 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     return {
       statusCode: status,
       headers: { ...JSON_HEADERS, "x-request-id": requestId, ...headers },
-      body: JSON.stringify(payload),
+      // HEAD: the headers GET would have, no body.
+      body: method === "HEAD" ? "" : JSON.stringify(payload),
       isBase64Encoded: false,
     };
   };
@@ -200,8 +208,8 @@ function match(routes: Route[], method: string, path: string): { route: Route; p
   for (const route of routes) {
     const m = route.pattern.exec(path);
     if (m === null) continue;
-    if (route.method !== method) {
-      allowed.push(route.method);
+    if (!route.methods.includes(method)) {
+      allowed.push(...route.methods);
       continue;
     }
     try {
@@ -214,6 +222,21 @@ function match(routes: Route[], method: string, path: string): { route: Route; p
   throw new NotFoundError(`no route ${method} ${path}; see GET /v1/openapi.json`, {
     details: { method, path: path.slice(0, 200) },
   });
+}
+
+/**
+ * The one Authorization header. API Gateway joins repeated headers with commas, and no bearer token
+ * has one (nor can an API_KEYS token): a comma means the caller sent several, which is refused
+ * rather than guessing which one counts.
+ */
+function authorizationHeader(event: APIGatewayProxyEventV2): string | undefined {
+  const header = event.headers?.authorization;
+  if (header?.includes(",")) {
+    throw new ValidationError("send one Authorization header: this request has several", {
+      header: "Authorization",
+    });
+  }
+  return header;
 }
 
 /** The JSON body, base64-decoded when API Gateway encoded it, within the size cap. */

@@ -1,6 +1,8 @@
 import {
+  type ApiErrorCode,
   AuthError,
   CorruptManifestError,
+  type ErrorBody,
   hintFor,
   ImApiError,
   ImTransportError,
@@ -20,22 +22,6 @@ import {
  * `{"error":{"code","message","details"?}}`, built from typed errors' messages and details (which
  * im-core keeps free of secrets) and redacted once more; never a stack, never an unknown error's text.
  */
-
-export type ApiErrorCode =
-  | "invalid_request"
-  | "unauthorized"
-  | "not_found"
-  | "manifest_corrupt"
-  | "method_not_allowed"
-  | "payload_too_large"
-  | "rate_limited"
-  | "upstream_error"
-  | "upstream_timeout"
-  | "internal_error";
-
-export interface ErrorBody {
-  error: { code: ApiErrorCode; message: string; details?: Record<string, unknown> };
-}
 
 export interface HttpError {
   status: number;

@@ -1,8 +1,28 @@
-import { MAX_RAW_URL_LENGTH, MAX_STATUS_HOURS } from "@imvault/im-core";
+import {
+  ArchivedHourViewSchema,
+  ChatTypeSchema,
+  CosSigRequestItemSchema,
+  CosSigResponseSchema,
+  CosSigResultSchema,
+  CoverageRowSchema,
+  CoverageTotalsSchema,
+  cosSigRequestSchema,
+  ErrorBodySchema,
+  FileDownloadSchema,
+  HealthSchema,
+  MAX_STATUS_HOURS,
+  ManifestFileSchema,
+  ManifestSchema,
+  MsgTimeSchema,
+  RecentCoverageSchema,
+} from "@imvault/im-core";
+import { type ConversionConfig, type JsonSchema, toJsonSchemaDefs } from "@valibot/to-json-schema";
 
 /**
- * The HTTP API's OpenAPI 3.1 document, served at GET /v1/openapi.json. Built from the configured
- * limits so that what it promises (maxItems, body size) is what the handler enforces.
+ * The HTTP API's OpenAPI 3.1 document, served at GET /v1/openapi.json. The schemas are generated from
+ * im-core's valibot schemas (the ones the code validates with and takes its types from); only the
+ * paths are written here. Built from the configured limits, so that what it promises (maxItems, body
+ * size) is what the handler enforces.
  */
 
 export interface OpenApiOptions {
@@ -11,18 +31,18 @@ export interface OpenApiOptions {
   version?: string;
 }
 
-type Schema = Record<string, unknown>;
+type Json = Record<string, unknown>;
 export interface OpenApiResponse {
   description: string;
-  headers?: Record<string, unknown>;
-  content?: Record<string, { schema: Schema }>;
+  headers?: Json;
+  content?: Record<string, { schema: JsonSchema }>;
 }
 export interface OpenApiOperation {
   operationId: string;
   summary: string;
   security?: Record<string, string[]>[];
-  parameters?: Record<string, unknown>[];
-  requestBody?: Record<string, unknown>;
+  parameters?: Json[];
+  requestBody?: Json;
   responses: Record<string, OpenApiResponse | { $ref: string }>;
 }
 export interface OpenApiDocument {
@@ -31,22 +51,70 @@ export interface OpenApiDocument {
   security: Record<string, string[]>[];
   paths: Record<string, Record<string, OpenApiOperation>>;
   components: {
-    securitySchemes: Record<string, unknown>;
-    schemas: Record<string, Schema>;
+    securitySchemes: Json;
+    schemas: Record<string, JsonSchema>;
     responses: Record<string, OpenApiResponse>;
   };
 }
 
-const json = (schema: Schema) => ({ "application/json": { schema } });
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const errorRef = (name: string) => ({ $ref: `#/components/responses/${name}` });
+/** OpenAPI 3.1 schemas are JSON Schema 2020-12; components refer to each other by name. */
+const CONVERSION: ConversionConfig = {
+  target: "draft-2020-12",
+  // RawURL's credential check is no JSON Schema keyword; the allow-list is configuration. Both are
+  // in RawURL's description.
+  ignoreActions: ["check"],
+  // A literal converts to a bare `const`; its JSON type is said too, for tools that read `type` only.
+  overrideSchema: ({ valibotSchema, jsonSchema }) => {
+    if (valibotSchema.type !== "literal" || !("const" in jsonSchema)) return undefined;
+    const value = jsonSchema.const;
+    const type = Number.isInteger(value) ? "integer" : typeof value;
+    return { type, ...jsonSchema } as JsonSchema;
+  },
+  overrideRef: ({ referenceId }) => `#/components/schemas/${referenceId}`,
+};
+
+/** The component schemas, by the names the document has always used. */
+function componentSchemas(maxItems: number): Record<string, JsonSchema> {
+  return toJsonSchemaDefs(
+    {
+      Error: ErrorBodySchema,
+      Health: HealthSchema,
+      CosSigRequest: cosSigRequestSchema(maxItems),
+      CosSigRequestItem: CosSigRequestItemSchema,
+      CosSigResponse: CosSigResponseSchema,
+      CosSigResult: CosSigResultSchema,
+      ManifestFile: ManifestFileSchema,
+      Manifest: ManifestSchema,
+      FileDownload: FileDownloadSchema,
+      ArchivedHour: ArchivedHourViewSchema,
+      CoverageRow: CoverageRowSchema,
+      CoverageTotals: CoverageTotalsSchema,
+      Coverage: RecentCoverageSchema,
+    },
+    CONVERSION,
+  );
+}
+
+const parameterSchemas = toJsonSchemaDefs({ chatType: ChatTypeSchema, msgTime: MsgTimeSchema }, CONVERSION);
+
+const json = (schema: JsonSchema) => ({ "application/json": { schema } });
+const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((s) => [String(s), { $ref: `#/components/responses/E${s}` }]));
 
 export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
-  const errors = (...names: string[]) => Object.fromEntries(names.map((n) => [n, errorRef(`E${n}`)]));
-  const errorResponse = (description: string, headers?: Record<string, unknown>): OpenApiResponse => ({
+  const errorResponse = (description: string, headers?: Json): OpenApiResponse => ({
     description,
     ...(headers === undefined ? {} : { headers }),
     content: json(ref("Error")),
+  });
+  const health = (operationId: string, description: string, withBody: boolean): OpenApiOperation => ({
+    operationId,
+    summary: "Liveness; needs no token",
+    security: [],
+    responses: {
+      "200": { description, ...(withBody ? { content: json(ref("Health")) } : {}) },
+    },
   });
   return {
     openapi: "3.1.0",
@@ -60,14 +128,8 @@ export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
     security: [{ bearer: [] }],
     paths: {
       "/v1/health": {
-        get: {
-          operationId: "health",
-          summary: "Liveness; needs no token",
-          security: [],
-          responses: {
-            "200": { description: "Alive", content: json(ref("Health")) },
-          },
-        },
+        get: health("health", "Alive", true),
+        head: health("healthHead", "Alive (no body)", false),
       },
       "/v1/openapi.json": {
         get: {
@@ -76,9 +138,13 @@ export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
           responses: {
             "200": {
               description: "The OpenAPI 3.1 document",
-              content: json({ type: "object", required: ["openapi"] }),
+              content: json({
+                type: "object",
+                required: ["openapi", "paths"],
+                properties: { openapi: { type: "string", const: "3.1.0" }, paths: { type: "object" } },
+              }),
             },
-            ...errors("401"),
+            ...errors(400, 401),
           },
         },
       },
@@ -96,7 +162,7 @@ export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
               description: "One answer per item, in the request's order",
               content: json(ref("CosSigResponse")),
             },
-            ...errors("400", "401", "413", "429", "500", "502", "504"),
+            ...errors(400, 401, 413, 429, 500, 502, 504),
           },
         },
       },
@@ -109,14 +175,15 @@ export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
               name: "chatType",
               in: "path",
               required: true,
-              schema: { type: "string", enum: ["C2C", "Group"] },
+              description: "C2C or Group; other letter cases (c2c, group) are taken too",
+              schema: parameterSchemas.chatType!,
             },
             {
               name: "msgTime",
               in: "path",
               required: true,
               description: "The hour as YYYYMMDDHH, Beijing time (UTC+8)",
-              schema: { type: "string", pattern: "^\\d{10}$" },
+              schema: parameterSchemas.msgTime!,
             },
           ],
           responses: {
@@ -124,7 +191,7 @@ export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
               description: "The hour is archived (or recorded empty or expired)",
               content: json(ref("ArchivedHour")),
             },
-            ...errors("400", "401", "404", "500"),
+            ...errors(400, 401, 404, 409, 500),
           },
         },
       },
@@ -143,7 +210,7 @@ export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
           ],
           responses: {
             "200": { description: "Coverage table", content: json(ref("Coverage")) },
-            ...errors("400", "401", "500"),
+            ...errors(400, 401, 500),
           },
         },
       },
@@ -151,11 +218,16 @@ export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
       responses: {
-        E400: errorResponse("The request is invalid; details.items names every bad RawURLs item"),
+        E400: errorResponse(
+          "The request is invalid (details.items names every bad RawURLs item), or it carries more than one Authorization header",
+        ),
         E401: errorResponse("Missing, malformed or unknown token", {
           "WWW-Authenticate": { schema: { type: "string", const: "Bearer" } },
         }),
         E404: errorResponse("Not found (an hour not archived yet, an unknown route)"),
+        E409: errorResponse(
+          "The hour's manifest is corrupt (not JSON or not a manifest): code manifest_corrupt, details name its key",
+        ),
         E413: errorResponse(`The body is larger than ${options.maxBodyBytes} bytes`),
         E429: errorResponse("Tencent IM is rate limiting this app", {
           "Retry-After": { required: true, schema: { type: "integer", minimum: 1 } },
@@ -164,169 +236,7 @@ export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
         E502: errorResponse("Tencent IM refused or failed; the message names the code and what to check"),
         E504: errorResponse("Tencent IM did not answer in time"),
       },
-      schemas: {
-        Error: {
-          type: "object",
-          required: ["error"],
-          properties: {
-            error: {
-              type: "object",
-              required: ["code", "message"],
-              properties: {
-                code: {
-                  type: "string",
-                  enum: [
-                    "invalid_request",
-                    "unauthorized",
-                    "not_found",
-                    "method_not_allowed",
-                    "payload_too_large",
-                    "rate_limited",
-                    "upstream_error",
-                    "upstream_timeout",
-                    "internal_error",
-                  ],
-                },
-                message: { type: "string" },
-                details: { type: "object" },
-              },
-            },
-          },
-        },
-        Health: {
-          type: "object",
-          required: ["status"],
-          properties: { status: { type: "string", const: "ok" } },
-        },
-        CosSigRequest: {
-          type: "object",
-          additionalProperties: false,
-          required: ["RawURLs"],
-          properties: {
-            RawURLs: {
-              type: "array",
-              minItems: 1,
-              maxItems: options.maxItems,
-              items: {
-                type: "object",
-                additionalProperties: false,
-                required: ["ResourceID", "RawURL"],
-                properties: {
-                  ResourceID: {
-                    type: "integer",
-                    minimum: 0,
-                    maximum: 4294967295,
-                    description: "Unique within the request",
-                  },
-                  RawURL: {
-                    type: "string",
-                    format: "uri",
-                    maxLength: MAX_RAW_URL_LENGTH,
-                    description:
-                      "https on an allowed host (default *.myqcloud.com and the IM download hosts)",
-                  },
-                },
-              },
-            },
-          },
-        },
-        CosSigResponse: {
-          type: "object",
-          required: ["PreSigURLs"],
-          properties: { PreSigURLs: { type: "array", items: ref("CosSigResult") } },
-        },
-        CosSigResult: {
-          type: "object",
-          required: ["ResourceID", "Code", "Desc", "PreSigURL", "Status", "StatusText", "ExpiresAt"],
-          properties: {
-            ResourceID: { type: "integer" },
-            Code: { type: "integer" },
-            Desc: { type: "string" },
-            PreSigURL: { type: "string", description: "FULL_CONTROL URL, valid about 15 minutes" },
-            Status: { type: "integer", description: "0 normal, 1 banned, 2 missing" },
-            StatusText: { type: "string", enum: ["normal", "banned", "missing", "unknown"] },
-            ExpiresAt: { type: "string", format: "date-time" },
-          },
-        },
-        ManifestFile: {
-          type: "object",
-          required: ["key", "sourceUrl", "gzipSize", "gzipMd5", "fileSize", "fileMd5", "messageCount"],
-          properties: {
-            key: { type: "string" },
-            sourceUrl: { type: "string" },
-            gzipSize: { type: "integer" },
-            gzipMd5: { type: "string" },
-            fileSize: { type: "integer" },
-            fileMd5: { type: "string" },
-            messageCount: { type: "integer" },
-          },
-        },
-        Manifest: {
-          type: "object",
-          required: ["version", "chatType", "msgTime", "status", "files", "archivedAt"],
-          properties: {
-            version: { type: "integer", const: 1 },
-            chatType: { type: "string", enum: ["C2C", "Group"] },
-            msgTime: { type: "string" },
-            status: { type: "string", enum: ["archived", "empty", "expired"] },
-            files: { type: "array", items: ref("ManifestFile") },
-            archivedAt: { type: "string", format: "date-time" },
-          },
-        },
-        ArchivedHour: {
-          type: "object",
-          required: ["manifest", "downloads"],
-          properties: {
-            manifest: ref("Manifest"),
-            downloads: {
-              type: "array",
-              items: {
-                type: "object",
-                required: ["key", "url", "expiresAt"],
-                properties: {
-                  key: { type: "string" },
-                  url: { type: "string" },
-                  expiresAt: { type: "string", format: "date-time" },
-                },
-              },
-            },
-          },
-        },
-        Coverage: {
-          type: "object",
-          required: ["hours", "from", "to", "rows", "totals"],
-          properties: {
-            hours: { type: "integer" },
-            from: { type: "string" },
-            to: { type: "string" },
-            rows: {
-              type: "array",
-              items: {
-                type: "object",
-                required: ["msgTime", "chatType", "status", "files", "bytes", "messages"],
-                properties: {
-                  msgTime: { type: "string" },
-                  chatType: { type: "string", enum: ["C2C", "Group"] },
-                  status: { type: "string", enum: ["archived", "empty", "expired", "missing"] },
-                  files: { type: "integer" },
-                  bytes: { type: "integer" },
-                  messages: { type: "integer" },
-                },
-              },
-            },
-            totals: {
-              type: "object",
-              required: ["archived", "empty", "expired", "missing"],
-              properties: {
-                archived: { type: "integer" },
-                empty: { type: "integer" },
-                expired: { type: "integer" },
-                missing: { type: "integer" },
-              },
-            },
-          },
-        },
-      },
+      schemas: componentSchemas(options.maxItems),
     },
   };
 }

@@ -1,28 +1,10 @@
 import { CorruptManifestError } from "../errors.ts";
 import { CHAT_TYPES, type ChatType } from "../im/types.ts";
+import type { Coverage, CoverageRow, CoverageTotals } from "../schemas/coverage.ts";
 import type { ArchiveStore } from "../store/port.ts";
 import { hourRange, type MsgTime } from "../time/msgtime.ts";
 import { manifestKey } from "./layout.ts";
 import { manifestsIn } from "./plan.ts";
-
-/** `corrupt`: the manifest is not JSON or not a manifest (`imvault verify` names it; archiving the hour replaces it). */
-export type CoverageStatus = "archived" | "empty" | "expired" | "missing" | "corrupt";
-
-export interface CoverageRow {
-  msgTime: MsgTime;
-  chatType: ChatType;
-  status: CoverageStatus;
-  files: number;
-  bytes: number;
-  messages: number;
-}
-
-export interface Coverage {
-  from: MsgTime;
-  to: MsgTime;
-  rows: CoverageRow[];
-  totals: Record<CoverageStatus, number>;
-}
 
 /**
  * Per hour and chat type of the window: what the manifests say, `missing` where there is none and
@@ -36,13 +18,7 @@ export async function coverage(
   const hours = hourRange(window.from, window.to);
   const manifests = await manifestsIn(store, chatTypes, hours);
   const rows: CoverageRow[] = [];
-  const totals: Record<CoverageStatus, number> = {
-    archived: 0,
-    empty: 0,
-    expired: 0,
-    missing: 0,
-    corrupt: 0,
-  };
+  const totals: CoverageTotals = { archived: 0, empty: 0, expired: 0, missing: 0 };
   for (const msgTime of hours) {
     for (const chatType of chatTypes) {
       const manifest = manifests.get(manifestKey(chatType, msgTime));
@@ -64,7 +40,7 @@ export async function coverage(
               bytes: manifest.files.reduce((s, f) => s + f.gzipSize, 0),
               messages: manifest.files.reduce((s, f) => s + f.messageCount, 0),
             };
-      totals[row.status]++;
+      totals[row.status] = (totals[row.status] ?? 0) + 1;
       rows.push(row);
     }
   }

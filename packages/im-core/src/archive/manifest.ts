@@ -2,58 +2,16 @@ import { createHash } from "node:crypto";
 import { buffer } from "node:stream/consumers";
 import * as v from "valibot";
 import { AlreadyExistsError, CorruptManifestError, NotFoundError } from "../errors.ts";
-import { CHAT_TYPES, type ChatType } from "../im/types.ts";
+import type { ChatType } from "../im/types.ts";
+import { type Manifest, ManifestSchema } from "../schemas/manifest.ts";
 import type { ArchiveStore } from "../store/port.ts";
 import type { MsgTime } from "../time/msgtime.ts";
 import type { Logger } from "../util/log.ts";
 import { METRIC, type Metrics, noMetrics } from "../util/metrics.ts";
 import { corruptManifestKey, manifestKey } from "./layout.ts";
 
-/** One verified file of an archived hour, as the manifest records it. */
-export interface ManifestFile {
-  key: string;
-  sourceUrl: string;
-  gzipSize: number;
-  gzipMd5: string;
-  fileSize: number;
-  fileMd5: string;
-  messageCount: number;
-  /** Present when the file matched Tencent's figures but not the documented line layout. */
-  framingProblem?: string;
-}
-
-export type HourStatus = "archived" | "empty" | "expired";
-
-/** The commit point of an hour, and the only state imvault keeps. */
-export interface Manifest {
-  version: 1;
-  chatType: ChatType;
-  msgTime: MsgTime;
-  status: HourStatus;
-  files: ManifestFile[];
-  archivedAt: string;
-}
-
-const md5 = v.pipe(v.string(), v.regex(/^[0-9a-f]{32}$/));
-const size = v.pipe(v.number(), v.integer(), v.minValue(0));
-const manifestSchema = v.looseObject({
-  version: v.literal(1),
-  chatType: v.picklist(CHAT_TYPES),
-  msgTime: v.pipe(v.string(), v.regex(/^\d{10}$/)),
-  status: v.picklist(["archived", "empty", "expired"]),
-  files: v.array(
-    v.looseObject({
-      key: v.pipe(v.string(), v.minLength(1)),
-      sourceUrl: v.string(),
-      gzipSize: size,
-      gzipMd5: md5,
-      fileSize: size,
-      fileMd5: md5,
-      messageCount: size,
-    }),
-  ),
-  archivedAt: v.string(),
-});
+// The shapes live with the other data shapes in schemas/; archive code imports them from here.
+export type { HourStatus, Manifest, ManifestFile } from "../schemas/manifest.ts";
 
 /** The manifest in `text`; CorruptManifestError (naming `key`) when it is not JSON or not a manifest. */
 export function parseManifest(text: string, key: string): Manifest {
@@ -63,13 +21,13 @@ export function parseManifest(text: string, key: string): Manifest {
   } catch {
     throw new CorruptManifestError(key, "not JSON");
   }
-  const parsed = v.safeParse(manifestSchema, value);
+  const parsed = v.safeParse(ManifestSchema, value);
   if (!parsed.success) {
     throw new CorruptManifestError(key, "malformed", {
       issues: parsed.issues.map((i) => `${v.getDotPath(i) ?? "(manifest)"}: ${i.message}`),
     });
   }
-  return parsed.output as Manifest;
+  return parsed.output;
 }
 
 /** The object's bytes, or undefined when there is none. */

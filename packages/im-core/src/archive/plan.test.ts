@@ -80,6 +80,6 @@ describe("coverage", () => {
       ["2024022923", "missing"],
       ["2024030100", "expired"],
     ]);
-    expect(cov.totals).toEqual({ archived: 0, empty: 0, expired: 1, missing: 1, corrupt: 0 });
+    expect(cov.totals).toEqual({ archived: 0, empty: 0, expired: 1, missing: 1 });
   });
 });

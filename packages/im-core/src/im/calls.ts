@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { ImTransportError, ValidationError } from "../errors.ts";
+import { PreSigUrlItemSchema } from "../schemas/cos-sig.ts";
 import { type MsgTime, parseBeijing, parseMsgTime } from "../time/msgtime.ts";
 import type { ImClient } from "./client.ts";
 import {
@@ -19,7 +20,6 @@ const DEFAULT_COS_CHUNK = 100;
 
 const md5Hex = v.pipe(v.string(), v.regex(/^[0-9a-fA-F]{32}$/, "not an MD5 in hex"));
 const byteCount = v.pipe(v.number(), v.integer(), v.minValue(0));
-const int = v.pipe(v.number(), v.integer());
 
 const historyAnswer = v.object({
   File: v.array(
@@ -34,14 +34,13 @@ const historyAnswer = v.object({
   ),
 });
 
+/** Tencent's answer; a Desc or PreSigURL left out reads as empty. */
 const cosSigAnswer = v.object({
   PreSigURLs: v.array(
     v.object({
-      ResourceID: int,
-      Code: int,
+      ...PreSigUrlItemSchema.entries,
       Desc: v.optional(v.string(), ""),
       PreSigURL: v.optional(v.string(), ""),
-      Status: int,
     }),
   ),
 });

@@ -19,25 +19,8 @@ export interface HistoryFile {
   gzipMd5: string;
 }
 
-/** One item of a get_cos_sig request. */
-export interface CosSigRequestItem {
-  ResourceID: number;
-  RawURL: string;
-}
-
-export type CosStatusText = "normal" | "banned" | "missing";
-
-/** One item of a get_cos_sig answer, plus what imvault adds. */
-export interface CosSigResult {
-  ResourceID: number;
-  Code: number;
-  Desc: string;
-  PreSigURL: string;
-  Status: number;
-  StatusText: CosStatusText | "unknown";
-  /** When the PreSigURL stops working (15 minutes after the answer, or Tencent's im-time-expired). */
-  ExpiresAt: string;
-}
+// get_cos_sig's items (request and answer) are data shapes of the API too: schemas/cos-sig.ts.
+export type { CosSigRequestItem, CosSigResult, CosStatusText } from "../schemas/cos-sig.ts";
 
 /** Regions and their REST API domains (primary, then the backup used when the primary cannot be reached). */
 export const REGIONS = {

@@ -84,7 +84,7 @@ describe("archive views", () => {
   });
 
   it.each([
-    ["chatType", "c2c", "2024030116", /chatType "c2c" is not one of C2C, Group/],
+    ["chatType", "Private", "2024030116", /chatType "Private" is not one of C2C, Group/],
     ["msgTime", "C2C", "202403011", /not 10 digits/],
     ["msgTime", "C2C", "2024023012", /day 30 does not exist/],
     ["msgTime", "C2C", "2024030124", /hour 24/],
@@ -94,11 +94,19 @@ describe("archive views", () => {
     await expect(lookup).rejects.toThrow(reason);
   });
 
+  it("takes the chat type in any letter case, as the CLI does, and answers Tencent's spelling", async () => {
+    await writeManifest(store, manifest("2024030116", "archived", ["a.gz"]));
+    const lower = await archivedHour({ store, clock }, "c2c", "2024030116");
+    const upper = await archivedHour({ store, clock }, "C2C", "2024030116");
+    expect(lower.manifest.chatType).toBe("C2C");
+    expect(lower).toEqual(upper);
+  });
+
   it("reports the coverage of the last N ended hours, archived and missing", async () => {
     await writeManifest(store, manifest("2024030117", "archived", ["a.gz"]));
     const table = await recentCoverage({ store, clock }, 2);
     expect([table.hours, table.from, table.to]).toEqual([2, "2024030116", "2024030117"]);
-    expect(table.totals).toEqual({ archived: 1, empty: 0, expired: 0, missing: 3, corrupt: 0 });
+    expect(table.totals).toEqual({ archived: 1, empty: 0, expired: 0, missing: 3 });
     expect(table.rows.find((r) => r.msgTime === "2024030117" && r.chatType === "C2C")).toMatchObject({
       status: "archived",
       files: 1,

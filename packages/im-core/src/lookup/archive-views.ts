@@ -1,9 +1,12 @@
-import { type Coverage, coverage } from "../archive/coverage.ts";
+import { coverage } from "../archive/coverage.ts";
 import { manifestKey } from "../archive/layout.ts";
-import { type Manifest, readManifest } from "../archive/manifest.ts";
+import { readManifest } from "../archive/manifest.ts";
 import { defaultWindow } from "../archive/plan.ts";
 import { CorruptManifestError, NotFoundError, ValidationError } from "../errors.ts";
-import { CHAT_TYPES, type ChatType } from "../im/types.ts";
+import type { ArchivedHourView } from "../schemas/archive-view.ts";
+import { parseChatType } from "../schemas/common.ts";
+import type { RecentCoverage } from "../schemas/coverage.ts";
+import type { Manifest } from "../schemas/manifest.ts";
 import type { ArchiveStore } from "../store/port.ts";
 import { parseMsgTime } from "../time/msgtime.ts";
 import type { Clock } from "../util/clock.ts";
@@ -14,27 +17,6 @@ import type { Clock } from "../util/clock.ts";
 export const DEFAULT_DOWNLOAD_TTL_SECONDS = 300;
 /** `/v1/status?hours=N`: at most 31 days of hours (Tencent keeps 3-7 days; more only reads manifests). */
 export const MAX_STATUS_HOURS = 24 * 31;
-
-export interface FileDownload {
-  key: string;
-  url: string;
-  expiresAt: string;
-}
-
-export interface ArchivedHourView {
-  manifest: Manifest;
-  /** One per manifest file, in the same order; empty for an `empty` or `expired` hour. */
-  downloads: FileDownload[];
-}
-
-export function parseChatType(text: string): ChatType {
-  if (!(CHAT_TYPES as readonly string[]).includes(text)) {
-    throw new ValidationError(`chatType "${text}" is not one of ${CHAT_TYPES.join(", ")}`, {
-      chatType: text,
-    });
-  }
-  return text as ChatType;
-}
 
 /**
  * The hour's manifest and short-lived download URLs of its files; NotFoundError when not archived,
@@ -90,6 +72,6 @@ export function parseStatusHours(text: string | undefined, fallback: number): nu
 export async function recentCoverage(
   deps: { store: ArchiveStore; clock: Clock },
   hours: number,
-): Promise<Coverage & { hours: number }> {
+): Promise<RecentCoverage> {
   return { hours, ...(await coverage(deps.store, defaultWindow(deps.clock.now(), hours))) };
 }

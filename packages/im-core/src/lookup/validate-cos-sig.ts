@@ -1,15 +1,19 @@
+import * as v from "valibot";
 import { ValidationError } from "../errors.ts";
-import type { CosSigRequestItem } from "../im/types.ts";
-import { type AllowList, isUrlAllowed, tryParseUrl } from "../util/allow-list.ts";
+import { type CosSigRequestItem, CosSigRequestItemSchema } from "../schemas/cos-sig.ts";
+import { type AllowList, isUrlAllowed } from "../util/allow-list.ts";
 
 /**
  * Checks a `POST /v1/cos-sig` body before anything reaches Tencent: a bad item must cost the caller a
  * 400 that names it, not a Tencent call (and its rate budget) that fails for the whole batch.
  *
- * Hand-written rather than a valibot schema: every bad item must be reported at once with its index and
- * ResourceID, duplicates need a cross-item check, and the host rule needs the allow-list; its issue
- * paths would have to be regrouped per item anyway.
+ * Each field is checked by its schema in schemas/cos-sig.ts (the same that the OpenAPI document
+ * shows), one problem per field; what a schema cannot say is added here: every bad item is reported
+ * at once with its index and ResourceID, unknown fields are listed together, a ResourceID used twice
+ * names its first item, and RawURL's host must be on the configured allow-list.
  */
+
+export { MAX_RAW_URL_LENGTH } from "../schemas/cos-sig.ts";
 
 /** SPEC "Environment": COS media hosts plus the IM download hosts; COS_URL_HOSTS overrides the list. */
 export const DEFAULT_COS_URL_HOSTS: readonly string[] = [
@@ -19,9 +23,6 @@ export const DEFAULT_COS_URL_HOSTS: readonly string[] = [
   "*.my-imcloud.com",
 ];
 
-/** Tencent's URLs are ~150 characters; 2 KiB leaves room and keeps a batch's size bounded. */
-export const MAX_RAW_URL_LENGTH = 2048;
-const MAX_RESOURCE_ID = 0xffffffff;
 /** The message lists this many items; `details.items` always lists every one. */
 const ITEMS_IN_MESSAGE = 5;
 
@@ -30,7 +31,6 @@ export interface CosSigLimits {
   maxItems: number;
   /** Hosts a RawURL may name (allow-list entries, see util/allow-list.ts). */
   allowHosts: AllowList;
-  maxUrlLength?: number;
 }
 
 /** One bad item: where it is, which ResourceID it claims (when it has a usable one), what is wrong. */
@@ -40,9 +40,11 @@ export interface BadItem {
   problems: string[];
 }
 
+type FieldSchema = v.GenericSchema<unknown, unknown>;
+
 /** The body's items, exactly as given, once every rule holds; otherwise a ValidationError. */
 export function validateCosSigRequest(body: unknown, limits: CosSigLimits): CosSigRequestItem[] {
-  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+  if (!isPlainObject(body)) {
     throw new ValidationError(
       'the body must be a JSON object {"RawURLs":[{"ResourceID":int,"RawURL":string}]}',
     );
@@ -53,7 +55,7 @@ export function validateCosSigRequest(body: unknown, limits: CosSigLimits): CosS
       fields: extra,
     });
   }
-  const rawUrls = (body as { RawURLs?: unknown }).RawURLs;
+  const rawUrls = body.RawURLs;
   if (!Array.isArray(rawUrls)) {
     throw new ValidationError("RawURLs must be an array of {ResourceID, RawURL} items");
   }
@@ -64,12 +66,12 @@ export function validateCosSigRequest(body: unknown, limits: CosSigLimits): CosS
     });
   }
 
-  const maxUrlLength = limits.maxUrlLength ?? MAX_RAW_URL_LENGTH;
+  const fields = fieldSchemas(limits.allowHosts);
   const firstIndexOf = new Map<number, number>();
   const bad: BadItem[] = [];
   rawUrls.forEach((item: unknown, index) => {
-    const problems = checkItem(item, maxUrlLength, limits.allowHosts);
-    const id = (item as { ResourceID?: unknown } | null)?.ResourceID;
+    const problems = itemProblems(item, fields);
+    const id = isPlainObject(item) ? item.ResourceID : undefined;
     if (isResourceId(id)) {
       const first = firstIndexOf.get(id);
       if (first === undefined) firstIndexOf.set(id, index);
@@ -91,39 +93,47 @@ export function validateCosSigRequest(body: unknown, limits: CosSigLimits): CosS
   return rawUrls as CosSigRequestItem[];
 }
 
-function checkItem(item: unknown, maxUrlLength: number, allowHosts: AllowList): string[] {
-  if (item === null || typeof item !== "object" || Array.isArray(item)) {
-    return ["must be an object {ResourceID, RawURL}"];
-  }
+/** The item's field schemas, RawURL's extended with the allow-list. */
+function fieldSchemas(allowHosts: AllowList): Record<string, FieldSchema> {
+  const { ResourceID, RawURL } = CosSigRequestItemSchema.entries;
+  // Runs once RawURL's own checks passed (abortPipeEarly): the URL parses and has no credentials.
+  const allowed = v.check<string, (issue: v.CheckIssue<string>) => string>(
+    (raw) => isUrlAllowed(new URL(raw), allowHosts),
+    (issue) => notAllowed(new URL(issue.input), allowHosts),
+  );
+  return { ResourceID, RawURL: v.pipe(RawURL, allowed) };
+}
+
+/** Every problem of one item: unknown fields, then each field's first problem, in field order. */
+function itemProblems(item: unknown, fields: Record<string, FieldSchema>): string[] {
+  if (!isPlainObject(item)) return ["must be an object {ResourceID, RawURL}"];
+  const names = Object.keys(fields);
   const problems: string[] = [];
-  const extra = Object.keys(item).filter((k) => k !== "ResourceID" && k !== "RawURL");
-  if (extra.length > 0) problems.push(`has fields other than ResourceID and RawURL: ${extra.join(", ")}`);
-  const { ResourceID: id, RawURL: raw } = item as { ResourceID?: unknown; RawURL?: unknown };
-  if (id === undefined) problems.push("ResourceID is missing");
-  else if (!isResourceId(id)) problems.push("ResourceID must be an integer from 0 to 4294967295");
-  if (raw === undefined) problems.push("RawURL is missing");
-  else if (typeof raw !== "string") problems.push("RawURL must be a string");
-  else {
-    const problem = urlProblem(raw, maxUrlLength, allowHosts);
-    if (problem !== undefined) problems.push(problem);
+  const extra = Object.keys(item).filter((k) => !names.includes(k));
+  if (extra.length > 0) problems.push(`has fields other than ${names.join(" and ")}: ${extra.join(", ")}`);
+  for (const name of names) {
+    if (item[name] === undefined) {
+      problems.push(`${name} is missing`);
+      continue;
+    }
+    const result = v.safeParse(fields[name]!, item[name], { abortPipeEarly: true });
+    if (!result.success) problems.push(result.issues[0].message);
   }
   return problems;
 }
 
-/** Why the URL cannot be looked up, or undefined. Names the host, never echoes the whole URL. */
-function urlProblem(raw: string, maxUrlLength: number, allowHosts: AllowList): string | undefined {
-  if (raw.length === 0) return "RawURL is empty";
-  if (raw.length > maxUrlLength) return `RawURL is ${raw.length} characters, more than ${maxUrlLength}`;
-  const url = tryParseUrl(raw);
-  if (url === undefined) return "RawURL is not an absolute URL";
-  if (url.username !== "" || url.password !== "") return "RawURL must not carry credentials";
-  if (isUrlAllowed(url, allowHosts)) return undefined;
+/** Why an absolute, credential-free URL is refused: its scheme, or its host. Never the whole URL. */
+function notAllowed(url: URL, allowHosts: AllowList): string {
   if (url.protocol !== "https:") return `RawURL must be https, got ${url.protocol.replace(/:$/, "")}`;
   return `RawURL host ${url.host} is not on the allowed hosts (${allowHosts.join(", ")}; COS_URL_HOSTS)`;
 }
 
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
 function isResourceId(value: unknown): value is number {
-  return typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= MAX_RESOURCE_ID;
+  return v.is(CosSigRequestItemSchema.entries.ResourceID, value);
 }
 
 function describe(item: BadItem): string {

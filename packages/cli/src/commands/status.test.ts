@@ -1,0 +1,44 @@
+import type { Coverage } from "@imvault/im-core";
+import { describe, expect, it } from "vitest";
+import { renderStatus } from "./status.ts";
+
+const row = (msgTime: string, chatType: "C2C" | "Group", status: Coverage["rows"][number]["status"]) => ({
+  msgTime,
+  chatType,
+  status,
+  files: status === "archived" ? 2 : 0,
+  bytes: status === "archived" ? 2048 : 0,
+  messages: 0,
+});
+
+describe("renderStatus", () => {
+  it("shows a corrupt hour as such and counts it in the totals only when there is one", () => {
+    const withCorrupt: Coverage = {
+      from: "2024030116",
+      to: "2024030117",
+      rows: [
+        row("2024030116", "C2C", "archived"),
+        row("2024030116", "Group", "corrupt"),
+        row("2024030117", "C2C", "missing"),
+        row("2024030117", "Group", "empty"),
+      ],
+      totals: { archived: 1, empty: 1, expired: 0, missing: 1, corrupt: 1 },
+    };
+    const without: Coverage = {
+      ...withCorrupt,
+      rows: withCorrupt.rows.map((r) => (r.status === "corrupt" ? { ...r, status: "expired" } : r)),
+      totals: { archived: 1, empty: 1, expired: 1, missing: 1 },
+    };
+
+    const lines = renderStatus(withCorrupt).split("\n");
+
+    expect(lines.find((l) => l.startsWith("2024030116"))).toMatch(/archived\s+2 \(2\.0 KiB\)\s+corrupt/);
+    expect(lines.at(-2)).toBe("2024030116..2024030117: 1 archived, 1 empty, 0 expired, 1 missing, 1 corrupt");
+    expect(lines.at(-1)).toMatch(
+      /^corrupt manifest: manifests\/chat_type=Group\/dt=2024-03-01\/hour=16\.json /,
+    );
+    expect(renderStatus(without).split("\n").at(-1)).toBe(
+      "2024030116..2024030117: 1 archived, 1 empty, 1 expired, 1 missing",
+    );
+  });
+});

@@ -1,0 +1,239 @@
+import { Readable } from "node:stream";
+import SwaggerParser from "@apidevtools/swagger-parser";
+import {
+  type ArchiveStore,
+  CoverageRowSchema,
+  ImApiError,
+  type LocalArchiveStore,
+  ManifestSchema,
+  TimeoutError,
+} from "@imvault/im-core";
+import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
+import * as v from "valibot";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  AUTH,
+  apiHarness,
+  archiveFixture,
+  cosSig,
+  json,
+  MOD_TOKEN,
+  manifest,
+  OPS_TOKEN,
+  twoItems,
+} from "../../testing/api-harness.ts";
+import { type ApiGatewayEventInit, apiGatewayEvent } from "../../testing/apigw-event.ts";
+import type { ApiHandler } from "./app.ts";
+import { type OpenApiDocument, openApiDocument } from "./openapi.ts";
+
+let store: LocalArchiveStore;
+let removeFixture: () => Promise<void>;
+
+beforeAll(async () => {
+  ({ store, remove: removeFixture } = await archiveFixture());
+});
+
+afterAll(async () => {
+  await removeFixture();
+});
+
+const DOC_ID = "https://imvault.invalid/openapi.json";
+
+/**
+ * A strict JSON Schema 2020-12 validator (OpenAPI 3.1's dialect) holding the document, so that a
+ * schema anywhere in it can be compiled by its JSON pointer and its $refs resolve as in the document.
+ */
+function documentValidator(doc: OpenApiDocument) {
+  const ajv = new Ajv2020({ strict: true, allErrors: true });
+  addFormats.default(ajv);
+  // The document's own fields are not schema keywords; the schemas in it are compiled one by one.
+  ajv.addVocabulary(["openapi", "info", "security", "paths", "components"]);
+  ajv.addSchema(doc, DOC_ID);
+  return (pointer: string): ValidateFunction => {
+    const validate = ajv.getSchema(`${DOC_ID}#${pointer}`);
+    if (validate === undefined) throw new Error(`no schema at ${pointer}`);
+    return validate;
+  };
+}
+
+const pointerPart = (part: string) => part.replaceAll("~", "~0").replaceAll("/", "~1");
+
+describe("the OpenAPI document", () => {
+  const doc = openApiDocument({ maxItems: 5, maxBodyBytes: 4096 });
+
+  it("is valid OpenAPI 3.1 (the official schema) and every $ref in it resolves", async () => {
+    await expect(SwaggerParser.validate(structuredClone(doc) as never)).resolves.toBeDefined();
+  });
+
+  it("is refused by that check when broken, so the check can fail", async () => {
+    const dangling = structuredClone(doc);
+    dangling.paths["/v1/status"]!.get!.responses["200"] = { $ref: "#/components/responses/Nope" };
+    const undescribed = structuredClone(doc);
+    delete (undescribed.paths["/v1/health"]!.get!.responses["200"] as { description?: string }).description;
+
+    await expect(SwaggerParser.validate(dangling as never)).rejects.toThrow(/Nope/);
+    await expect(SwaggerParser.validate(undescribed as never)).rejects.toThrow(/description/);
+  });
+
+  it("holds schemas a strict JSON Schema 2020-12 validator compiles, no unknown keyword", () => {
+    const compile = documentValidator(doc);
+    for (const name of Object.keys(doc.components.schemas)) {
+      expect(() => compile(`/components/schemas/${name}`), name).not.toThrow();
+    }
+  });
+
+  it("promises the configured limits and the chat types and statuses of im-core's schemas", () => {
+    const schemas = doc.components.schemas as Record<
+      string,
+      { properties: Record<string, Record<string, unknown>> }
+    >;
+    expect(schemas.CosSigRequest?.properties.RawURLs).toMatchObject({ minItems: 1, maxItems: 5 });
+    expect(doc.paths["/v1/cos-sig"]?.post?.requestBody?.description).toMatch(/at most 4096 bytes/);
+    expect(schemas.CoverageRow?.properties.status?.enum).toEqual(CoverageRowSchema.entries.status.options);
+    expect(schemas.Manifest?.properties.chatType?.enum).toEqual(ManifestSchema.entries.chatType.options);
+    expect(schemas.CoverageRow?.properties.status?.enum).toContain("corrupt");
+  });
+
+  it("agrees with the valibot schema it comes from on what a manifest may be", () => {
+    const validate = documentValidator(doc)("/components/schemas/Manifest");
+    const good = manifest("C2C", "2024030116", ["a.gz"]);
+    const bad = [
+      { ...good, version: 2 },
+      { ...good, chatType: "c2c" },
+      { ...good, msgTime: "20240301" },
+      { ...good, status: "missing" },
+      { ...good, files: [{ ...good.files[0], gzipMd5: "XYZ" }] },
+      { ...good, files: [{ ...good.files[0], gzipSize: -1 }] },
+      { version: 1 },
+    ];
+    expect([validate(good), v.is(ManifestSchema, good)]).toEqual([true, true]);
+    for (const value of bad)
+      expect([validate(value), v.is(ManifestSchema, value)], JSON.stringify(value)).toEqual([false, false]);
+  });
+});
+
+describe("OpenAPI contract", () => {
+  it("documents every status and body each route actually answers", async () => {
+    const harness = (overrides: Parameters<typeof apiHarness>[0] | object = {}) =>
+      apiHarness({ store, ...overrides });
+    const failing = (error: unknown) => async () => Promise.reject(error);
+    const brokenStore: ArchiveStore = {
+      ...store,
+      get: async () => {
+        throw new Error("disk failure");
+      },
+      list: () => ({
+        [Symbol.asyncIterator]: () => ({ next: async () => Promise.reject(new Error("disk failure")) }),
+      }),
+    };
+    // Every manifest this store holds reads as "not JSON": the hour is corrupt, not archived.
+    const corruptStore: ArchiveStore = {
+      ...store,
+      get: async () => Readable.from([Buffer.from("{not json")]),
+    };
+    const ok = harness();
+    const openapi = json(await ok.call({ path: "/v1/openapi.json", headers: AUTH })) as OpenApiDocument;
+    const schemaAt = documentValidator(openapi);
+    const twoAuthorizations = { authorization: `Bearer ${MOD_TOKEN},Bearer ${OPS_TOKEN}` };
+    const scenarios: [ApiHandler, ApiGatewayEventInit][] = [
+      [ok.handle, { path: "/v1/health" }],
+      [ok.handle, { method: "HEAD", path: "/v1/health" }],
+      [ok.handle, { path: "/v1/openapi.json", headers: AUTH }],
+      [ok.handle, { path: "/v1/openapi.json" }],
+      [ok.handle, { path: "/v1/openapi.json", headers: twoAuthorizations }],
+      [ok.handle, cosSig(twoItems)],
+      [ok.handle, cosSig({ RawURLs: [] })],
+      [ok.handle, cosSig({ RawURLs: [{ ResourceID: -1, RawURL: "http://evil.example/a" }] })],
+      [ok.handle, cosSig(twoItems, {})],
+      [ok.handle, cosSig("x".repeat(5000))],
+      [harness({ getCosSig: failing(new Error("x")) }).handle, cosSig(twoItems)],
+      [
+        harness({
+          getCosSig: failing(new ImApiError({ command: "c", code: 60007, info: "", retryable: true })),
+        }).handle,
+        cosSig(twoItems),
+      ],
+      [
+        harness({
+          getCosSig: failing(new ImApiError({ command: "c", code: 70009, info: "", retryable: false })),
+        }).handle,
+        cosSig(twoItems),
+      ],
+      [harness({ getCosSig: failing(new TimeoutError("slow")) }).handle, cosSig(twoItems)],
+      [ok.handle, { path: "/v1/archive/C2C/2024030116", headers: AUTH }],
+      [ok.handle, { path: "/v1/archive/group/2024030117", headers: AUTH }],
+      [ok.handle, { path: "/v1/archive/C2C/2024030110", headers: AUTH }],
+      [ok.handle, { path: "/v1/archive/X/2024030116", headers: AUTH }],
+      [ok.handle, { path: "/v1/archive/C2C/2024030116" }],
+      [harness({ store: brokenStore }).handle, { path: "/v1/archive/C2C/2024030116", headers: AUTH }],
+      [harness({ store: corruptStore }).handle, { path: "/v1/archive/C2C/2024030116", headers: AUTH }],
+      [harness({ store: corruptStore }).handle, { path: "/v1/status?hours=2", headers: AUTH }],
+      [ok.handle, { path: "/v1/status?hours=2", headers: AUTH }],
+      [ok.handle, { path: "/v1/status?hours=0", headers: AUTH }],
+      [ok.handle, { path: "/v1/status" }],
+      [harness({ store: brokenStore }).handle, { path: "/v1/status", headers: AUTH }],
+      [ok.handle, { path: "/v1/nope", headers: AUTH }],
+      [ok.handle, { method: "DELETE", path: "/v1/status", headers: AUTH }],
+    ];
+
+    const seen = new Set<string>();
+    const problems: string[] = [];
+    const check = (where: string, pointer: string, body: unknown) => {
+      const validate = schemaAt(pointer);
+      if (!validate(body)) {
+        problems.push(
+          ...(validate.errors ?? []).map((e) => `${where} ${e.instancePath || "/"} ${e.message}`),
+        );
+      }
+    };
+    for (const [handle, init] of scenarios) {
+      const event = apiGatewayEvent(init);
+      const res = await handle(event);
+      const method = event.requestContext.http.method.toLowerCase();
+      const template = Object.keys(openapi.paths).find((t) =>
+        new RegExp(`^${t.replace(/[.]/g, "\\.").replace(/\{[^}]+\}/g, "[^/]+")}$`).test(event.rawPath),
+      );
+      const operation = template === undefined ? undefined : openapi.paths[template]?.[method];
+      const where = `${method.toUpperCase()} ${event.rawPath} → ${res.statusCode}`;
+      if (template === undefined || operation === undefined) {
+        // Undocumented route or method: the answer is still the documented error shape.
+        check(where, "/components/schemas/Error", json(res));
+        continue;
+      }
+      const documented = operation.responses[String(res.statusCode)];
+      if (documented === undefined) {
+        problems.push(`${where}: status not documented`);
+        continue;
+      }
+      seen.add(`${template} ${method} ${res.statusCode}`);
+      const responsePointer =
+        "$ref" in documented
+          ? documented.$ref.slice(1)
+          : `/paths/${pointerPart(template)}/${method}/responses/${res.statusCode}`;
+      const response =
+        "$ref" in documented ? openapi.components.responses[responsePointer.split("/").at(-1)!]! : documented;
+      if (response.content === undefined) {
+        if (res.body !== "") problems.push(`${where}: a body where the document has none`);
+      } else {
+        check(where, `${responsePointer}/content/application~1json/schema`, json(res));
+      }
+      for (const [name, header] of Object.entries(response.headers ?? {}) as [
+        string,
+        { required?: boolean },
+      ][]) {
+        if (header.required && res.headers?.[name.toLowerCase()] === undefined)
+          problems.push(`${where}: header ${name} missing`);
+      }
+    }
+    expect(problems).toEqual([]);
+
+    // Every documented status of every route was produced by some scenario above.
+    const documented = Object.entries(openapi.paths).flatMap(([template, ops]) =>
+      Object.entries(ops).flatMap(([method, op]) =>
+        Object.keys(op.responses).map((s) => `${template} ${method} ${s}`),
+      ),
+    );
+    expect(documented.filter((d) => !seen.has(d))).toEqual([]);
+  });
+});

@@ -1,0 +1,46 @@
+import * as v from "valibot";
+import { ChatTypeSchema, CountSchema, MsgTimeSchema } from "./common.ts";
+import { HOUR_STATUSES } from "./manifest.ts";
+
+/**
+ * Archive coverage per hour and chat type (`imvault status`, `GET /v1/status`): what the manifest
+ * says, `missing` where there is none, `corrupt` where it cannot be read or parsed.
+ */
+
+export const COVERAGE_STATUSES = [...HOUR_STATUSES, "missing", "corrupt"] as const;
+export type CoverageStatus = (typeof COVERAGE_STATUSES)[number];
+
+export const CoverageRowSchema = v.object({
+  msgTime: MsgTimeSchema,
+  chatType: ChatTypeSchema,
+  status: v.picklist(COVERAGE_STATUSES),
+  files: CountSchema,
+  bytes: v.pipe(CountSchema, v.description("Stored (gzip) bytes of the hour's files")),
+  messages: CountSchema,
+});
+export type CoverageRow = v.InferOutput<typeof CoverageRowSchema>;
+
+/** Rows per status; `corrupt` only appears when some manifest is. */
+export const CoverageTotalsSchema = v.object({
+  archived: CountSchema,
+  empty: CountSchema,
+  expired: CountSchema,
+  missing: CountSchema,
+  corrupt: v.optional(CountSchema),
+});
+export type CoverageTotals = v.InferOutput<typeof CoverageTotalsSchema>;
+
+export const CoverageSchema = v.object({
+  from: MsgTimeSchema,
+  to: MsgTimeSchema,
+  rows: v.array(CoverageRowSchema),
+  totals: CoverageTotalsSchema,
+});
+export type Coverage = v.InferOutput<typeof CoverageSchema>;
+
+/** The coverage of the last `hours` ended hours, as `GET /v1/status` and `imvault status --json` show it. */
+export const RecentCoverageSchema = v.object({
+  hours: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  ...CoverageSchema.entries,
+});
+export type RecentCoverage = v.InferOutput<typeof RecentCoverageSchema>;

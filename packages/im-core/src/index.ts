@@ -29,6 +29,7 @@ export * from "./lookup/archive-views.ts";
 export * from "./lookup/auth.ts";
 export * from "./lookup/lookup.ts";
 export * from "./lookup/validate-cos-sig.ts";
+export * from "./schemas/limits.ts";
 export * from "./store/local-signed-url.ts";
 export * from "./store/local-store.ts";
 export * from "./store/port.ts";

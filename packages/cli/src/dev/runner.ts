@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
-import { ConfigError, createLocalStore, createLocalUrlSigner } from "@imvault/im-core";
+import { ConfigError, createLocalStore, createLocalUrlSigner, DEFAULTS } from "@imvault/im-core";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
 import type { Terminal } from "../terminal.ts";
 import { loadOrCreateApiKey } from "./api-key.ts";
@@ -45,7 +45,7 @@ export async function runDev(options: DevOptions): Promise<ExitCode> {
   };
 
   try {
-    const dataDir = resolve(env.DATA_DIR || "./data");
+    const dataDir = resolve(env.DATA_DIR || DEFAULTS.dataDir);
     const port = parsePort(env.PORT);
     await mkdir(dataDir, { recursive: true });
     const store = createLocalStore({ root: dataDir });
@@ -209,7 +209,7 @@ export async function runDev(options: DevOptions): Promise<ExitCode> {
 }
 
 function parsePort(text: string | undefined): number {
-  if (text === undefined || text === "") return 3000;
+  if (text === undefined || text === "") return DEFAULTS.port;
   const port = Number(text);
   if (!/^\d+$/.test(text) || port > 65535)
     throw new ConfigError("PORT", "must be a port number from 0 to 65535");

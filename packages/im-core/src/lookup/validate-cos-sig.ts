@@ -11,14 +11,6 @@ import { type AllowList, isUrlAllowed, tryParseUrl } from "../util/allow-list.ts
  * paths would have to be regrouped per item anyway.
  */
 
-/** SPEC "Environment": COS media hosts plus the IM download hosts; COS_URL_HOSTS overrides the list. */
-export const DEFAULT_COS_URL_HOSTS: readonly string[] = [
-  "*.myqcloud.com",
-  "*.tim.qq.com",
-  "*.im.qcloud.com",
-  "*.my-imcloud.com",
-];
-
 /** Tencent's URLs are ~150 characters; 2 KiB leaves room and keeps a batch's size bounded. */
 export const MAX_RAW_URL_LENGTH = 2048;
 const MAX_RESOURCE_ID = 0xffffffff;

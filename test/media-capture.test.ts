@@ -15,8 +15,8 @@ import {
   archiveHour,
   captureHourMedia,
   createLocalStore,
-  DEFAULT_ARCHIVE_CONFIG,
   DEFAULT_MEDIA_CONFIG,
+  DEFAULTS,
   getCosSig,
   getHistory,
   ImClient,
@@ -103,7 +103,13 @@ describe("media capture against the simulator", () => {
       store,
       clock,
       logger: silentLogger,
-      config: { ...DEFAULT_ARCHIVE_CONFIG, downloadHosts: [sim.url] },
+      config: {
+        settleHours: DEFAULTS.settleHours,
+        maxAttemptsPerFile: DEFAULTS.maxAttemptsPerFile,
+        idleTimeoutMs: DEFAULTS.downloadIdleTimeoutSeconds * 1000,
+        retryBaseDelayMs: DEFAULTS.retryBaseDelayMs,
+        downloadHosts: [sim.url],
+      },
     });
     expect(archived.outcome).toBe("archived");
 

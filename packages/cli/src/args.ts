@@ -6,6 +6,7 @@ import {
   hourOf,
   hourRange,
   hourStart,
+  LIMITS,
   type MsgTime,
   parseChatType,
   parseMsgTime,
@@ -42,9 +43,6 @@ export function positiveIntArg(max: number): (value: string) => number {
   };
 }
 
-/** The most hours one `imvault archive` may cover (Tencent keeps 7 days at most). */
-export const MAX_WINDOW_HOURS = 24 * 31;
-
 /**
  * The archive window: given ends, or the scheduler's default; `from` alone runs to the default end,
  * `to` alone covers the lookback ending there.
@@ -59,8 +57,10 @@ export function resolveWindow(
     throw new ValidationError(`--from ${from} is after --to ${to}`);
   }
   const hours = (hourStart(to) - hourStart(from)) / 3_600_000 + 1;
-  if (hours > MAX_WINDOW_HOURS) {
-    throw new ValidationError(`the window ${from}..${to} spans ${hours} hours; at most ${MAX_WINDOW_HOURS}`);
+  if (hours > LIMITS.maxWindowHours) {
+    throw new ValidationError(
+      `the window ${from}..${to} spans ${hours} hours; at most ${LIMITS.maxWindowHours}`,
+    );
   }
   return { from, to };
 }

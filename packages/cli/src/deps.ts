@@ -91,7 +91,7 @@ export function cliLookbackHours(): number {
 }
 
 /** RawURL allow-list and batch limit for `imvault sig`: the API's own rules. */
-export function cliCosSigLimits(): { allowHosts: string[]; maxItems: number } {
+export function cliCosSigLimits(): { allowHosts: readonly string[]; maxItems: number } {
   const lookup = loadLookupConfig();
   return { allowHosts: lookup.cosUrlHosts, maxItems: lookup.maxItems };
 }

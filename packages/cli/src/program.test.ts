@@ -109,6 +109,35 @@ describe("imvault command line parsing", () => {
     expect(cliPackage.version).toMatch(/^\d+\.\d+\.\d+/);
   });
 
+  it("--help names the settings with the defaults the settings loader uses", async () => {
+    const terminal = fakeTerminal();
+
+    await runCli(["--help"], fakeActions(), terminal);
+
+    const help = terminal.stdout.join("\n");
+    for (const setting of [
+      "IM_ADMIN (administrator)",
+      "IM_REGION (cn)",
+      "DATA_DIR (./data)",
+      "PORT (3000)",
+      "LOOKBACK_HOURS (72)",
+      "IM_RATE_LIMIT (10)",
+      "SETTLE_HOURS (6)",
+      "IM_RETENTION_DAYS (7)",
+    ]) {
+      expect(help).toContain(setting);
+    }
+  });
+
+  it("refuses status --hours beyond 31 days of hours", async () => {
+    const actions = fakeActions();
+    const terminal = fakeTerminal();
+
+    expect(await runCli(["status", "--hours", "745"], actions, terminal)).toBe(EXIT.usage);
+    expect(terminal.stderr.join("\n")).toContain("from 1 to 744");
+    expect(actions.status).not.toHaveBeenCalled();
+  });
+
   it("passes status --hours and --json, verify --prefix under manifests/, and every sig URL", async () => {
     const actions = fakeActions();
 

@@ -1,4 +1,4 @@
-import type { ChatType, MsgTime } from "@imvault/im-core";
+import { type ChatType, DEFAULTS, LIMITS, type MsgTime } from "@imvault/im-core";
 import { Command, CommanderError, Option } from "commander";
 import cliPackage from "../package.json" with { type: "json" };
 import { chatTypeArg, msgTimeArg, positiveIntArg } from "./args.ts";
@@ -20,7 +20,17 @@ export interface Actions {
 }
 
 const MAX_CONCURRENCY = 32;
-const MAX_STATUS_HOURS = 24 * 31;
+
+/** The help's settings lines, with the defaults the settings loader uses (README "Configuration"). */
+export function environmentHelp(): string {
+  const d = DEFAULTS;
+  return (
+    `Environment: IM_SDKAPPID, IM_SECRET_KEY, IM_ADMIN (${d.admin}), IM_REGION (${d.region}) | IM_BASE_URL,\n` +
+    `DATA_DIR (${d.dataDir}), PORT (${d.port}), API_KEYS, LOOKBACK_HOURS (${d.lookbackHours}), ` +
+    `IM_RATE_LIMIT (${d.ratePerSecond}), SETTLE_HOURS (${d.settleHours}),\n` +
+    `IM_RETENTION_DAYS (${d.retentionDays}); the rest in README "Configuration". Set DEBUG=1 for stack traces.`
+  );
+}
 
 export function createProgram(
   actions: Actions,
@@ -38,10 +48,9 @@ export function createProgram(
     .showHelpAfterError("(run with --help for usage)")
     .addHelpText(
       "after",
-      "\nEnvironment: IM_SDKAPPID, IM_SECRET_KEY, IM_ADMIN, IM_REGION | IM_BASE_URL, DATA_DIR (./data), PORT (3000),\n" +
-        "API_KEYS, LOOKBACK_HOURS (72), IM_RATE_LIMIT (10), SETTLE_HOURS (6). Set DEBUG=1 for stack traces.\n" +
-        "Exit codes: 0 ok, 1 failure, 2 usage or configuration, 3 hours still pending, 4 verify checked nothing,\n" +
-        "130 interrupted.",
+      `\n${environmentHelp()}\n` +
+        "Exit codes: 0 ok, 1 failure, 2 usage or configuration, 3 hours still pending, 4 verify checked\n" +
+        "nothing, 130 interrupted.",
     );
 
   program
@@ -90,7 +99,7 @@ export function createProgram(
     .option(
       "--hours <n>",
       "how many ended hours to show (default LOOKBACK_HOURS)",
-      positiveIntArg(MAX_STATUS_HOURS),
+      positiveIntArg(LIMITS.maxWindowHours),
     )
     .option("--json", "print what GET /v1/status answers", false)
     .action(async (o: { hours?: number; json: boolean }) =>

@@ -39,6 +39,7 @@ export * from "./media/manifest.ts";
 export type { CosSigLookup } from "./media/signer.ts";
 export * from "./queue/job.ts";
 export * from "./schemas/index.ts";
+export * from "./schemas/limits.ts";
 export * from "./store/local-signed-url.ts";
 export * from "./store/local-store.ts";
 export * from "./store/port.ts";

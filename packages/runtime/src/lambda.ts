@@ -94,7 +94,7 @@ export interface ApiServices {
   logger: CoreLogger;
   /** Values blanked from anything the API logs (the IM secret key). */
   secrets: readonly string[];
-  config: ApiConfig & { lookbackHours: number };
+  config: ApiConfig;
 }
 
 export function createApiDeps(): HandlerBase & { services: ApiServices } {
@@ -111,7 +111,7 @@ export function createApiDeps(): HandlerBase & { services: ApiServices } {
       clock: systemClock,
       logger,
       secrets: [im.secretKey],
-      config: { ...loadApiConfig(), lookbackHours: loadArchiveConfig().lookbackHours },
+      config: loadApiConfig(),
     },
   };
 }

@@ -1,83 +1,17 @@
-import { execFile } from "node:child_process";
-import { createCipheriv, randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
-import { build } from "esbuild";
-import { afterAll, describe, expect, it } from "vitest";
+import { DEFAULT_COS_URL_HOSTS, DEFAULT_DOWNLOAD_HOSTS } from "@imvault/im-core";
+import { describe, expect, it } from "vitest";
+import {
+  ARCHIVE_DEFAULTS,
+  configError,
+  DEFAULT_HOSTS,
+  LOCAL_MINIMUM,
+  ok,
+  settingsProbe,
+} from "../testing/settings-probe.ts";
 
-/*
- * SST's Resource proxy reads its links once per process (and keeps them on globalThis), exactly as a
- * Lambda container does. So each case runs the loaders in a fresh Node process with a clean
- * environment: the probe imports settings.ts FIRST and only then applies the case's environment, which
- * also proves that importing the module reads nothing.
- */
-const CONFIG = new URL("./settings.ts", import.meta.url).href;
-const LOADERS = [
-  "loadImConfig",
-  "loadArchiveConfig",
-  "loadStoreConfig",
-  "loadQueueConfig",
-  "loadApiConfig",
-] as const;
-type Loader = (typeof LOADERS)[number];
-type Outcome = { ok: unknown } | { error: { name: string; message: string; setting?: string } };
-
-const PROBE = `
-const [url, envJson] = process.argv.slice(1);
-const mod = await import(url);
-Object.assign(process.env, JSON.parse(envJson));
-const out = {};
-for (const name of ${JSON.stringify(LOADERS)}) {
-  try { out[name] = { ok: mod[name]() }; }
-  catch (e) { out[name] = { error: { name: e.name, message: e.message, setting: e.setting } }; }
-}
-process.stdout.write(JSON.stringify(out));
-`;
-
-const tmp = mkdtempSync(join(tmpdir(), "imvault-config-"));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-async function probe(env: Record<string, string>, cwd = tmp): Promise<Record<Loader, Outcome>> {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ["--input-type=module", "-e", PROBE, CONFIG, JSON.stringify(env)],
-    { env: { PATH: process.env.PATH ?? "" }, cwd, timeout: 20_000 },
-  );
-  return JSON.parse(stdout) as Record<Loader, Outcome>;
-}
-
-function ok(outcome: Outcome): unknown {
-  if ("error" in outcome)
-    throw new Error(`expected a value, got ${outcome.error.name}: ${outcome.error.message}`);
-  return outcome.ok;
-}
-
-function configError(outcome: Outcome): { message: string; setting: string } {
-  if (!("error" in outcome)) throw new Error(`expected a ConfigError, got ${JSON.stringify(outcome.ok)}`);
-  expect(outcome.error.name).toBe("ConfigError");
-  return { message: outcome.error.message, setting: outcome.error.setting ?? "" };
-}
-
-const LOCAL_MINIMUM = {
-  IM_SDKAPPID: "1400000001",
-  IM_SECRET_KEY: "local-secret-key-0001",
-  API_KEYS: "ops:ops-token-0001",
-  JOBS_QUEUE_URL: "http://127.0.0.1:9324/000000000000/jobs",
-};
-const DEFAULT_HOSTS = ["*.tim.qq.com", "*.im.qcloud.com", "*.my-imcloud.com", "*.myqcloud.com"];
-
-/** SPEC's archive defaults, as loadArchiveConfig answers them when nothing is set. */
-const ARCHIVE_DEFAULTS = {
-  lookbackHours: 72,
-  settleHours: 6,
-  maxAttemptsPerFile: 5,
-  downloadIdleTimeoutMs: 30_000,
-  retryBaseDelayMs: 1000,
-  retentionDays: 7,
-};
+/* Local mode: settings from the environment, each case in a fresh process (see settingsProbe). */
+const { tmp, probe } = settingsProbe();
 
 describe("local mode (environment)", () => {
   it("reads nothing at import and fills SPEC's defaults for everything optional", async () => {
@@ -95,11 +29,23 @@ describe("local mode (environment)", () => {
     expect(ok(out.loadStoreConfig)).toEqual({ kind: "local", dataDir: join(tmp, "data") });
     expect(ok(out.loadQueueConfig)).toEqual({ queueUrl: LOCAL_MINIMUM.JOBS_QUEUE_URL });
     expect(ok(out.loadApiConfig)).toEqual({
-      apiKeys: [{ name: "ops", token: "ops-token-0001" }],
+      apiKeys: [{ name: "ops", token: "ops-token-0001-local" }],
       cosUrlHosts: ["*.myqcloud.com", "*.tim.qq.com", "*.im.qcloud.com", "*.my-imcloud.com"],
       maxItems: 100,
       maxBodyBytes: 65536,
+      lookbackHours: 72,
     });
+    // One definition: the loader's defaults are im-core's lists, not copies of them.
+    expect((ok(out.loadImConfig) as { downloadHosts: string[] }).downloadHosts).toEqual(
+      DEFAULT_DOWNLOAD_HOSTS,
+    );
+    expect((ok(out.loadApiConfig) as { cosUrlHosts: string[] }).cosUrlHosts).toEqual(DEFAULT_COS_URL_HOSTS);
+  });
+
+  it("without COS_URL_HOSTS, RawURLs may name *.myqcloud.com or the download hosts in effect", async () => {
+    const out = await probe({ ...LOCAL_MINIMUM, IM_DOWNLOAD_HOSTS: "files.example.com" });
+
+    expect(ok(out.loadApiConfig)).toMatchObject({ cosUrlHosts: ["*.myqcloud.com", "files.example.com"] });
   });
 
   it("takes every setting from its variable; IM_BASE_URL's origin joins both allow-lists", async () => {
@@ -115,11 +61,12 @@ describe("local mode (environment)", () => {
       SETTLE_HOURS: "12",
       MAX_ATTEMPTS_PER_FILE: "3",
       DATA_DIR: "/srv/imvault",
-      API_KEYS: "ops:t1, ci-bot:t2:with-colon",
+      API_KEYS: "ops:token-one-0123456789, ci-bot:token-two:with-colon",
       API_MAX_ITEMS: "50",
       API_MAX_BODY_BYTES: "32768",
       DOWNLOAD_IDLE_TIMEOUT_SECONDS: "2.5",
       RETRY_BASE_DELAY_MS: "250",
+      IM_RETENTION_DAYS: "30",
       AWS_ENDPOINT_URL_SQS: "http://127.0.0.1:9324",
     });
 
@@ -136,9 +83,9 @@ describe("local mode (environment)", () => {
       lookbackHours: 168,
       settleHours: 12,
       maxAttemptsPerFile: 3,
-      downloadIdleTimeoutMs: 2500,
+      idleTimeoutMs: 2500,
       retryBaseDelayMs: 250,
-      retentionDays: 7,
+      retentionDays: 30,
     });
     expect(ok(out.loadStoreConfig)).toEqual({ kind: "local", dataDir: "/srv/imvault" });
     expect(ok(out.loadQueueConfig)).toEqual({
@@ -147,12 +94,13 @@ describe("local mode (environment)", () => {
     });
     expect(ok(out.loadApiConfig)).toEqual({
       apiKeys: [
-        { name: "ops", token: "t1" },
-        { name: "ci-bot", token: "t2:with-colon" },
+        { name: "ops", token: "token-one-0123456789" },
+        { name: "ci-bot", token: "token-two:with-colon" },
       ],
       cosUrlHosts: ["cos.example.com"],
       maxItems: 50,
       maxBodyBytes: 32768,
+      lookbackHours: 168,
     });
   });
 
@@ -215,7 +163,9 @@ describe("local mode (environment)", () => {
   it("API_KEYS problems name the entry (and its name), never a token", async () => {
     const out = await probe({
       ...LOCAL_MINIMUM,
-      API_KEYS: "ops:tok-AAAA,ops:tok-BBBB, ,bare-tok-CCCC,ci:tok-AAAA,bad name:tok-DDDD,empty:",
+      API_KEYS:
+        "ops:tok-AAAA-0123456789,ops:tok-BBBB-0123456789, ,bare-tok-CCCC-0123456789," +
+        "ci:tok-AAAA-0123456789,bad name:tok-DDDD-0123456789,empty:",
     });
 
     const { message, setting } = configError(out.loadApiConfig);
@@ -230,149 +180,67 @@ describe("local mode (environment)", () => {
   });
 });
 
-describe("AWS mode (SST links)", () => {
-  const APP = JSON.stringify({ name: "imvault", stage: "test" });
-  const links = {
-    ImApp: {
-      type: "sst.sst.Linkable",
-      sdkAppId: 1400000009,
-      admin: "administrator",
-      region: "sgp",
-      baseUrl: "",
-      rateLimit: 5,
-      lookbackHours: 96,
-      settleHours: 8,
-      maxAttemptsPerFile: 4,
-      downloadHosts: "",
-      cosUrlHosts: "",
+describe("rules added by issue 18", () => {
+  // Several cold starts at once (each is a Node process): more than the default 5 s on a busy machine.
+  const SEVERAL_PROBES_MS = 20_000;
+
+  it(
+    "an API token shorter than 16 characters is refused by entry and name, never printed",
+    async () => {
+      const [short, exact] = await Promise.all([
+        probe({ ...LOCAL_MINIMUM, API_KEYS: `ops:${"a".repeat(20)},ci:tok-15-chars-xx` }),
+        probe({ ...LOCAL_MINIMUM, API_KEYS: "ci:tok-16-chars-xyz" }),
+      ]);
+
+      const { message, setting } = configError(short.loadApiConfig);
+      expect(setting).toBe("API_KEYS");
+      expect(message).toBe("configuration: API_KEYS entry 2 (ci) has a token shorter than 16 characters");
+      expect(ok(exact.loadApiConfig)).toMatchObject({ apiKeys: [{ name: "ci", token: "tok-16-chars-xyz" }] });
     },
-    ImSecretKey: { type: "sst.sst.Secret", value: "aws-secret-key-0009" },
-    ApiKeys: { type: "sst.sst.Secret", value: "ops:aws-token-0009" },
-    ArchiveBucket: { type: "sst.sst.Linkable", name: "imvault-test-archivestore-abc123" },
-    Jobs: {
-      type: "sst.sst.Linkable",
-      url: "https://sqs.eu-west-1.amazonaws.com/123456789012/imvault-test-JobQueue",
+    SEVERAL_PROBES_MS,
+  );
+
+  it(
+    "IM_RETENTION_DAYS is Tencent's history retention in whole days, 1 to 90",
+    async () => {
+      const [tooLong, fraction] = await Promise.all([
+        probe({ IM_RETENTION_DAYS: "91" }),
+        probe({ IM_RETENTION_DAYS: "7.5" }),
+      ]);
+
+      expect(configError(tooLong.loadArchiveConfig).message).toBe(
+        'configuration: IM_RETENTION_DAYS must be an integer from 1 to 90 (got "91")',
+      );
+      expect(configError(fraction.loadArchiveConfig).setting).toBe("IM_RETENTION_DAYS");
     },
-  };
-  const asEnv = (resources: Record<string, unknown>) =>
-    Object.fromEntries(
-      Object.entries(resources).map(([name, value]) => [`SST_RESOURCE_${name}`, JSON.stringify(value)]),
-    );
-  const expected = {
-    loadImConfig: {
-      sdkAppId: 1400000009,
-      secretKey: "aws-secret-key-0009",
-      identifier: "administrator",
-      region: "sgp",
-      ratePerSecond: 5,
-      downloadHosts: DEFAULT_HOSTS,
+    SEVERAL_PROBES_MS,
+  );
+
+  it(
+    "the local store's signed URLs need IMVAULT_PUBLIC_URL and a key of 16+ characters together",
+    async () => {
+      const [alone, shortKey, both] = await Promise.all([
+        probe({ IMVAULT_PUBLIC_URL: "http://127.0.0.1:3000" }),
+        probe({ IMVAULT_PUBLIC_URL: "http://127.0.0.1:3000", IMVAULT_URL_SIGNING_KEY: "short-key-0012" }),
+        probe({
+          IMVAULT_PUBLIC_URL: "http://127.0.0.1:3000/",
+          IMVAULT_URL_SIGNING_KEY: "signing-key-0123456789",
+        }),
+      ]);
+
+      expect(configError(alone.loadStoreConfig).message).toBe(
+        "configuration: IMVAULT_PUBLIC_URL must be set together with IMVAULT_URL_SIGNING_KEY",
+      );
+      const error = configError(shortKey.loadStoreConfig);
+      expect(error.message).toBe("configuration: IMVAULT_URL_SIGNING_KEY must be at least 16 characters");
+      expect(error.message).not.toContain("short-key-0012");
+      expect(ok(both.loadStoreConfig)).toEqual({
+        kind: "local",
+        dataDir: join(tmp, "data"),
+        publicUrl: "http://127.0.0.1:3000",
+        urlSigningKey: "signing-key-0123456789",
+      });
     },
-    loadArchiveConfig: {
-      lookbackHours: 96,
-      settleHours: 8,
-      maxAttemptsPerFile: 4,
-      downloadIdleTimeoutMs: 30_000,
-      retryBaseDelayMs: 1000,
-      retentionDays: 7,
-    },
-    loadStoreConfig: { kind: "s3", bucket: "imvault-test-archivestore-abc123" },
-    loadQueueConfig: { queueUrl: links.Jobs.url },
-    loadApiConfig: {
-      apiKeys: [{ name: "ops", token: "aws-token-0009" }],
-      cosUrlHosts: ["*.myqcloud.com", "*.tim.qq.com", "*.im.qcloud.com", "*.my-imcloud.com"],
-      maxItems: 100,
-      maxBodyBytes: 65536,
-    },
-  };
-
-  it("reads SST_RESOURCE_<Name> JSON and ignores the local variables", async () => {
-    const out = await probe({
-      SST_RESOURCE_App: APP,
-      ...asEnv(links),
-      ...LOCAL_MINIMUM,
-      ARCHIVE_BUCKET: "not-this-one",
-      LOOKBACK_HOURS: "1",
-    });
-
-    for (const loader of LOADERS) expect(ok(out[loader])).toEqual(expected[loader]);
-  });
-
-  it("reads the encrypted resource.enc a deployed function gets (SST_KEY + SST_KEY_FILE)", async () => {
-    // As SST writes it: AES-256-GCM, 12-byte zero nonce, ciphertext then the 16-byte tag.
-    const key = randomBytes(32);
-    const cipher = createCipheriv("aes-256-gcm", key, Buffer.alloc(12, 0));
-    const sealed = Buffer.concat([cipher.update(JSON.stringify(links)), cipher.final(), cipher.getAuthTag()]);
-    const dir = mkdtempSync(join(tmp, "task-"));
-    writeFileSync(join(dir, "resource.enc"), sealed);
-
-    const out = await probe(
-      { SST_RESOURCE_App: APP, SST_KEY: key.toString("base64"), SST_KEY_FILE: "resource.enc" },
-      dir,
-    );
-
-    for (const loader of LOADERS) expect(ok(out[loader])).toEqual(expected[loader]);
-  });
-
-  it("names each resource that is not linked to the function", async () => {
-    const out = await probe({ SST_RESOURCE_App: APP, SST_RESOURCE_ImApp: JSON.stringify(links.ImApp) });
-
-    expect(configError(out.loadImConfig).message).toBe(
-      "configuration: Resource.ImSecretKey is not linked to this function (link it in sst.config.ts)",
-    );
-    expect(configError(out.loadStoreConfig).setting).toBe("Resource.ArchiveBucket");
-    expect(configError(out.loadQueueConfig).setting).toBe("Resource.Jobs");
-    expect(configError(out.loadApiConfig).setting).toBe("Resource.ApiKeys");
-    expect(ok(out.loadArchiveConfig)).toEqual(expected.loadArchiveConfig);
-  });
-
-  it("names invalid link properties as Resource.<Name>.<key> without printing a secret", async () => {
-    const out = await probe({
-      SST_RESOURCE_App: APP,
-      ...asEnv({
-        ...links,
-        ImApp: { ...links.ImApp, sdkAppId: "x", region: "mars", rateLimit: 0, cosUrlHosts: "bad/host" },
-        ApiKeys: { type: "sst.sst.Secret", value: "ops:aws-token-0009,ops:aws-token-0010" },
-      }),
-    });
-
-    const im = configError(out.loadImConfig);
-    expect(im.setting).toBe("Resource.ImApp.sdkAppId, Resource.ImApp.region, Resource.ImApp.rateLimit");
-    expect(im.message).not.toContain("aws-secret-key-0009");
-    const api = configError(out.loadApiConfig);
-    expect(api.setting).toBe("Resource.ApiKeys.value, Resource.ImApp.cosUrlHosts");
-    expect(api.message).toContain("Resource.ApiKeys.value entry 2 repeats the name ops of entry 1");
-    expect(api.message).not.toMatch(/aws-token-00(09|10)/);
-  });
-
-  it("a link SST cannot parse is a ConfigError that does not echo its value", async () => {
-    const out = await probe({ SST_RESOURCE_App: APP, SST_RESOURCE_ImSecretKey: "secret-not-json-0011" });
-
-    const error = configError(out.loadImConfig);
-    expect(error.setting).toBe("SST_RESOURCE_* / SST_KEY_FILE");
-    expect(error.message).not.toContain("secret-not-json-0011");
-  });
-});
-
-describe("bundle", () => {
-  it("pulls only sst's Resource entry from sst and valibot: no AWS SDK, a few KB", async () => {
-    const result = await build({
-      entryPoints: [fileURLToPath(CONFIG)],
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node24",
-      minify: true,
-      write: false,
-      metafile: true,
-      logLevel: "silent",
-    });
-
-    const inputs = Object.keys(result.metafile.inputs);
-    expect(inputs.filter((p) => p.includes("node_modules/")).sort()).toEqual([
-      "node_modules/sst/dist/resource/node.js",
-      "node_modules/sst/dist/resource/shared.js",
-      "node_modules/valibot/dist/index.mjs",
-    ]);
-    expect(result.outputFiles[0]!.contents.byteLength).toBeLessThan(16 * 1024);
-  });
+    SEVERAL_PROBES_MS,
+  );
 });

@@ -31,4 +31,11 @@ describe("the dev API key", () => {
 
     await expect(loadOrCreateApiKey(dir)).rejects.toThrow(/name:token/);
   });
+
+  it("refuses a key file whose token is shorter than the settings accept (16 characters)", async () => {
+    await loadOrCreateApiKey(dir);
+    await writeFile(apiKeyPath(dir), "dev:tok-15-chars-xx\n");
+
+    await expect(loadOrCreateApiKey(dir)).rejects.toThrow(/delete it to get a new one/);
+  });
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ConfigError, LOCAL_STATE_DIR } from "@imvault/im-core";
+import { ConfigError, LIMITS, LOCAL_STATE_DIR } from "@imvault/im-core";
 
 /** The key name the dev runner's generated token goes under in API_KEYS (name:token). */
 export const DEV_KEY_NAME = "dev";
@@ -34,7 +34,7 @@ export async function loadOrCreateApiKey(dataDir: string): Promise<DevApiKey> {
   }
   if (stored !== undefined) {
     const token = stored.slice(stored.indexOf(":") + 1);
-    if (!stored.includes(":") || token.length < 16) {
+    if (!stored.includes(":") || token.length < LIMITS.minApiTokenChars) {
       throw new ConfigError(path, "does not hold an API key as name:token; delete it to get a new one");
     }
     return { entry: stored, token, path, created: false };

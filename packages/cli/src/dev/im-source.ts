@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { ConfigError } from "@imvault/im-core";
+import { ConfigError, DEFAULTS } from "@imvault/im-core";
 import { startSimulator, TEST_ADMIN, TEST_SDKAPPID } from "@imvault/im-sim";
 
 /** Seed of the dev simulator: the same start shows the same history. */
@@ -20,7 +20,7 @@ export function imSourceFromEnv(env: NodeJS.ProcessEnv): ImSourceChoice {
   if (appId !== "" && key !== "") {
     const where = env.IM_BASE_URL?.trim()
       ? `at ${env.IM_BASE_URL.trim()}`
-      : `region ${env.IM_REGION?.trim() || "cn"}`;
+      : `region ${env.IM_REGION?.trim() || DEFAULTS.region}`;
     return { kind: "tencent", sdkAppId: appId, admin, where };
   }
   if (appId !== "")

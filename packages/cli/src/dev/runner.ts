@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
-import { ConfigError, createLocalStore, createLocalUrlSigner } from "@imvault/im-core";
+import { ConfigError, createLocalStore, createLocalUrlSigner, DEFAULTS } from "@imvault/im-core";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
 import type { Terminal } from "../terminal.ts";
 import { loadOrCreateApiKey } from "./api-key.ts";
@@ -44,7 +44,7 @@ export async function runDev(options: DevOptions): Promise<ExitCode> {
   };
 
   try {
-    const dataDir = resolve(env.DATA_DIR || "./data");
+    const dataDir = resolve(env.DATA_DIR || DEFAULTS.dataDir);
     const port = parsePort(env.PORT);
     const store = createLocalStore({ root: dataDir });
     // A DATA_DIR that cannot be written stops dev here, with one line naming the path and the cause,
@@ -210,7 +210,7 @@ export async function runDev(options: DevOptions): Promise<ExitCode> {
 }
 
 function parsePort(text: string | undefined): number {
-  if (text === undefined || text === "") return 3000;
+  if (text === undefined || text === "") return DEFAULTS.port;
   const port = Number(text);
   if (!/^\d+$/.test(text) || port > 65535)
     throw new ConfigError("PORT", "must be a port number from 0 to 65535");

@@ -6,10 +6,9 @@
 
 import type { ArchiveStore, Clock, Logger } from "@imvault/im-core";
 import {
-  type ApiKey,
   archivedHour,
   createAuthenticator,
-  DEFAULT_DOWNLOAD_TTL_SECONDS,
+  DEFAULTS,
   type LookupDeps,
   lookupCosSig,
   NotFoundError,
@@ -20,21 +19,10 @@ import {
   ValidationError,
   validateCosSigRequest,
 } from "@imvault/im-core";
+import type { ApiConfig } from "@imvault/runtime";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { MethodNotAllowedError, toHttpError } from "./errors.ts";
 import { openApiDocument } from "./openapi.ts";
-
-export interface ApiConfig {
-  apiKeys: readonly ApiKey[];
-  /** RawURL host allow-list (COS_URL_HOSTS). */
-  cosUrlHosts: readonly string[];
-  maxItems: number;
-  maxBodyBytes: number;
-  /** `/v1/status` without `hours` shows this many hours (LOOKBACK_HOURS). */
-  lookbackHours: number;
-  /** Validity of the archive download URLs; default 300 s. */
-  downloadTtlSeconds?: number;
-}
 
 export interface ApiDeps {
   /** getCosSig bound to the shared ImClient. */
@@ -125,7 +113,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
           view,
           req.params[0]!,
           req.params[1]!,
-          config.downloadTtlSeconds ?? DEFAULT_DOWNLOAD_TTL_SECONDS,
+          config.downloadTtlSeconds ?? DEFAULTS.downloadTtlSeconds,
         ),
     },
     {

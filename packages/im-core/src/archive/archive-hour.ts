@@ -31,13 +31,6 @@ export interface ArchiveConfig {
   retryBaseDelayMs: number;
 }
 
-export const DEFAULT_ARCHIVE_CONFIG = {
-  settleHours: 6,
-  maxAttemptsPerFile: 5,
-  idleTimeoutMs: 30_000,
-  retryBaseDelayMs: 1_000,
-} as const satisfies Partial<ArchiveConfig>;
-
 export interface ArchiveDeps {
   /** get_history for one hour: every file with its figures, or an ImApiError (1004, 1005, …). */
   getHistory(chatType: ChatType, msgTime: MsgTime, signal?: AbortSignal): Promise<HistoryFile[]>;

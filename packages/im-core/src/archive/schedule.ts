@@ -2,6 +2,7 @@ import { ValidationError } from "../errors.ts";
 import { CHAT_TYPES, type ChatType } from "../im/types.ts";
 import { enqueueJobs } from "../queue/enqueue.ts";
 import type { JobQueue } from "../queue/port.ts";
+import { LIMITS } from "../schemas/limits.ts";
 import type { ArchiveStore } from "../store/port.ts";
 import { hourStart, type MsgTime, parseMsgTime } from "../time/msgtime.ts";
 import type { Clock } from "../util/clock.ts";
@@ -15,9 +16,6 @@ export interface BackfillRequest {
   to: MsgTime;
   chatTypes: readonly ChatType[];
 }
-
-/** The longest window one backfill may enqueue (Tencent keeps at most 7 days; leave room). */
-const MAX_BACKFILL_HOURS = 24 * 31;
 
 /** Reads a scheduler event: undefined for the ordinary hourly run, a request for a backfill. */
 export function parseScheduleEvent(event: unknown): BackfillRequest | undefined {
@@ -67,8 +65,8 @@ export async function runSchedule(deps: ScheduleDeps, backfill?: BackfillRequest
   const window = backfill ?? defaultWindow(now, deps.config.lookbackHours);
   if (backfill !== undefined) {
     const hours = (hourStart(backfill.to) - hourStart(backfill.from)) / 3_600_000 + 1;
-    if (hours > MAX_BACKFILL_HOURS) {
-      throw new ValidationError(`a backfill may span at most ${MAX_BACKFILL_HOURS} hours, not ${hours}`);
+    if (hours > LIMITS.maxWindowHours) {
+      throw new ValidationError(`a backfill may span at most ${LIMITS.maxWindowHours} hours, not ${hours}`);
     }
   }
   const planned = await plan(deps.store, window, now, {

@@ -6,6 +6,7 @@ import { CorruptManifestError, NotFoundError, ValidationError } from "../errors.
 import type { ArchivedHourView } from "../schemas/archive-view.ts";
 import { parseChatType } from "../schemas/common.ts";
 import type { RecentCoverage } from "../schemas/coverage.ts";
+import { DEFAULTS, LIMITS } from "../schemas/limits.ts";
 import type { Manifest } from "../schemas/manifest.ts";
 import type { ArchiveStore } from "../store/port.ts";
 import { parseMsgTime } from "../time/msgtime.ts";
@@ -13,10 +14,8 @@ import type { Clock } from "../util/clock.ts";
 
 /** What the HTTP API shows of the archive: one hour with download links, and the coverage table. */
 
-/** Download links live this long by default: enough to start a download, short enough to not matter if leaked. */
-export const DEFAULT_DOWNLOAD_TTL_SECONDS = 300;
-/** `/v1/status?hours=N`: at most 31 days of hours (Tencent keeps 3-7 days; more only reads manifests). */
-export const MAX_STATUS_HOURS = 24 * 31;
+/** `/v1/status?hours=N`: at most LIMITS.maxWindowHours (the name the OpenAPI document reads). */
+export const MAX_STATUS_HOURS = LIMITS.maxWindowHours;
 
 /**
  * The hour's manifest and short-lived download URLs of its files; NotFoundError when not archived,
@@ -26,7 +25,7 @@ export async function archivedHour(
   deps: { store: ArchiveStore; clock: Clock },
   chatTypeText: string,
   msgTimeText: string,
-  ttlSeconds = DEFAULT_DOWNLOAD_TTL_SECONDS,
+  ttlSeconds: number = DEFAULTS.downloadTtlSeconds,
 ): Promise<ArchivedHourView> {
   const chatType = parseChatType(chatTypeText);
   const msgTime = parseMsgTime(msgTimeText);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../errors.ts";
-import { DEFAULT_COS_URL_HOSTS, MAX_RAW_URL_LENGTH, validateCosSigRequest } from "./validate-cos-sig.ts";
+import { DEFAULT_COS_URL_HOSTS } from "../schemas/limits.ts";
+import { MAX_RAW_URL_LENGTH, validateCosSigRequest } from "./validate-cos-sig.ts";
 
 const URL_A =
   "https://cos.ap-shanghai.myqcloud.com/98ec-shanghai-007-privatev2-01-1256635546/0345-1400187352/0612-yyy/9a0f4c42d208ccfb5aa47c29284aefc6.png";

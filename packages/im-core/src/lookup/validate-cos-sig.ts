@@ -15,14 +15,6 @@ import { type AllowList, isUrlAllowed } from "../util/allow-list.ts";
 
 export { MAX_RAW_URL_LENGTH } from "../schemas/cos-sig.ts";
 
-/** SPEC "Environment": COS media hosts plus the IM download hosts; COS_URL_HOSTS overrides the list. */
-export const DEFAULT_COS_URL_HOSTS: readonly string[] = [
-  "*.myqcloud.com",
-  "*.tim.qq.com",
-  "*.im.qcloud.com",
-  "*.my-imcloud.com",
-];
-
 /** The message lists this many items; `details.items` always lists every one. */
 const ITEMS_IN_MESSAGE = 5;
 

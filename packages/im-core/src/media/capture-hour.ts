@@ -1,6 +1,6 @@
 import { readManifest } from "../archive/manifest.ts";
 import type { ChatType } from "../im/types.ts";
-import { DEFAULT_COS_URL_HOSTS } from "../lookup/validate-cos-sig.ts";
+import { DEFAULT_COS_URL_HOSTS } from "../schemas/limits.ts";
 import type { ArchiveStore } from "../store/port.ts";
 import type { MsgTime } from "../time/msgtime.ts";
 import type { AllowList } from "../util/allow-list.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../errors.ts";
-import { DEFAULT_COS_URL_HOSTS } from "../lookup/validate-cos-sig.ts";
+import { DEFAULT_COS_URL_HOSTS } from "../schemas/limits.ts";
 import { checkMediaKey, isCosMediaUrl, mediaIndexKeyFor, mediaKey, mediaManifestKey } from "./layout.ts";
 
 const COS =

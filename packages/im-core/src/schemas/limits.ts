@@ -1,0 +1,95 @@
+import type { Region } from "../im/types.ts";
+
+/**
+ * Every default and every limit of imvault's settings and inputs, defined once. The settings loader
+ * (@imvault/runtime), the CLI (its help text and argument ranges), im-core's own checks and the
+ * deployment read them from here, so that nothing else needs to spell 72, 6, 10 or 31 days.
+ */
+
+/** SPEC "Environment": Tencent's history download hosts (IM_DOWNLOAD_HOSTS overrides them). */
+export const DEFAULT_DOWNLOAD_HOSTS: readonly string[] = [
+  "*.tim.qq.com",
+  "*.im.qcloud.com",
+  "*.my-imcloud.com",
+  "*.myqcloud.com",
+];
+
+/** Where Tencent keeps message media (COS): RawURLs on these hosts are always lookups' business. */
+export const COS_MEDIA_HOSTS: readonly string[] = ["*.myqcloud.com"];
+
+/**
+ * The hosts the lookup API accepts RawURLs on when COS_URL_HOSTS is unset (SPEC: https on
+ * `*.myqcloud.com` or the IM download hosts): the COS media hosts, then the download hosts in
+ * effect, which follow IM_DOWNLOAD_HOSTS and include IM_BASE_URL's origin when one is set.
+ */
+export function cosUrlHostsFor(downloadHosts: readonly string[]): string[] {
+  return [...new Set([...COS_MEDIA_HOSTS, ...downloadHosts])];
+}
+
+/** COS_URL_HOSTS when nothing is set: `*.myqcloud.com` and the default download hosts. */
+export const DEFAULT_COS_URL_HOSTS: readonly string[] =
+  /* @__PURE__ */ cosUrlHostsFor(DEFAULT_DOWNLOAD_HOSTS);
+
+/** The value of every optional setting when it is not set (README "Configuration" lists them). */
+export const DEFAULTS = {
+  /** IM_ADMIN: the App admin the REST calls are made as (the console's default account). */
+  admin: "administrator",
+  /** IM_REGION. */
+  region: "cn" as Region,
+  /** IM_RATE_LIMIT: Tencent's REST limit for an app, calls per second (SPEC: the safe side). */
+  ratePerSecond: 10,
+  /** LOOKBACK_HOURS: how many ended hours the scheduler plans (SPEC: the older page's 3 days). */
+  lookbackHours: 72,
+  /** SETTLE_HOURS: how long after an hour ends a 1004 still means "not generated yet". */
+  settleHours: 6,
+  /** MAX_ATTEMPTS_PER_FILE: download attempts per history file, the first included. */
+  maxAttemptsPerFile: 5,
+  /** DOWNLOAD_IDLE_TIMEOUT_SECONDS: a download with no byte for this long is stalled. */
+  downloadIdleTimeoutSeconds: 30,
+  /** RETRY_BASE_DELAY_MS: base of the backoff between attempts of one file. */
+  retryBaseDelayMs: 1000,
+  /** IM_RETENTION_DAYS: how long Tencent keeps history files (7 days, RESEARCH "Tencent IM"). */
+  retentionDays: 7,
+  /** DATA_DIR: the local store, relative to the working directory. */
+  dataDir: "./data",
+  /** PORT: `imvault dev`'s API on 127.0.0.1. */
+  port: 3000,
+  /** API_MAX_ITEMS: RawURLs in one cos-sig lookup. */
+  maxItems: 100,
+  /** API_MAX_BODY_BYTES: 100 items of ~300-byte COS URLs is ~30 KB; twice that still bounds parsing. */
+  maxBodyBytes: 64 * 1024,
+  /** Archive download links live this long: enough to start a download, short enough if leaked. */
+  downloadTtlSeconds: 300,
+} as const;
+
+/** An inclusive range of a numeric setting (no `max`: any larger safe number). */
+export interface Range {
+  readonly min: number;
+  readonly max?: number;
+}
+
+/** What each setting and input may be. */
+export const LIMITS = {
+  /**
+   * The longest window of hours one command or request covers: `imvault archive`, a backfill, the
+   * status table (CLI and `/v1/status`). 31 days: Tencent keeps at most 7, so this only bounds work.
+   */
+  maxWindowHours: 24 * 31,
+  sdkAppId: { min: 1 },
+  ratePerSecond: { min: 0.01, max: 1000 },
+  lookbackHours: { min: 1, max: 24 * 30 },
+  /** Also below the lookback (the settings loader checks both). */
+  settleHours: { min: 0, max: 24 * 30 },
+  maxAttemptsPerFile: { min: 1, max: 100 },
+  downloadIdleTimeoutSeconds: { min: 0.05, max: 900 },
+  retryBaseDelayMs: { min: 0, max: 600_000 },
+  /** Tencent's editions keep history 7 days and media up to 90 (RESEARCH "Tencent IM"). */
+  retentionDays: { min: 1, max: 90 },
+  maxItems: { min: 1, max: 1000 },
+  /** API Gateway's payload limit is 6 MB (also Lambda's). */
+  maxBodyBytes: { min: 1024, max: 6 * 1024 * 1024 },
+  /** API tokens shorter than this are refused at start-up: a bearer token must not be guessable. */
+  minApiTokenChars: 16,
+  /** The HMAC key of the local store's signed download URLs. */
+  minUrlSigningKeyChars: 16,
+} as const satisfies Record<string, number | Range>;

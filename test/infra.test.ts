@@ -4,9 +4,10 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vite
 import { FakeOutput, installSstFakes, type Recorder, resolved } from "./sst-fakes.ts";
 
 /*
- * Evaluates sst.config.ts against recording fakes of SST's globals (SST has no dry run) and checks the
- * wiring. The config is imported once, with a non-literal specifier so the root tsconfig does not try
- * to type-check it (that is scripts/check-infra.sh's job, against SST's real platform types).
+ * Evaluates sst.config.ts (and the infra/ files its run() imports) against recording fakes of SST's
+ * globals (SST has no dry run) and checks the wiring. The config is imported once, with a non-literal
+ * specifier so the root tsconfig does not try to type-check it (that is scripts/check-infra.sh's job,
+ * against SST's real platform types).
  */
 const ROOT = new URL("../", import.meta.url);
 interface SstConfig {

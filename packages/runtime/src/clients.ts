@@ -1,7 +1,7 @@
 /**
  * The clients that need neither the AWS SDK nor Powertools: the IM client and the local store. Kept
- * apart from deps.ts so that the CLI on a local store loads only these (the S3 SDK alone is ~90 ms
- * and ~30 MiB of start-up; see bench/archive.ts).
+ * apart from s3.ts and lambda.ts so that the CLI on a local store loads only these: the S3 SDK alone
+ * is a large part of a run's start-up time and memory (bench/README.md, "CLI start-up").
  */
 
 import type { ArchiveStore, Logger as CoreLogger } from "@imvault/im-core";

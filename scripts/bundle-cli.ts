@@ -4,12 +4,9 @@
  * (the root `prepare` script), and so does `npm run build`. The bin runs it while every source is
  * unchanged since, else the TypeScript sources themselves (packages/cli/bin/entry.js).
  *
- * Why (measured with `imvault archive` of a 100 MiB hour to a local directory, interleaved runs,
- * spawn to the first get_history): from the sources, ~140 ms with a warm compile cache and ~325 ms
- * with a cold one (the first run after an install: every module is stripped of its types and
- * compiled); from the bundle, ~111 ms warm and ~114 ms cold. To S3, ~270 ms → ~233 ms warm. A first
- * run no longer loads the type stripper either: in `npm run bench`, the peak RSS of the cold-cache
- * run fell from 148 to 109–114 MiB (100 MiB hour, local) and from 189 to 149–152 MiB (1 GiB, S3).
+ * Why: the bundle starts faster than the sources, most of all on the first run after an install,
+ * when every source module would be stripped of its types and compiled; and that run no longer loads
+ * the type stripper, so its peak memory is lower too. Figures: bench/README.md, "CLI start-up".
  */
 import { rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -22,11 +19,11 @@ export const CLI_OUTDIR = join(root, "packages/cli/dist");
 /**
  * node:http through process.getBuiltinModule (to esbuild, a CommonJS module whose properties are read
  * where they are used), not through `import`: the ES module namespace of node:http reads every export
- * up front, and its `WebSocket` getter loads undici (~35 ms, 64 modules) that nothing here uses. The
- * AWS SDK's HTTP handler imports node:http for an http:// endpoint (an S3 emulator, MinIO): `imvault
- * archive` to the S3 emulator reached get_history in 180–257 ms instead of 211–245 (medians 201 and
- * 232; 12 interleaved runs, 100 MiB hour). Only node:http: done for every built-in, the local
- * archive's start-up was no faster (the other namespaces' getters load what imvault loads anyway).
+ * up front, and its `WebSocket` getter loads undici, which nothing here uses. The AWS SDK's HTTP
+ * handler imports node:http for an http:// endpoint (an S3 emulator, MinIO), so this shortens the
+ * start-up of `imvault archive` to such an endpoint (bench/README.md, "CLI start-up"). Only node:http:
+ * done for every built-in, the local archive's start-up was no faster (the other namespaces' getters
+ * load what imvault loads anyway).
  */
 const httpViaGetBuiltinModule: Plugin = {
   name: "http-via-getBuiltinModule",

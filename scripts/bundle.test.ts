@@ -31,9 +31,9 @@ describe("bundleFunctions", () => {
   });
 });
 
-describe("sst.config.ts", () => {
+describe("infra/functions.ts", () => {
   it("marks the same packages external as scripts/bundle.ts, so the deploy matches what is measured", () => {
-    const config = readFileSync(new URL("../sst.config.ts", import.meta.url), "utf8");
+    const config = readFileSync(new URL("../infra/functions.ts", import.meta.url), "utf8");
     const match = /esbuild:\s*{\s*external:\s*\[([^\]]*)\]/.exec(config);
     const external = [...(match?.[1] ?? "").matchAll(/"([^"]+)"/g)].map((m) => m[1]);
     expect(external).toEqual([...RUNTIME_PROVIDED]);

@@ -1,27 +1,22 @@
 /**
- * Bundles each Lambda handler of packages/functions/src into one minified ESM file under dist/functions/, the
- * same way the deployment does, and prints each bundle's size. Used by CI (the bundles must build)
- * and by the API benchmark (bundle size and cold import time).
+ * Bundles each Lambda handler of packages/functions/src into one minified ESM file under
+ * dist/functions/, the same way the deployment does, and prints each bundle's size. Used by CI (the
+ * bundles must build) and by the API benchmark (bundle size and cold import time).
  *
  * Same options as `sst deploy`: SST bundles each handler itself with esbuild (platform node, format
  * esm, target esnext, mainFields module,main, keepNames, minify, no sourcemap in the package; the
- * banner below is SST's), and adds `nodejs.esbuild.external` of sst.config.ts to its external list.
- * RUNTIME_PROVIDED below and that list must stay equal: scripts/bundle.test.ts checks it.
+ * banner below is SST's), and adds `nodejs.esbuild.external` (infra/functions.ts) to its external
+ * list. RUNTIME_PROVIDED below and that list must stay equal: scripts/bundle.test.ts checks it.
  *
- * Why the AWS SDK is left out (measured with esbuild 0.28 on these handlers, bytes of the .mjs):
- *   options                                      schedule   archive      api
- *   before (main,module; SDK bundled)           1 176 436 1 150 039 1 148 459
- *   SST's own options, SDK bundled              1 030 164 1 035 244 1 033 596   (im-core on zod)
- *   SST's options, SDK bundled, im-core on valibot 598 001   616 329   604 706
- *   SST's options, @aws-sdk/* @smithy/* external    65 804   113 718   102 186   (what deploys today)
- * ~455 KB of each bundle was zod (264 KB of it its locales); im-core moved to valibot, which
- * tree-shakes to a few KB, so bundling the SDK would now fit under 1 MB too. It stays external:
- * the nodejs24.x runtime ships AWS SDK for JavaScript v3 (clients, lib-storage, s3-request-presigner;
- * its Node resolves ES module imports through NODE_PATH since nodejs18.x), and leaving @aws-sdk/* and
- * their @smithy/* to it is the standard practice. Trade-off: the deployed functions run the
- * runtime's SDK version, not package-lock's (older, updated by AWS on its own schedule, CommonJS
- * only); our calls (S3 Get/Head/Put/List, multipart Upload, presign, SQS SendMessageBatch) are
- * long-standing APIs. Drop the external to pin the SDK if a newer SDK feature is ever needed.
+ * Why the AWS SDK is left out: bundled, it is most of each handler's bundle. Since im-core moved from
+ * zod to valibot, a bundle with the SDK would fit under SIZE_LIMIT_BYTES too (the sizes, each way:
+ * bench/README.md, "Lambda bundles"). It stays external: the nodejs24.x runtime ships AWS SDK for
+ * JavaScript v3 (clients, lib-storage, s3-request-presigner; its Node resolves ES module imports
+ * through NODE_PATH since nodejs18.x), and leaving @aws-sdk/* and their @smithy/* to it is the
+ * standard practice. Trade-off: the deployed functions run the runtime's SDK version, not
+ * package-lock's (older, updated by AWS on its own schedule, CommonJS only); our calls (S3
+ * Get/Head/Put/List, multipart Upload, presign, SQS SendMessageBatch) are long-standing APIs. Drop
+ * the external to pin the SDK if a newer SDK feature is ever needed.
  */
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -35,7 +30,7 @@ const FUNCTIONS_DIR = "packages/functions/src";
 /** The issue's target for each bundle (the .mjs alone; dependencies the runtime provides excluded). */
 export const SIZE_LIMIT_BYTES = 1_000_000;
 
-/** Left to the Lambda runtime (see above). Equal to `nodejs.esbuild.external` in sst.config.ts. */
+/** Left to the Lambda runtime (see above). Equal to `nodejs.esbuild.external` in infra/functions.ts. */
 export const RUNTIME_PROVIDED = ["@aws-sdk/*", "@smithy/*"] as const;
 
 /** SST's banner: CommonJS dependencies call require() and read __dirname; ESM has neither. */

@@ -1,8 +1,9 @@
 import { createRequire } from "node:module";
 import { formatBytes, type Terminal } from "./terminal.ts";
 
-// cli-progress is loaded only for a terminal: ~12 ms of `imvault archive`'s start-up otherwise (CPU
-// profile), paid on every scheduled or piped run that never draws a bar.
+// cli-progress is loaded only for a terminal: loading it is a visible part of `imvault archive`'s
+// start-up (bench/README.md, "CLI start-up"), which every scheduled or piped run, drawing no bar,
+// would pay.
 const require = createRequire(import.meta.url);
 
 /**

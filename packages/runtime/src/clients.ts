@@ -1,7 +1,7 @@
 /**
  * The clients that need neither the AWS SDK nor Powertools: the IM client and the local store. Kept
- * apart from lambda.ts and s3.ts so that the CLI on a local store loads only these (the S3 SDK is
- * loaded only for a bucket; see bench/README.md).
+ * apart from s3.ts and lambda.ts so that the CLI on a local store loads only these: the S3 SDK alone
+ * is a large part of a run's start-up time and memory (bench/README.md, "CLI start-up").
  */
 import {
   type Logger as CoreLogger,

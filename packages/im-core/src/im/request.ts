@@ -63,7 +63,7 @@ export function requestUrl(
     identifier: fields.identifier,
     usersig: fields.userSig,
     // node:crypto's randomInt, not Web Crypto's getRandomValues: the first call of that loads
-    // Web Crypto's modules (~1 ms), in every CLI run and cold start.
+    // Web Crypto's modules, in every CLI run and cold start (bench/README.md, "IM client").
     random: String(randomInt(UINT32_RANGE)),
     contenttype: "json",
   });

@@ -58,9 +58,9 @@ export function fetchTransport(fetchImpl: typeof fetch): Transport {
 
 /**
  * The default transport: node:http(s) on the global agents (keep-alive, so later calls reuse the TLS
- * connection). Not fetch: a process's first fetch loads undici and its wasm parser (the first call took
- * ~43 ms over fetch, ~16 ms over node:http, Node 24 on loopback), which every CLI run and Lambda cold
- * start would pay. Redirects are not followed (a 3xx is the status).
+ * connection). Not fetch: a process's first fetch loads undici and its wasm parser, which makes the
+ * first call several times slower than over node:http (bench/README.md, "IM client"), a cost every
+ * CLI run and Lambda cold start would pay. Redirects are not followed (a 3xx is the status).
  *
  * The module comes from requestFor (util/http-request.ts), not an `import`, which would load undici
  * after all.

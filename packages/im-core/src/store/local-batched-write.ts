@@ -2,18 +2,17 @@
 
 /**
  * Chunks are gathered and written with one `writev` per WRITE_BATCH_BYTES, the next batch gathering
- * while the previous one is written. A download arrives in 16–64 KiB chunks, and each fs/promises
- * call costs ~75 µs of the calling thread: writing chunk by chunk took 60–90 ms of main-thread CPU
- * per 18 MiB (profiled in `imvault archive`, and in a micro-benchmark with 16 KiB chunks), batched
- * ~11 ms. Memory stays at two batches: awaiting the write in flight before starting the next is the
- * backpressure.
+ * while the previous one is written. A download arrives in small chunks, and every fs/promises call
+ * has a fixed cost on the calling thread (the main one), so writing chunk by chunk cost several times
+ * the main-thread CPU of batched writes (bench/README.md, "Local store"). Memory stays at two
+ * batches: awaiting the write in flight before starting the next is the backpressure.
  */
 const WRITE_BATCH_BYTES = 1024 * 1024;
 
 /**
  * Bytes written between two fdatasyncs started in the background while the file is still arriving,
  * so that the fsync at the end, which the file's commit waits for, has at most this much left to
- * flush: for the 18 MiB file of a 100 MiB hour it took ~11 ms on its own.
+ * flush (bench/README.md, "Local store").
  */
 const SYNC_EVERY_BYTES = 4 * 1024 * 1024;
 

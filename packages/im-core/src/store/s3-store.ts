@@ -13,10 +13,9 @@ import type { ArchiveStore, ObjectInfo, PutOptions } from "./port.ts";
 import { signChecksumInsteadOfPayload } from "./s3-unsigned-payload.ts";
 
 /**
- * 5 MiB, S3's smallest part: the upload holds about (queueSize + 1) parts in memory. Peak RSS of
- * `imvault archive` of a 1 GiB hour to S3 (fauxqs; worst warm and cold run of two benchmark runs
- * each): 165–211 MiB with 8 MiB parts, 174–188 MiB with 5 MiB. A 1 GiB-plain hour (~180 MiB GZip) is
- * then ~37 parts.
+ * 5 MiB, S3's smallest part: the upload holds about (queueSize + 1) parts in memory, so the
+ * smallest part keeps the peak memory of an archive lowest (against 8 MiB parts: bench/README.md,
+ * "S3 store").
  */
 export const DEFAULT_PART_SIZE_BYTES = 5 * 1024 * 1024;
 /** Parts in flight at once; memory use is about (queueSize + 1) × partSize, whatever the body's length. */

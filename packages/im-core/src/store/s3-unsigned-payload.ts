@@ -3,10 +3,10 @@ import type { FinalizeRequestMiddleware } from "@smithy/types";
 
 /**
  * The SDK guards an upload's body twice: a flexible checksum header (CRC32 by default) that S3
- * checks, and a SigV4 signature over the body's SHA-256. For upload parts that second pass cost
- * ~280 ms of CPU per 180 MiB (profile of `imvault archive` of a 1 GiB hour), on the thread that also
- * downloads and MD5s. The checksum header is itself signed, so S3 still rejects a body that changed
- * by accident; what the SHA-256 adds is protection against an attacker on the path who swaps in a
+ * checks, and a SigV4 signature over the body's SHA-256. For upload parts that second pass is a
+ * CPU cost that shows in a profile of a large archive (bench/README.md, "S3 store"), on the thread
+ * that also downloads and MD5s. The checksum header is itself signed, so S3 still rejects a body that
+ * changed by accident; what the SHA-256 adds is protection against an attacker on the path who swaps in a
  * body with the same CRC (easy to forge), which TLS already gives. So, as botocore does over HTTPS,
  * the payload is sent as UNSIGNED-PAYLOAD when the request has a checksum header and goes over HTTPS
  * or stays on this machine (loopback, e.g. an emulator). Anything else keeps its signed payload:

@@ -1,0 +1,22 @@
+/** The HTTP API: API Gateway (HTTP API) in front of the api function, throttled, no CORS. */
+export function httpApi(apiFn: sst.aws.Function) {
+  const api = new sst.aws.ApiGatewayV2("HttpApi", {
+    cors: false,
+    accessLog: { retention: "1 month" },
+    transform: {
+      // SST has no throttling option: set the $default stage's route defaults. Lookups are for
+      // operators, not traffic; this also bounds the get_cos_sig calls made for them.
+      stage: { defaultRouteSettings: { throttlingRateLimit: 5, throttlingBurstLimit: 10 } },
+    },
+  });
+  for (const route of [
+    "POST /v1/cos-sig",
+    "GET /v1/archive/{chatType}/{msgTime}",
+    "GET /v1/status",
+    "GET /v1/health",
+    "GET /v1/openapi.json",
+  ]) {
+    api.route(route, apiFn.arn);
+  }
+  return { api };
+}

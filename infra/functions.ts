@@ -1,0 +1,130 @@
+import { ARCHIVE, type Settings } from "./settings";
+
+/**
+ * The three Lambda functions, what they read at run time, and what starts them: the hourly schedule
+ * and the job queue's event source. Each function gets only the IAM actions it uses.
+ */
+export function functions(
+  settings: Settings,
+  { bucket }: { bucket: sst.aws.Bucket },
+  { queue }: { queue: sst.aws.Queue },
+) {
+  // What the functions read at run time (@imvault/runtime's settings, by these names). Linkables
+  // carry values only; IAM is granted per function below (a linked sst.aws.Bucket/Queue would grant
+  // s3:* / sqs:*). Component names must be unique among SST components, case-insensitively.
+  const archiveBucket = new sst.Linkable("ArchiveBucket", { properties: { name: bucket.name } });
+  const jobs = new sst.Linkable("Jobs", { properties: { url: queue.url } });
+  const imApp = new sst.Linkable("ImApp", {
+    properties: {
+      sdkAppId: settings.sdkAppId,
+      admin: settings.admin,
+      region: settings.region,
+      baseUrl: settings.baseUrl,
+      rateLimit: settings.perInstanceRate,
+      lookbackHours: settings.lookbackHours,
+      settleHours: settings.settleHours,
+      maxAttemptsPerFile: settings.maxAttemptsPerFile,
+      downloadHosts: settings.downloadHosts,
+      cosUrlHosts: settings.cosUrlHosts,
+    },
+  });
+  const imSecretKey = new sst.Secret("ImSecretKey");
+  const apiKeys = new sst.Secret("ApiKeys");
+
+  const objects = (...prefixes: string[]) => prefixes.map((p) => $interpolate`${bucket.arn}/${p}*`);
+  // ListBucket on the bucket itself: without it a HEAD of a missing key answers 403, not 404.
+  const listBucket = { actions: ["s3:ListBucket"], resources: [bucket.arn] };
+  const common = {
+    runtime: "nodejs24.x" as const,
+    architecture: "arm64" as const,
+    logging: { retention: "1 month" as const },
+    environment: { POWERTOOLS_METRICS_NAMESPACE: "imvault" },
+    // SST bundles each handler with esbuild; scripts/bundle.ts (`npm run build`, measured by
+    // `npm run bench:api`) uses the same options. The AWS SDK v3 is left to the nodejs24.x runtime
+    // (why, and the version trade-off: scripts/bundle.ts). Keep this list equal to RUNTIME_PROVIDED
+    // there (scripts/bundle.test.ts checks).
+    nodejs: { format: "esm" as const, minify: true, esbuild: { external: ["@aws-sdk/*", "@smithy/*"] } },
+  };
+
+  const scheduleFn = new sst.aws.Function("Scheduler", {
+    ...common,
+    handler: "packages/functions/src/schedule.handler",
+    description: "imvault: plan the hours still missing a manifest and enqueue their jobs",
+    timeout: "2 minutes",
+    memory: "512 MB",
+    environment: { ...common.environment, POWERTOOLS_SERVICE_NAME: "schedule" },
+    link: [archiveBucket, jobs, imApp],
+    permissions: [
+      listBucket,
+      { actions: ["s3:GetObject"], resources: objects("manifests/") },
+      { actions: ["sqs:SendMessage"], resources: [queue.arn] }, // SendMessageBatch included
+    ],
+  });
+
+  const archiveFn = new sst.aws.Function("Archiver", {
+    ...common,
+    handler: "packages/functions/src/archive.handler",
+    description: "imvault: archive one hour of one chat type (SQS consumer)",
+    timeout: `${ARCHIVE.timeoutSeconds} seconds`,
+    // 1769 MB = one full vCPU: MD5 of the gzip and of the plain bytes plus gunzip run in one pass
+    // over a stream, so memory stays small while CPU decides the speed.
+    memory: "1769 MB",
+    environment: { ...common.environment, POWERTOOLS_SERVICE_NAME: "archive" },
+    link: [archiveBucket, imSecretKey, imApp],
+    permissions: [
+      listBucket,
+      {
+        actions: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+        resources: objects("raw/", "manifests/"),
+      },
+      {
+        // Before an hour's manifest exists, the archiver removes a file that failed verification
+        // and strays an interrupted run left under the hour; manifests are never deleted.
+        actions: ["s3:DeleteObject"],
+        resources: objects("raw/"),
+      },
+      {
+        // what an SQS event source needs from its function's role
+        actions: [
+          "sqs:ReceiveMessage",
+          "sqs:DeleteMessage",
+          "sqs:ChangeMessageVisibility",
+          "sqs:GetQueueAttributes",
+        ],
+        resources: [queue.arn],
+      },
+    ],
+  });
+
+  const apiFn = new sst.aws.Function("ApiHandler", {
+    ...common,
+    handler: "packages/functions/src/api.handler",
+    description: "imvault: HTTP API (cos-sig lookups, archive manifests, status)",
+    timeout: "28 seconds", // under API Gateway's 30 s integration limit: answer 504 ourselves
+    memory: "1024 MB",
+    environment: { ...common.environment, POWERTOOLS_SERVICE_NAME: "api" },
+    link: [archiveBucket, imSecretKey, apiKeys, imApp],
+    permissions: [listBucket, { actions: ["s3:GetObject"], resources: objects("manifests/", "raw/") }],
+  });
+
+  queue.subscribe(archiveFn.arn, {
+    batch: {
+      size: ARCHIVE.batchSize,
+      window: `${ARCHIVE.batchWindowSeconds} seconds`,
+      partialResponses: true,
+    },
+    transform: {
+      eventSourceMapping: { scalingConfig: { maximumConcurrency: ARCHIVE.maxConcurrency } },
+    },
+  });
+
+  // EventBridge Scheduler, five minutes past every hour (UTC; Beijing hours start on the same
+  // instants). The function plans the whole lookback window, so a missed run is caught up by the next.
+  new sst.aws.CronV2("Hourly", {
+    schedule: "cron(5 * * * ? *)",
+    function: scheduleFn,
+    retries: 2,
+  });
+
+  return { scheduleFn, archiveFn, apiFn };
+}

@@ -1,0 +1,101 @@
+import { DEFAULTS, LIMITS, REGIONS, type Region } from "@imvault/im-core/constants";
+
+const ARCHIVE_TIMEOUT_SECONDS = 15 * 60; // the Lambda maximum: one batch of hours must fit in it
+const BATCH_WINDOW_SECONDS = 10;
+
+/** How the archive path is sized: the queue, the archive function and its event source follow from it. */
+export const ARCHIVE = {
+  timeoutSeconds: ARCHIVE_TIMEOUT_SECONDS,
+  batchSize: 2, // the schedule sends an hour's C2C and Group jobs together
+  batchWindowSeconds: BATCH_WINDOW_SECONDS,
+  // AWS: visibility timeout >= 6 x function timeout (+ the batching window), so a message is not
+  // redelivered while an invocation that holds it (with Lambda's own retries) is still running.
+  // Side effect: a job reported failed (partial batch response) is received again only when this
+  // timeout runs out, unless the handler shortens it (ChangeMessageVisibility, which it may call).
+  visibilityTimeoutSeconds: 6 * ARCHIVE_TIMEOUT_SECONDS + BATCH_WINDOW_SECONDS,
+  // Tencent's REST rate limit is per app, across every caller. Each archive instance paces its own
+  // Tencent calls (the IM client's rate limiter, at ImApp.rateLimit), so the app-wide rate is at most
+  // (concurrent archive instances) x (per-instance rate). The SQS event source caps concurrent archive
+  // invocations here (2 is the smallest value AWS accepts) and each instance gets an equal share of
+  // IM_RATE_LIMIT. A job makes about one get_history call, then downloads from COS (not rate-limited),
+  // so two workers keep up with a full lookback backlog. The schedule function never calls Tencent;
+  // the API's get_cos_sig calls are bounded by the API Gateway throttle (infra/api.ts).
+  maxConcurrency: 2,
+} as const;
+
+/** The deploy-time settings, read from the shell or `.env.<stage>` and validated. */
+export interface Settings {
+  production: boolean;
+  sdkAppId: number;
+  admin: string;
+  region: Region;
+  /** "" = the region's domains */
+  baseUrl: string;
+  /** Tencent's calls/s for ONE archive instance: IM_RATE_LIMIT (the app's) shared among ARCHIVE.maxConcurrency. */
+  perInstanceRate: number;
+  lookbackHours: number;
+  settleHours: number;
+  maxAttemptsPerFile: number;
+  /** "" = SPEC's default allow-list */
+  downloadHosts: string;
+  /** "" = *.myqcloud.com + the download hosts */
+  cosUrlHosts: string;
+  rawColdAfterDays: number;
+  noncurrentVersionDays: number;
+  /** Subscribed to the Alerts topic when set. */
+  alertEmail: string | undefined;
+}
+
+/**
+ * Validated here so that a typo fails the deploy, not the first cold start. Secrets are never read
+ * here: they are `sst.Secret`s (infra/functions.ts).
+ */
+export function loadSettings(stage: string, env: NodeJS.ProcessEnv = process.env): Settings {
+  const int = (name: string, fallback: number, { min, max }: { min: number; max: number }): number => {
+    const raw = env[name]?.trim();
+    const value = raw ? Number(raw) : fallback;
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new Error(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
+    }
+    return value;
+  };
+  if (!env.IM_SDKAPPID?.trim()) {
+    throw new Error(
+      "Set IM_SDKAPPID (your Tencent IM SDKAppID) in the shell or .env.<stage> before deploying",
+    );
+  }
+  const sdkAppId = int("IM_SDKAPPID", 0, { min: 1, max: 2 ** 53 - 1 });
+  const region = env.IM_REGION?.trim() || DEFAULTS.region;
+  if (!isRegion(region)) throw new Error(`IM_REGION must be one of ${Object.keys(REGIONS).join(", ")}`);
+  // Whole calls/s, at least one for each archive instance.
+  const minRate = Math.max(ARCHIVE.maxConcurrency, Math.ceil(LIMITS.ratePerSecond.min));
+  const appRateLimit = int("IM_RATE_LIMIT", DEFAULTS.ratePerSecond, {
+    ...LIMITS.ratePerSecond,
+    min: minRate,
+  });
+  const lookbackHours = int("LOOKBACK_HOURS", DEFAULTS.lookbackHours, LIMITS.lookbackHours);
+  const settleHours = int("SETTLE_HOURS", DEFAULTS.settleHours, {
+    ...LIMITS.settleHours,
+    max: Math.min(LIMITS.settleHours.max, lookbackHours - 1),
+  });
+  return {
+    production: ["production", "prod"].includes(stage),
+    sdkAppId,
+    admin: env.IM_ADMIN?.trim() || DEFAULTS.admin,
+    region,
+    baseUrl: env.IM_BASE_URL?.trim() ?? "",
+    perInstanceRate: Math.floor(appRateLimit / ARCHIVE.maxConcurrency),
+    lookbackHours,
+    settleHours,
+    maxAttemptsPerFile: DEFAULTS.maxAttemptsPerFile,
+    downloadHosts: env.IM_DOWNLOAD_HOSTS?.trim() ?? "",
+    cosUrlHosts: env.COS_URL_HOSTS?.trim() ?? "",
+    rawColdAfterDays: int("RAW_COLD_AFTER_DAYS", 30, { min: 1, max: 3650 }),
+    noncurrentVersionDays: int("NONCURRENT_VERSION_DAYS", 90, { min: 1, max: 3650 }),
+    alertEmail: env.ALERT_EMAIL?.trim() || undefined,
+  };
+}
+
+function isRegion(name: string): name is Region {
+  return Object.hasOwn(REGIONS, name);
+}

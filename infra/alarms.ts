@@ -64,6 +64,15 @@ export function alarms(settings: Settings, { queue, dlq, scheduleFn, archiveFn }
     treatMissingData: "notBreaching",
     ...notify,
   });
+  new aws.cloudwatch.MetricAlarm("CorruptManifestsAlarm", {
+    name: `${prefix}-corrupt-manifests`,
+    alarmDescription:
+      "A manifest is not JSON or not a manifest: the hour counts as not archived and is archived again (its bytes are kept under manifests-corrupt/).",
+    metricQueries: insights("CorruptManifests", 3600),
+    ...above0,
+    treatMissingData: "notBreaching",
+    ...notify,
+  });
   new aws.cloudwatch.MetricAlarm("ArchiveErrorsAlarm", {
     name: `${prefix}-archive-function-errors`,
     alarmDescription: "The archive function crashed or timed out (not a handled job failure).",

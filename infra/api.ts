@@ -14,6 +14,7 @@ export function httpApi(apiFn: sst.aws.Function) {
     "GET /v1/archive/{chatType}/{msgTime}",
     "GET /v1/status",
     "GET /v1/health",
+    "HEAD /v1/health",
     "GET /v1/openapi.json",
   ]) {
     api.route(route, apiFn.arn);

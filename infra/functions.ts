@@ -74,12 +74,14 @@ export function functions(
     permissions: [
       listBucket,
       {
+        // manifests-corrupt/: a corrupt manifest's bytes are kept there before the hour's fresh one.
         actions: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
-        resources: objects("raw/", "manifests/"),
+        resources: objects("raw/", "manifests/", "manifests-corrupt/"),
       },
       {
-        // Before an hour's manifest exists, the archiver removes a file that failed verification
-        // and strays an interrupted run left under the hour; manifests are never deleted.
+        // Raw files are written create-only; once an hour's manifest is committed, the archiver
+        // removes what dead attempts left under the hour that the manifest does not name. Nothing a
+        // manifest names, and no manifest, is ever deleted.
         actions: ["s3:DeleteObject"],
         resources: objects("raw/"),
       },

@@ -114,9 +114,9 @@ describe("sst.config.ts", () => {
     ]);
     expect(allowed(r, "Archiver")).toEqual([
       `s3:ListBucket ${bucket}`,
-      `s3:GetObject ${bucket}/raw/* ${bucket}/manifests/*`,
-      `s3:PutObject ${bucket}/raw/* ${bucket}/manifests/*`,
-      `s3:AbortMultipartUpload ${bucket}/raw/* ${bucket}/manifests/*`,
+      `s3:GetObject ${bucket}/raw/* ${bucket}/manifests/* ${bucket}/manifests-corrupt/*`,
+      `s3:PutObject ${bucket}/raw/* ${bucket}/manifests/* ${bucket}/manifests-corrupt/*`,
+      `s3:AbortMultipartUpload ${bucket}/raw/* ${bucket}/manifests/* ${bucket}/manifests-corrupt/*`,
       `s3:DeleteObject ${bucket}/raw/*`,
       `sqs:ReceiveMessage ${queue}`,
       `sqs:DeleteMessage ${queue}`,
@@ -208,7 +208,7 @@ describe("sst.config.ts", () => {
     expect(cron.function).toEqual({ $ref: "sst.aws.Function:Scheduler" });
   });
 
-  it("HTTP API: the five SPEC routes go to the api function, with stage throttling and no CORS", async () => {
+  it("HTTP API: the SPEC routes (and HEAD on health) go to the api function, with stage throttling and no CORS", async () => {
     const { r, outputs } = await deploy();
 
     expect(r.routes.map((x) => x.route).sort()).toEqual([
@@ -216,6 +216,7 @@ describe("sst.config.ts", () => {
       "GET /v1/health",
       "GET /v1/openapi.json",
       "GET /v1/status",
+      "HEAD /v1/health",
       "POST /v1/cos-sig",
     ]);
     for (const route of r.routes) {
@@ -283,7 +284,7 @@ describe("sst.config.ts", () => {
     });
   });
 
-  it("alarms: DLQ depth, expired and overdue hours, archive failures and errors, all to the Alerts topic", async () => {
+  it("alarms: DLQ depth, expired and overdue hours, corrupt manifests, archive failures and errors, all to the Alerts topic", async () => {
     const { r } = await deploy("prod");
     const topic = "arn:aws:sns:eu-west-1:123456789012:Alerts";
     const alarms = Object.fromEntries(
@@ -307,6 +308,7 @@ describe("sst.config.ts", () => {
       ["HoursExpiredAlarm", "HoursExpired"],
       ["HoursMissingPastSettleAlarm", "HoursMissingPastSettle"],
       ["ArchiveFailuresAlarm", "ArchiveFailures"],
+      ["CorruptManifestsAlarm", "CorruptManifests"],
     ] as const) {
       expect(insight(alarms[name]!)).toBe(`SELECT SUM(${metric}) FROM imvault`);
       expect(alarms[name]).toMatchObject({

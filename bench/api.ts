@@ -37,7 +37,6 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import diagnostics_channel from "node:diagnostics_channel";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -47,6 +46,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { startDevHttpServer } from "../packages/cli/src/dev/http-server.ts";
 import { bundleFunctions, SIZE_LIMIT_BYTES } from "../scripts/bundle.ts";
 import { stdoutOf, stopChildren, track } from "./lib/children.ts";
+import { type Driver, type DriverResult, loadDrivers } from "./lib/load-drivers.ts";
 
 const { values } = parseArgs({
   options: {
@@ -67,7 +67,6 @@ const TARGET = { overheadP99Ms: 5, importMs: 150, bytes: SIZE_LIMIT_BYTES };
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const DIST = join(ROOT, "dist/functions");
 const SIM_BIN = join(ROOT, "packages/im-sim/bin/imvault-sim.ts");
-const AUTOCANNON = createRequire(import.meta.url).resolve("autocannon/autocannon.js");
 const RAW_URL =
   "https://cos.ap-shanghai.myqcloud.com/bench-bucket-1250000000/0345-1400000000/media/photo.jpg";
 const BODY = JSON.stringify({ RawURLs: [{ ResourceID: 1, RawURL: RAW_URL }] });
@@ -108,6 +107,8 @@ function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   }
   return { ...env, ...extra };
 }
+
+const { autocannon, paced } = loadDrivers({ rate: RATE, body: BODY, run, env: baseEnv });
 
 // ---------------------------------------------------------------------------------------------
 // Statistics.
@@ -225,112 +226,6 @@ async function startSimulator(secretKey: string): Promise<string> {
     child.once("exit", (code) => reject(new Error(`the simulator exited (${code}): ${out}`)));
   });
 }
-
-/** What a load driver reports: client-side latency as it measured it. */
-interface DriverResult {
-  requests: number;
-  non2xx: number;
-  errors: number;
-  p50: number;
-  p99: number;
-  /** Paced driver only: the latest a request left after its scheduled time. */
-  lateMaxMs?: number;
-}
-type Driver = (url: string, token: string, seconds: number) => Promise<DriverResult>;
-
-interface CannonJson {
-  latency: { p50: number; p99: number };
-  requests: { total: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
-
-/**
- * autocannon's --overallRate is a per-second quota per connection (httpClient.js: a counter reset by
- * a 1 s setInterval), sent back to back: 10 connections send their 20 requests each as fast as the
- * server answers at the start of every second, then wait. Bursts at ~10 in flight, 200/s on average.
- */
-const autocannon: Driver = async (url, token, seconds) => {
-  const args = [
-    AUTOCANNON,
-    "--json",
-    "--connections",
-    "10",
-    "--overallRate",
-    String(RATE),
-    "--duration",
-    String(seconds),
-    "--method",
-    "POST",
-    "--headers",
-    `authorization=Bearer ${token}`,
-    "--headers",
-    "content-type=application/json",
-    "--body",
-    BODY,
-    `${url}/v1/cos-sig`,
-  ];
-  const out = JSON.parse(await run(args, baseEnv({}), (seconds + 30) * 1000)) as CannonJson;
-  return {
-    requests: out.requests.total,
-    non2xx: out.non2xx,
-    errors: out.errors + out.timeouts,
-    p50: out.latency.p50,
-    p99: out.latency.p99,
-  };
-};
-
-/** Open loop at a fixed rate: request i leaves at t0 + i/rate whatever the answers (keep-alive pool). */
-const PACED_DRIVER = `
-import http from "node:http";
-const [url, rate, seconds, body] = process.argv.slice(1);
-const u = new URL(url);
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-const interval = 1000 / Number(rate);
-const n = Math.round(Number(rate) * Number(seconds));
-const lat = [];
-let non2xx = 0, errors = 0, lateMax = 0, done = 0, i = 0;
-const t0 = performance.now() + 20;
-await new Promise((resolve) => {
-  const finish = () => { if (++done === n) resolve(); };
-  const send = () => {
-    const s = performance.now();
-    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: "POST", agent,
-      headers: { authorization: "Bearer " + process.env.BENCH_TOKEN, "content-type": "application/json",
-        "content-length": Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on("end", () => { lat.push(performance.now() - s); if (res.statusCode !== 200) non2xx++; finish(); });
-    });
-    req.on("error", () => { errors++; finish(); });
-    req.setTimeout(10000, () => req.destroy(new Error("timeout")));
-    req.end(body);
-  };
-  const tick = () => {
-    const now = performance.now();
-    while (i < n && t0 + i * interval <= now) { lateMax = Math.max(lateMax, now - (t0 + i * interval)); send(); i++; }
-    if (i < n) setTimeout(tick, Math.max(0, t0 + i * interval - performance.now()));
-  };
-  tick();
-});
-agent.destroy();
-lat.sort((a, b) => a - b);
-const p = (q) => lat[Math.min(lat.length - 1, Math.max(0, Math.ceil(q * lat.length) - 1))] ?? NaN;
-process.stdout.write(JSON.stringify({ requests: lat.length, non2xx, errors, p50: p(0.5), p99: p(0.99), lateMaxMs: lateMax }));
-`;
-
-const paced: Driver = async (url, token, seconds) => {
-  const args = [
-    "--input-type=module",
-    "-e",
-    PACED_DRIVER,
-    `${url}/v1/cos-sig`,
-    String(RATE),
-    String(seconds),
-    BODY,
-  ];
-  return JSON.parse(await run(args, baseEnv({ BENCH_TOKEN: token }), (seconds + 30) * 1000)) as DriverResult;
-};
 
 interface RunResult {
   client: DriverResult;

@@ -94,7 +94,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     storeOrigin: async () => new URL(await deps.store.signedUrl("media/.console-origin", 60)).origin,
   });
 
-  // Five fixed routes: a table of method + pattern is all the routing there is, and it keeps the
+  // Fixed routes: a table of method + pattern is all the routing there is, and it keeps the
   // handler free of a framework's own error, body and header handling (ours is toHttpError's job).
   const routes: Route[] = [
     {

@@ -5,7 +5,6 @@
  * through the cos-sig box, 429 and 401 handling, the screens of routes this deployment lacks, a
  * phone's width; no console error and no CSP violation anywhere. Screenshots go to test/screenshots/.
  */
-import { execFileSync } from "node:child_process";
 import { once } from "node:events";
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -15,8 +14,9 @@ import { gunzipSync } from "node:zlib";
 import { buildConsole, isConsoleBuildCurrent } from "@imvault/console/build";
 import { addHours, hourOf, manifestKey } from "@imvault/im-core";
 import { type Simulator, startSimulator, TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY } from "@imvault/im-sim";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromiumPath, launchChromium, openWatchedPage, type Watch } from "./support/browser.ts";
 import { cleanEnv, runImvault, startImvault } from "./support/imvault-cli.ts";
 import { clearOfHourTurn, waitFor } from "./support/wait.ts";
 
@@ -28,21 +28,6 @@ const PNG = Buffer.from(
   "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
   "base64",
 );
-
-function chromiumPath(): string {
-  try {
-    return execFileSync("which", ["chromium"], { encoding: "utf8" }).trim();
-  } catch {
-    throw new Error(
-      "chromium is not installed: the console's browser test needs Debian's chromium (`apt-get update && apt-get install -y chromium`; .ci/run installs it)",
-    );
-  }
-}
-
-interface Watch {
-  /** Console errors and CSP violations, as text. */
-  problems: string[];
-}
 
 describe("the web console in chromium, against imvault dev on the simulator", () => {
   let sim: Simulator;
@@ -108,17 +93,7 @@ describe("the web console in chromium, against imvault dev on the simulator", ()
     await waitFor("dev's first jobs", 45_000, () =>
       /jobs of this run handled/.test(dev.output()) ? true : undefined,
     );
-    browser = await chromium.launch({
-      executablePath,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    });
+    browser = await launchChromium(executablePath);
     await mkdir(SHOTS, { recursive: true });
   }, 120_000);
 
@@ -132,26 +107,7 @@ describe("the web console in chromium, against imvault dev on the simulator", ()
     if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
   });
 
-  /** A fresh tab that records every console error and CSP violation. */
-  async function openPage(viewport = { width: 1280, height: 900 }): Promise<{ page: Page; watch: Watch }> {
-    const context = await browser.newContext({ viewport, timezoneId: "Europe/Berlin", locale: "en-GB" });
-    const page = await context.newPage();
-    const watch: Watch = { problems: [] };
-    page.on("console", (m) => {
-      if (m.type() === "error" || m.type() === "warning")
-        watch.problems.push(`console ${m.type()}: ${m.text()}`);
-    });
-    page.on("pageerror", (e) => watch.problems.push(`page error: ${e.message}`));
-    await page.exposeFunction("__cspViolation", (text: string) =>
-      watch.problems.push(`CSP violation: ${text}`),
-    );
-    // Runs in the page before its own scripts (page code is given as text: this file has no DOM types).
-    await page.addInitScript({
-      content: `document.addEventListener("securitypolicyviolation", (e) =>
-        window.__cspViolation(e.violatedDirective + " blocked " + (e.blockedURI || "inline")));`,
-    });
-    return { page, watch };
-  }
+  const openPage = (viewport?: { width: number; height: number }) => openWatchedPage(browser, viewport);
 
   async function signIn(page: Page, key = TOKEN): Promise<void> {
     await page.goto(`${api}/`);

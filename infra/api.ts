@@ -1,4 +1,4 @@
-/** The HTTP API: API Gateway (HTTP API) in front of the api function, throttled, no CORS. */
+/** The HTTP API: API Gateway (HTTP API) in front of the api function, throttled, no CORS; the console at `/`. */
 export function httpApi(apiFn: sst.aws.Function) {
   const api = new sst.aws.ApiGatewayV2("HttpApi", {
     cors: false,
@@ -16,6 +16,10 @@ export function httpApi(apiFn: sst.aws.Function) {
     "GET /v1/health",
     "HEAD /v1/health",
     "GET /v1/openapi.json",
+    // The web console: the page and its hashed assets, served by the api function itself (same
+    // origin as the API, so its CSP stays 'self' and the API needs no CORS).
+    "GET /",
+    "GET /assets/{file}",
   ]) {
     api.route(route, apiFn.arn);
   }

@@ -208,10 +208,12 @@ describe("sst.config.ts", () => {
     expect(cron.function).toEqual({ $ref: "sst.aws.Function:Scheduler" });
   });
 
-  it("HTTP API: the SPEC routes (and HEAD on health) go to the api function, with stage throttling and no CORS", async () => {
+  it("HTTP API: the SPEC routes (and HEAD on health) and the console's go to the api function, with stage throttling and no CORS", async () => {
     const { r, outputs } = await deploy();
 
     expect(r.routes.map((x) => x.route).sort()).toEqual([
+      "GET /",
+      "GET /assets/{file}",
       "GET /v1/archive/{chatType}/{msgTime}",
       "GET /v1/health",
       "GET /v1/openapi.json",

@@ -16,7 +16,7 @@ import {
   captureHourMedia,
   createLocalStore,
   DEFAULT_MEDIA_CONFIG,
-  DEFAULTS,
+  defaultArchiveConfig,
   getCosSig,
   getHistory,
   ImClient,
@@ -103,13 +103,7 @@ describe("media capture against the simulator", () => {
       store,
       clock,
       logger: silentLogger,
-      config: {
-        settleHours: DEFAULTS.settleHours,
-        maxAttemptsPerFile: DEFAULTS.maxAttemptsPerFile,
-        idleTimeoutMs: DEFAULTS.downloadIdleTimeoutSeconds * 1000,
-        retryBaseDelayMs: DEFAULTS.retryBaseDelayMs,
-        downloadHosts: [sim.url],
-      },
+      config: defaultArchiveConfig([sim.url]),
     });
     expect(archived.outcome).toBe("archived");
 

@@ -19,7 +19,7 @@ import {
   addHours,
   archiveHour,
   createLocalStore,
-  DEFAULT_ARCHIVE_CONFIG,
+  defaultArchiveConfig,
   getHistory,
   hourOf,
   ImClient,
@@ -156,7 +156,7 @@ describe.each(CASES)("a crash mid media download (kill -9), $name", (storeCase) 
         store,
         clock: { now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
         logger: silentLogger,
-        config: { ...DEFAULT_ARCHIVE_CONFIG, downloadHosts: [sim.url] },
+        config: defaultArchiveConfig([sim.url]),
       },
     );
     expect(archived.outcome).toBe("archived");

@@ -10,7 +10,7 @@ import {
   archiveHour,
   type ChatType,
   createLocalStore,
-  DEFAULT_ARCHIVE_CONFIG,
+  defaultArchiveConfig,
   getCosSig,
   getHistory,
   hourOf,
@@ -91,7 +91,7 @@ export async function archiveWithMedia(
       store,
       clock: systemClock,
       logger: silentLogger,
-      config: { ...DEFAULT_ARCHIVE_CONFIG, downloadHosts: [sim.url] },
+      config: defaultArchiveConfig([sim.url]),
     },
   );
   if (result.outcome !== "archived") throw new Error(`hour ${chatType} ${msgTime}: ${result.outcome}`);

@@ -136,6 +136,7 @@ export async function runDev(options: DevOptions): Promise<ExitCode> {
       `  queue      ${QUEUE_NAME} on the SQS emulator at ${queues.endpoint} (a job failing ${DEV_MAX_RECEIVE_COUNT} times moves to ${QUEUE_NAME}-dlq)`,
     );
     say(`  API        ${http.url}`);
+    say(`  console    ${http.url}/   (sign in with the API key)`);
     say(`  API key    ${apiKeyLine}`);
     say(`  try        curl -s -H "Authorization: Bearer $IMVAULT_API_KEY" ${http.url}/v1/status?hours=6`);
     say(`  schedule   now, then each hour right after it turns and at minute 5 (Beijing time = UTC+8)`);

@@ -4,6 +4,7 @@
  * lookup/, the error → HTTP mapping in ./errors.ts. `../api.ts` builds the deps from the settings.
  */
 
+import type { ConsoleSite } from "@imvault/console/site";
 import type { ArchiveStore, Clock, Logger } from "@imvault/im-core";
 import {
   archivedHour,
@@ -21,6 +22,7 @@ import {
 } from "@imvault/im-core";
 import type { ApiConfig } from "@imvault/runtime";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import { createConsoleRoutes, RawAnswer } from "./console.ts";
 import { MethodNotAllowedError, toHttpError } from "./errors.ts";
 import { openApiDocument } from "./openapi.ts";
 
@@ -35,6 +37,11 @@ export interface ApiDeps {
   /** Values blanked from anything the handler logs (the IM secret key); API tokens are added. */
   secrets?: readonly string[];
   config: ApiConfig;
+  /**
+   * The web console served at `/` (the built @imvault/console) and the archive settings its
+   * "at risk" view needs; without it `/` answers 404.
+   */
+  console?: { site: ConsoleSite; settleHours: number; retentionDays: number };
 }
 
 export type ApiHandler = (
@@ -77,8 +84,17 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
   const lookupDeps: LookupDeps = { getCosSig: deps.getCosSig, logger, clock };
   const view = { store: deps.store, clock };
   const secrets = [...(deps.secrets ?? []), ...config.apiKeys.map((k) => k.token)];
+  const site = createConsoleRoutes(deps.console?.site, {
+    config: {
+      lookbackHours: config.lookbackHours,
+      settleHours: deps.console?.settleHours ?? DEFAULTS.settleHours,
+      retentionDays: deps.console?.retentionDays ?? DEFAULTS.retentionDays,
+    },
+    cosUrlHosts: config.cosUrlHosts,
+    storeOrigin: async () => new URL(await deps.store.signedUrl("media/.console-origin", 60)).origin,
+  });
 
-  // Five fixed routes: a table of method + pattern is all the routing there is, and it keeps the
+  // Fixed routes: a table of method + pattern is all the routing there is, and it keeps the
   // handler free of a framework's own error, body and header handling (ours is toHttpError's job).
   const routes: Route[] = [
     {
@@ -124,6 +140,21 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
       run: (req) =>
         recentCoverage(view, parseStatusHours(req.event.queryStringParameters?.hours, config.lookbackHours)),
     },
+    // The web console, outside /v1 (http/console.ts): the page and its hashed assets, no key needed.
+    {
+      methods: ["GET", "HEAD"],
+      pattern: /^\/$/,
+      name: "console",
+      auth: false,
+      run: (req) => site.page(req.event.headers ?? {}),
+    },
+    {
+      methods: ["GET", "HEAD"],
+      pattern: /^\/assets\/([^/]+)$/,
+      name: "console-asset",
+      auth: false,
+      run: (req) => site.asset(req.params[0]!, req.event.headers ?? {}),
+    },
   ];
 
   return async (event, context) => {
@@ -146,7 +177,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
         Math.max(1, Math.min(MAX_REQUEST_MS, remaining - DEADLINE_MARGIN_MS)),
       );
       payload = await route.run({ event, params, keyName, requestId, signal });
-      status = 200;
+      status = payload instanceof RawAnswer ? payload.statusCode : 200;
     } catch (error) {
       const mapped = toHttpError(error);
       ({ status, headers } = mapped);
@@ -172,6 +203,14 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
       durationMs: clock.now() - started,
     });
     deps.countRequest?.(status, routeName);
+    if (payload instanceof RawAnswer) {
+      return {
+        statusCode: status,
+        headers: { "x-request-id": requestId, ...payload.headers },
+        body: method === "HEAD" ? "" : payload.body,
+        isBase64Encoded: method !== "HEAD" && payload.isBase64Encoded,
+      };
+    }
     return {
       statusCode: status,
       headers: { ...JSON_HEADERS, "x-request-id": requestId, ...headers },

@@ -1,6 +1,7 @@
 import { ImApiError, ImvaultError, IntegrityError, UrlNotAllowedError } from "../errors.ts";
 import type { ChatType, HistoryFile } from "../im/types.ts";
 import type { HourJob } from "../queue/job.ts";
+import { DEFAULTS } from "../schemas/limits.ts";
 import type { ArchiveStore } from "../store/port.ts";
 import { hourEnd, type MsgTime } from "../time/msgtime.ts";
 import type { AllowList } from "../util/allow-list.ts";
@@ -29,6 +30,17 @@ export interface ArchiveConfig {
   idleTimeoutMs: number;
   /** Base of the backoff between attempts of one file (full jitter, doubling). */
   retryBaseDelayMs: number;
+}
+
+/** The archive configuration of the defaults (DEFAULTS), for `downloadHosts`. */
+export function defaultArchiveConfig(downloadHosts: AllowList): ArchiveConfig {
+  return {
+    settleHours: DEFAULTS.settleHours,
+    maxAttemptsPerFile: DEFAULTS.maxAttemptsPerFile,
+    idleTimeoutMs: DEFAULTS.downloadIdleTimeoutSeconds * 1000,
+    retryBaseDelayMs: DEFAULTS.retryBaseDelayMs,
+    downloadHosts,
+  };
 }
 
 export interface ArchiveDeps {

@@ -65,13 +65,15 @@ export interface TableFileResult {
 export type ConvertOptions = Pick<
   ParquetWriterOptions,
   "pageBytes" | "rowGroupRows" | "rowGroupBytes" | "zstdLevel"
->;
+> & {
+  /** Called once every message is read, before the footer: throw to refuse the file. */
+  check?: (read: { gzipMd5: string; messages: number }) => void;
+};
 
 /**
  * Reads the GZip history `gz` and writes its table file to `sink` (each call's Promise awaited).
- * Throws HistoryFormatError when the file is not a complete history file, and IntegrityError-free:
- * the caller compares the manifest's MD5 with what it trusts. Nothing partial is final: the caller
- * discards the sink's bytes on a throw.
+ * Throws HistoryFormatError when the file is not a complete history file, and whatever
+ * `options.check` throws. Nothing partial is final: the caller discards the sink's bytes on a throw.
  */
 export async function convertHistoryToParquet(
   gz: Readable | AsyncIterable<Uint8Array>,
@@ -81,6 +83,7 @@ export async function convertHistoryToParquet(
 ): Promise<TableFileResult> {
   const file = fileRowFields(source);
   const sha256 = createHash("sha256");
+  const md5 = createHash("md5");
   let gzipBytes = 0;
   let bytes = 0;
   const gunzip = createGunzip({ chunkSize: 64 * 1024 });
@@ -89,6 +92,7 @@ export async function convertHistoryToParquet(
     async function* (chunks: AsyncIterable<Uint8Array>) {
       for await (const chunk of chunks) {
         sha256.update(chunk);
+        md5.update(chunk);
         gzipBytes += chunk.length;
         yield chunk;
       }
@@ -104,7 +108,13 @@ export async function convertHistoryToParquet(
       bytes += b.length;
       return sink(b);
     },
-    { ...options, keyValue },
+    {
+      ...(options.pageBytes === undefined ? {} : { pageBytes: options.pageBytes }),
+      ...(options.rowGroupRows === undefined ? {} : { rowGroupRows: options.rowGroupRows }),
+      ...(options.rowGroupBytes === undefined ? {} : { rowGroupBytes: options.rowGroupBytes }),
+      ...(options.zstdLevel === undefined ? {} : { zstdLevel: options.zstdLevel }),
+      keyValue,
+    },
   );
   const col = (name: MessageColumn) => writer.columns[MESSAGE_SCHEMA.findIndex((d) => d.name === name)]!;
   const chatType = col("chat_type");
@@ -169,6 +179,7 @@ export async function convertHistoryToParquet(
     gunzip.destroy();
   }
   const gzipSha256 = sha256.digest("hex");
+  options.check?.({ gzipMd5: md5.digest("hex"), messages: writer.rows });
   Object.assign(keyValue, {
     [TABLE_META.version]: TABLE_VERSION,
     [TABLE_META.sourceKey]: source.sourceKey,

@@ -1,0 +1,2 @@
+/** The message table on one machine through DuckDB (loads DuckDB's native library). */
+export * from "./table/duckdb.ts";

@@ -8,6 +8,7 @@ import {
   defaultWindow,
   getHistory,
   hourRange,
+  indexHour,
   type MsgTime,
   systemClock,
 } from "@imvault/im-core";
@@ -83,6 +84,16 @@ export async function archiveCommand(
         try {
           const result = await archiveHour(job, deps, signal);
           row = { ...base, ...result };
+          // The table is derived: a failure to index is reported, never the hour's failure (`imvault index` redoes it).
+          if (result.outcome === "archived") {
+            await indexHour(job, { store, logger }, { signal }).catch((error: unknown) =>
+              logger.warn("indexing failed", {
+                hour: job.msgTime,
+                chatType: job.chatType,
+                error: describeError(error),
+              }),
+            );
+          }
         } catch (error) {
           row = signal.aborted
             ? { ...base, outcome: "interrupted", files: 0, bytes: 0, attempts: 0 }

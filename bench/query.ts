@@ -5,7 +5,7 @@
  * raw GZip bytes; `imvault search --user` and `--text` (spawned, timed from the command's start)
  * against `zcat | grep -F` over the same raw files.
  *
- *   node bench/query.ts [--days 7] [--messages 3000000]
+ *   node bench/query.ts [--days 7] [--messages 3000000] [--keep (leave the data directory)]
  */
 import { spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
@@ -14,10 +14,15 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { addHours, CHAT_TYPES, manifestKey, rawKey } from "@imvault/im-core";
+import { bundleCli } from "../scripts/bundle-cli.ts";
 import { writeGzipHistory } from "./lib/history-gen.ts";
 
 const { values } = parseArgs({
-  options: { days: { type: "string", default: "7" }, messages: { type: "string", default: "3000000" } },
+  options: {
+    days: { type: "string", default: "7" },
+    messages: { type: "string", default: "3000000" },
+    keep: { type: "boolean", default: false },
+  },
 });
 const DAYS = Number(values.days);
 const TOTAL = Number(values.messages);
@@ -136,5 +141,6 @@ try {
     console.log(`${what.padEnd(28)} ${figure.padEnd(28)} ${baseline.padEnd(42)} target ${target}`);
   }
 } finally {
-  await rm(dataDir, { recursive: true, force: true });
+  if (values.keep) console.log(`data directory kept: ${dataDir}`);
+  else await rm(dataDir, { recursive: true, force: true });
 }

@@ -11,6 +11,7 @@ import {
 import { resolveWindow } from "../args.ts";
 import { cliLookbackHours, cliStore } from "../deps.ts";
 import { describeError, EXIT, type ExitCode } from "../exit-codes.ts";
+import { mapPool } from "../pool.ts";
 import { plainTable, renderTable } from "../table.ts";
 import { formatBytes, type Terminal, terminalLogger } from "../terminal.ts";
 
@@ -20,6 +21,8 @@ export interface IndexOptions {
   chatType?: ChatType;
   rebuild: boolean;
 }
+
+const INDEX_CONCURRENCY = 2;
 
 interface Row {
   msgTime: MsgTime;
@@ -52,34 +55,38 @@ export async function indexCommand(
     `indexing ${window.from}..${window.to} (Beijing time), ${chatTypes.join(" + ")}: ${jobs.length} hour(s)`,
   );
   const logger = terminalLogger(terminal);
-  const rows: Row[] = [];
-  for (const job of jobs) {
-    if (signal.aborted) {
-      rows.push({ ...job, outcome: "interrupted", written: 0, files: 0, messages: 0, bytes: 0 });
-      continue;
-    }
-    try {
-      const r = await indexHour(job, { store, logger }, { rebuild: options.rebuild, signal });
-      rows.push({
-        ...job,
-        outcome: r.outcome,
-        written: r.files.filter((f) => f.written).length,
-        files: r.files.length,
-        messages: r.files.reduce((n, f) => n + f.messages, 0),
-        bytes: r.files.reduce((n, f) => n + f.bytes, 0),
-      });
-    } catch (error) {
-      rows.push({
-        ...job,
-        outcome: signal.aborted ? "interrupted" : "failed",
-        written: 0,
-        files: 0,
-        messages: 0,
-        bytes: 0,
-        ...(signal.aborted ? {} : { error: describeError(error, terminal.debug) }),
-      });
-    }
-  }
+  // Two hours at a time: one parses while the other waits on the store (a local store syncs each file).
+  const done = await mapPool(
+    jobs,
+    INDEX_CONCURRENCY,
+    async (job): Promise<Row> => {
+      try {
+        const r = await indexHour(job, { store, logger }, { rebuild: options.rebuild, signal });
+        return {
+          ...job,
+          outcome: r.outcome,
+          written: r.files.filter((f) => f.written).length,
+          files: r.files.length,
+          messages: r.files.reduce((n, f) => n + f.messages, 0),
+          bytes: r.files.reduce((n, f) => n + f.bytes, 0),
+        };
+      } catch (error) {
+        return {
+          ...job,
+          outcome: signal.aborted ? "interrupted" : "failed",
+          written: 0,
+          files: 0,
+          messages: 0,
+          bytes: 0,
+          ...(signal.aborted ? {} : { error: describeError(error, terminal.debug) }),
+        };
+      }
+    },
+    signal,
+  );
+  const rows: Row[] = done.map(
+    (row, i) => row ?? { ...jobs[i]!, outcome: "interrupted", written: 0, files: 0, messages: 0, bytes: 0 },
+  );
   terminal.out(renderIndexSummary(rows));
   if (rows.some((r) => r.outcome === "interrupted")) return EXIT.interrupted;
   return rows.some((r) => r.outcome === "failed") ? EXIT.failure : EXIT.ok;

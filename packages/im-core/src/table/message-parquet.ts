@@ -170,6 +170,7 @@ export async function convertHistoryToParquet(
       throw new HistoryFormatError(summary.lines, "message count does not match the rows written");
     }
   } catch (err) {
+    writer.close();
     const code = (err as { code?: unknown } | null)?.code;
     if (typeof code === "string" && code.startsWith("Z_")) {
       throw new HistoryFormatError(parser.linesSeen + 1, `corrupt GZip data (${code})`);

@@ -10,8 +10,6 @@
  * to zstd. The format written is plain Parquet 1.0 pages (DATA_PAGE v1, PLAIN values, RLE levels,
  * ZSTD), which DuckDB, Athena/Trino, Spark and pyarrow all read.
  */
-import { promisify } from "node:util";
-import { constants, zstdCompress } from "node:zlib";
 import {
   ColumnBuffer as Column,
   type ColumnBuffer,
@@ -20,8 +18,7 @@ import {
   type PageBody,
 } from "./parquet-columns.ts";
 import { binary, bool, encodeStruct, i32, i64, list, struct, type ThriftStruct } from "./thrift.ts";
-
-const compress = promisify(zstdCompress);
+import { acquireZstdPages, type ZstdPages } from "./zstd-pages.ts";
 
 const MAGIC = Buffer.from("PAR1", "ascii");
 
@@ -77,7 +74,8 @@ export class ParquetWriter {
   readonly #pageBytes: number;
   readonly #rowGroupRows: number;
   readonly #rowGroupBytes: number;
-  readonly #zstdLevel: number;
+  readonly #zstd: ZstdPages;
+  readonly #releaseZstd: () => void;
   readonly #keyValue: Record<string, string>;
   readonly #createdBy: string;
   #offset = 0;
@@ -99,7 +97,9 @@ export class ParquetWriter {
     this.#pageBytes = options.pageBytes ?? 1024 * 1024;
     this.#rowGroupRows = options.rowGroupRows ?? 122_880;
     this.#rowGroupBytes = options.rowGroupBytes ?? 64 * 1024 * 1024;
-    this.#zstdLevel = options.zstdLevel ?? 3;
+    const zstd = acquireZstdPages(options.zstdLevel ?? 3);
+    this.#zstd = zstd.pages;
+    this.#releaseZstd = zstd.release;
     this.#keyValue = options.keyValue ?? {};
     this.#createdBy = options.createdBy ?? "imvault";
   }
@@ -195,7 +195,11 @@ export class ParquetWriter {
 
   /** Flushes the last row group and writes the footer. */
   async finish(): Promise<void> {
-    await this.flush();
+    try {
+      await this.flush();
+    } finally {
+      this.close();
+    }
     await this.#start();
     const footer = encodeStruct([
       [1, i32(1)],
@@ -231,6 +235,11 @@ export class ParquetWriter {
     await this.#write(tail);
   }
 
+  /** Frees the compressors; `finish` does it, a writer given up on must. */
+  close(): void {
+    this.#releaseZstd();
+  }
+
   async #start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
@@ -258,10 +267,7 @@ export class ParquetWriter {
 
   /** A compressed page with its header; `encoding` -1 makes it the chunk's dictionary page. */
   async #compress(body: Buffer, numValues: number, encoding: number): Promise<Page> {
-    const data = await compress(body, {
-      params: { [constants.ZSTD_c_compressionLevel]: this.#zstdLevel },
-      chunkSize: body.length + 1024,
-    });
+    const data = await this.#zstd.compress(body);
     const header = encodeStruct(
       encoding < 0
         ? [

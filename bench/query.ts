@@ -56,6 +56,8 @@ async function sizeOf(dir: string): Promise<number> {
 }
 
 try {
+  // The bin runs the bundle `npm ci` builds while it is current: built here from the sources as they are.
+  await bundleCli();
   console.log(
     `generating ${hours.length} hours x ${CHAT_TYPES.length} chat types, ${perFile} messages a file …`,
   );

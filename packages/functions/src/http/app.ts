@@ -4,7 +4,7 @@
  * lookup/, the error → HTTP mapping in ./errors.ts. `../api.ts` builds the deps from the settings.
  */
 
-import type { ArchiveStore, Clock, Logger } from "@imvault/im-core";
+import type { ArchiveStore, Clock, Logger, SearchService } from "@imvault/im-core";
 import {
   type ApiKey,
   archivedHour,
@@ -14,6 +14,7 @@ import {
   lookupCosSig,
   NotFoundError,
   PayloadTooLargeError,
+  parseSearchBody,
   parseStatusHours,
   recentCoverage,
   redactText,
@@ -44,6 +45,8 @@ export interface ApiDeps {
   logger: Logger;
   /** Counts one answered request (ApiRequests by status and route). */
   countRequest?: (status: number, route: string) => void;
+  /** Message searches (`/v1/searches`): DuckDB on one machine; none where the store is a bucket (yet). */
+  searches?: SearchService;
   /** Values blanked from anything the handler logs (the IM secret key); API tokens are added. */
   secrets?: readonly string[];
   config: ApiConfig;
@@ -71,6 +74,16 @@ interface Route {
   run: (req: RequestScope) => Promise<unknown> | unknown;
 }
 
+/** A route's answer with a status other than 200. */
+class Reply {
+  readonly status: number;
+  readonly body: unknown;
+  constructor(status: number, body: unknown) {
+    this.status = status;
+    this.body = body;
+  }
+}
+
 /** API Gateway's HTTP API gives up at 30 s; stop asking Tencent a little before either deadline. */
 const MAX_REQUEST_MS = 29_000;
 const DEADLINE_MARGIN_MS = 500;
@@ -89,7 +102,16 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
   const view = { store: deps.store, clock };
   const secrets = [...(deps.secrets ?? []), ...config.apiKeys.map((k) => k.token)];
 
-  // Five fixed routes: a table of method + pattern is all the routing there is, and it keeps the
+  const searches = (): SearchService => {
+    if (deps.searches === undefined) {
+      throw new NotFoundError(
+        "message searches are not available on this deployment (no message table engine)",
+      );
+    }
+    return deps.searches;
+  };
+
+  // Fixed routes: a table of method + pattern is all the routing there is, and it keeps the
   // handler free of a framework's own error, body and header handling (ours is toHttpError's job).
   const routes: Route[] = [
     { method: "GET", pattern: /^\/v1\/health$/, name: "health", auth: false, run: () => ({ status: "ok" }) },
@@ -100,7 +122,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
       name: "cos-sig",
       auth: true,
       run: async (req) => {
-        const items = validateCosSigRequest(readJsonBody(req.event, config.maxBodyBytes), {
+        const items = validateCosSigRequest(readJsonBody(req.event, config.maxBodyBytes, COS_SIG_BODY), {
           maxItems: config.maxItems,
           allowHosts: config.cosUrlHosts,
         });
@@ -129,6 +151,23 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
       run: (req) =>
         recentCoverage(view, parseStatusHours(req.event.queryStringParameters?.hours, config.lookbackHours)),
     },
+    {
+      method: "POST",
+      pattern: /^\/v1\/searches$/,
+      name: "searches",
+      auth: true,
+      run: async (req) => {
+        const search = parseSearchBody(readJsonBody(req.event, config.maxBodyBytes, SEARCH_BODY));
+        return new Reply(202, await searches().start(search, { keyName: req.keyName ?? "" }));
+      },
+    },
+    {
+      method: "GET",
+      pattern: /^\/v1\/searches\/([^/]+)$/,
+      name: "search",
+      auth: true,
+      run: (req) => searches().page(req.params[0]!, req.event.queryStringParameters?.cursor),
+    },
   ];
 
   return async (event, context) => {
@@ -150,8 +189,8 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
       const signal = AbortSignal.timeout(
         Math.max(1, Math.min(MAX_REQUEST_MS, remaining - DEADLINE_MARGIN_MS)),
       );
-      payload = await route.run({ event, params, keyName, requestId, signal });
-      status = 200;
+      const answer = await route.run({ event, params, keyName, requestId, signal });
+      ({ status, body: payload } = answer instanceof Reply ? answer : { status: 200, body: answer });
     } catch (error) {
       const mapped = toHttpError(error);
       ({ status, headers } = mapped);
@@ -217,7 +256,10 @@ function match(routes: Route[], method: string, path: string): { route: Route; p
 }
 
 /** The JSON body, base64-decoded when API Gateway encoded it, within the size cap. */
-function readJsonBody(event: APIGatewayProxyEventV2, maxBytes: number): unknown {
+const COS_SIG_BODY = '{"RawURLs":[{"ResourceID":int,"RawURL":string}]}';
+const SEARCH_BODY = '{"user"?,"peer"?,"group"?,"text"?,"type"?,"from"?,"to"?,"limit"?}';
+
+function readJsonBody(event: APIGatewayProxyEventV2, maxBytes: number, shape: string): unknown {
   const raw = event.body ?? "";
   // Reject an oversized base64 body by its encoded length, before decoding it.
   const approxBytes = event.isBase64Encoded
@@ -228,9 +270,7 @@ function readJsonBody(event: APIGatewayProxyEventV2, maxBytes: number): unknown 
   const bytes = Buffer.byteLength(text, "utf8");
   if (bytes > maxBytes) throw new PayloadTooLargeError(maxBytes, bytes);
   if (text.trim() === "") {
-    throw new ValidationError(
-      'the request body is empty: send {"RawURLs":[{"ResourceID":int,"RawURL":string}]}',
-    );
+    throw new ValidationError(`the request body is empty: send ${shape}`);
   }
   // Content-Type is not checked: `curl -d` sends form-encoded by default and the body is JSON either way.
   try {

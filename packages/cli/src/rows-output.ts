@@ -60,6 +60,23 @@ export async function printRows(
   }
 }
 
+/** Rows that are JSON text already (DuckDB's to_json): printed as they are, as json or ndjson. */
+export async function printJsonTexts(
+  batches: AsyncIterable<string[]>,
+  format: "json" | "ndjson",
+  out: (text: string) => void,
+): Promise<number> {
+  let count = 0;
+  for await (const texts of batches) {
+    for (const text of texts) {
+      out(format === "ndjson" ? text : `${count === 0 ? "[" : ","}${text}`);
+      count++;
+    }
+  }
+  if (format === "json") out(count === 0 ? "[]" : "]");
+  return count;
+}
+
 /** A value as text: null empty, strings as they are, lists and objects as JSON. */
 export function cellText(v: unknown): string {
   if (v === null || v === undefined) return "";

@@ -69,6 +69,7 @@ async function load(name: string): Promise<(input: string, out: string) => Promi
   const dyn = (m: string) => import(m);
   switch (name) {
     case "imvault":
+      // Part of im-core, which the caller has loaded already (as the archive Lambda has).
       return async (input, out) => {
         const ws = createWriteStream(out);
         const r = await convertHistoryToParquet(
@@ -83,7 +84,7 @@ async function load(name: string): Promise<(input: string, out: string) => Promi
       const duck = await dyn("@duckdb/node-api");
       return async (input, out) => {
         const db = join(out, "..", "tmp.duckdb");
-        const inst = await duck.DuckDBInstance.create(db, { threads: "2", memory_limit: "256MB" });
+        const inst = await duck.DuckDBInstance.create(db, { threads: "2", memory_limit: "384MB" });
         const con = await inst.connect();
         await con.run(
           "CREATE TABLE m (msg_timestamp BIGINT, from_account VARCHAR, to_account VARCHAR, group_id VARCHAR, conversation VARCHAR, msg_seq BIGINT, msg_random BIGINT, msg_types VARCHAR, text VARCHAR, media_urls VARCHAR, raw VARCHAR, line BIGINT)",
@@ -128,7 +129,7 @@ async function load(name: string): Promise<(input: string, out: string) => Promi
         const list = (c: string) =>
           `CASE WHEN ${c} = '' THEN []::VARCHAR[] ELSE string_split(${c}, chr(1)) END AS ${c}`;
         await con.run(
-          `COPY (SELECT 'C2C' AS chat_type, '${SOURCE.msgTime}' AS msg_time, '2025-01-01' AS dt, '12' AS hour, msg_timestamp, make_timestamp(msg_timestamp * 1000000) AS ts, from_account, to_account, group_id, conversation, msg_seq, msg_random, ${list("msg_types")}, text, ${list("media_urls")}, raw, '${SOURCE.sourceKey}' AS source_key, line FROM m ORDER BY line) TO '${out}' (FORMAT parquet, COMPRESSION zstd)`,
+          `COPY (SELECT 'C2C' AS chat_type, '${SOURCE.msgTime}' AS msg_time, '2025-01-01' AS dt, '12' AS hour, msg_timestamp, make_timestamp(msg_timestamp * 1000000) AS ts, from_account, to_account, group_id, conversation, msg_seq, msg_random, ${list("msg_types")}, text, ${list("media_urls")}, raw, '${SOURCE.sourceKey}' AS source_key, line FROM m) TO '${out}' (FORMAT parquet, COMPRESSION zstd)`,
         );
         return n;
       };

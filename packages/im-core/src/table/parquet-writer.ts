@@ -64,9 +64,9 @@ interface ChunkPages {
 
 /**
  * Writes rows as Parquet to `sink`, which gets the file's bytes in order; a Promise from `sink`
- * is awaited (backpressure). Call `add*` for each column of a row in schema order via the
- * caller's row function, then `endRow()`; `await maybeFlush()` between rows lets a finished row
- * group go out; `finish()` writes the footer.
+ * is awaited (backpressure). For each row, add a value to every column (`columns[i].add*`), then
+ * call `endRow()`; when `groupFull`, `await flush()` sends the row group out; `finish()` writes the
+ * last one and the footer, or `close()` gives the writer up.
  */
 export class ParquetWriter {
   readonly columns: ColumnBuffer[];

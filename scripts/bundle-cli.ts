@@ -52,8 +52,9 @@ export function cliBundleOptions(outdir: string): BuildOptions {
     target: "node24",
     mainFields: ["module", "main"],
     outExtension: { ".js": ".mjs" },
-    // Only `imvault dev` uses the SQS emulator; it stays a package, resolved from node_modules.
-    external: ["fauxqs"],
+    // Only `imvault dev` uses the SQS emulator; it stays a package, resolved from node_modules. DuckDB
+    // (query, search) loads a native library: it cannot be bundled.
+    external: ["fauxqs", "@duckdb/node-api"],
     plugins: [httpViaGetBuiltinModule],
     sourcemap: "linked",
     legalComments: "none",

@@ -36,11 +36,14 @@ export function runImvault(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 4
     const child = spawn(IMVAULT_BIN, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
+    // Decoded as a stream: a character whose UTF-8 bytes straddle two chunks stays whole.
+    child.stdout.setEncoding("utf8");
+    child.stderr.setEncoding("utf8");
+    child.stdout.on("data", (d: string) => {
+      stdout += d;
     });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
+    child.stderr.on("data", (d: string) => {
+      stderr += d;
     });
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     child.on("error", reject);

@@ -58,5 +58,8 @@ function realActions(terminal: Terminal, signal: AbortSignal, stopSignal: Promis
     status: async (o) => (await import("./commands/status.ts")).statusCommand(o, terminal),
     verify: async (o) => (await import("./commands/verify.ts")).verifyCommand(o, terminal),
     sig: async (urls, o) => (await import("./commands/sig.ts")).sigCommand(urls, o, terminal),
+    index: async (o) => (await import("./commands/index.ts")).indexCommand(o, terminal, signal),
+    query: async (sql, o) => (await import("./commands/query.ts")).queryCommand(sql, o, terminal),
+    search: async (o) => (await import("./commands/query.ts")).searchCommand(o, terminal),
   };
 }

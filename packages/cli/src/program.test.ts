@@ -25,6 +25,9 @@ function fakeActions(overrides: Partial<Actions> = {}): Actions {
     status: vi.fn(async () => 0),
     verify: vi.fn(async () => 0),
     sig: vi.fn(async () => 0),
+    index: vi.fn(async () => 0),
+    query: vi.fn(async () => 0),
+    search: vi.fn(async () => 0),
     ...overrides,
   };
 }

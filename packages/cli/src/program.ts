@@ -4,10 +4,13 @@ import cliPackage from "../package.json" with { type: "json" };
 import { chatTypeArg, msgTimeArg, positiveIntArg } from "./args.ts";
 import type { ArchiveOptions } from "./commands/archive.ts";
 import { DEFAULT_ARCHIVE_CONCURRENCY } from "./commands/archive-defaults.ts";
+import type { IndexOptions } from "./commands/index.ts";
+import type { QueryOptions, SearchOptions } from "./commands/query.ts";
 import type { SigOptions } from "./commands/sig.ts";
 import type { StatusOptions } from "./commands/status.ts";
 import type { VerifyOptions } from "./commands/verify.ts";
 import { describeError, EXIT, exitCodeFor } from "./exit-codes.ts";
+import { ROW_FORMATS, type RowFormat } from "./rows-output.ts";
 import type { Terminal } from "./terminal.ts";
 
 /** What each command does once its arguments are parsed; main.ts wires the real ones, tests fakes. */
@@ -17,7 +20,18 @@ export interface Actions {
   status(options: StatusOptions): Promise<number>;
   verify(options: VerifyOptions): Promise<number>;
   sig(urls: string[], options: SigOptions): Promise<number>;
+  index(options: IndexOptions): Promise<number>;
+  query(sql: string, options: QueryOptions): Promise<number>;
+  search(options: SearchOptions): Promise<number>;
 }
+
+const MAX_SEARCH_ROWS = 10_000_000;
+
+const formatOption = () =>
+  new Option(
+    "--format <format>",
+    "table (default on a terminal), json, ndjson (default otherwise) or csv",
+  ).choices(ROW_FORMATS);
 
 const MAX_CONCURRENCY = 32;
 
@@ -79,8 +93,19 @@ export function createProgram(
       "--force",
       "archive even a window wholly older than Tencent's retention (IM_RETENTION_DAYS) or reaching an hour that has not ended",
     )
+    .option(
+      "--no-index",
+      "do not write the message table of the hours archived (`imvault index` does it later)",
+    )
     .action(
-      async (o: { from?: MsgTime; to?: MsgTime; chatType?: ChatType; concurrency: number; force?: true }) => {
+      async (o: {
+        from?: MsgTime;
+        to?: MsgTime;
+        chatType?: ChatType;
+        concurrency: number;
+        force?: true;
+        index: boolean;
+      }) => {
         setExit(
           await actions.archive({
             ...(o.from === undefined ? {} : { from: o.from }),
@@ -88,6 +113,7 @@ export function createProgram(
             ...(o.chatType === undefined ? {} : { chatType: o.chatType }),
             concurrency: o.concurrency,
             ...(o.force === true ? { force: true } : {}),
+            ...(o.index ? {} : { index: false }),
           }),
         );
       },
@@ -128,6 +154,54 @@ export function createProgram(
     .action(async (urls: string[], o: { json: boolean }) =>
       setExit(await actions.sig(urls, { json: o.json })),
     );
+
+  program
+    .command("index")
+    .description(
+      "write the message table (tables/messages/…, Parquet) for the archived hours of a window (default: the scheduler's window)",
+    )
+    .option("--from <YYYYMMDDHH>", "first hour, Beijing time (inclusive)", msgTimeArg)
+    .option("--to <YYYYMMDDHH>", "last hour, Beijing time (inclusive)", msgTimeArg)
+    .addOption(new Option("--chat-type <type>", "only this chat type (default: both)").argParser(chatTypeArg))
+    .option("--rebuild", "write every table file again, even those made from the same raw bytes", false)
+    .action(async (o: { from?: MsgTime; to?: MsgTime; chatType?: ChatType; rebuild: boolean }) =>
+      setExit(
+        await actions.index({
+          ...(o.from === undefined ? {} : { from: o.from }),
+          ...(o.to === undefined ? {} : { to: o.to }),
+          ...(o.chatType === undefined ? {} : { chatType: o.chatType }),
+          rebuild: o.rebuild,
+        }),
+      ),
+    );
+
+  program
+    .command("query")
+    .description(
+      "run one read-only SQL statement over the `messages` table (DuckDB, the Parquet files under DATA_DIR)",
+    )
+    .argument("<sql>", "a single SELECT (or WITH … SELECT, DESCRIBE, SHOW); anything else is refused")
+    .addOption(formatOption())
+    .action(async (sql: string, o: { format?: RowFormat }) =>
+      setExit(await actions.query(sql, o.format === undefined ? {} : { format: o.format })),
+    );
+
+  program
+    .command("search")
+    .description("messages matching every filter given, oldest first, with every column of the table")
+    .option("--user <account>", "messages this account sent or received")
+    .option("--peer <account>", "with --user: only their one-to-one conversation with this account")
+    .option("--group <id>", "messages of this group")
+    .option("--text <text>", "text containing this, as is (no stemming: fine for Chinese, Japanese, Korean)")
+    .option("--type <MsgType>", "messages holding an element of this type, e.g. TIMImageElem")
+    .option("--from <YYYYMMDDHH>", "first hour, Beijing time (inclusive)", msgTimeArg)
+    .option("--to <YYYYMMDDHH>", "last hour, Beijing time (inclusive)", msgTimeArg)
+    .option("--limit <n>", "at most this many rows (default: all)", positiveIntArg(MAX_SEARCH_ROWS))
+    .addOption(formatOption())
+    .action(async (o: SearchOptions) => {
+      const given = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as SearchOptions;
+      setExit(await actions.search(given));
+    });
 
   return program;
 }

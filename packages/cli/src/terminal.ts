@@ -6,6 +6,8 @@ export interface Terminal {
   err(line: string): void;
   /** stderr is a terminal: progress may redraw a bar instead of printing lines. */
   readonly interactive: boolean;
+  /** stdout is a terminal: rows may print as an aligned table by default. */
+  readonly outIsTerminal?: boolean;
   /** Print stack traces and debug log lines (env DEBUG). */
   readonly debug: boolean;
 }
@@ -17,6 +19,7 @@ export function processTerminal(env: NodeJS.ProcessEnv = process.env): Terminal 
     out: (line) => out(`${line}\n`),
     err: (line) => err(`${line}\n`),
     interactive: process.stderr.isTTY === true && env.CI === undefined,
+    outIsTerminal: process.stdout.isTTY === true,
     debug: isTruthy(env.DEBUG),
   };
 }

@@ -3,10 +3,11 @@
  * scope (a missing setting fails the cold start, naming it); each request goes to the injected-deps
  * handler of http/app.ts.
  */
+import { join } from "node:path";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { consoleSite } from "@imvault/console";
-import { METRIC } from "@imvault/im-core";
-import { loadArchiveConfig } from "@imvault/runtime";
+import { METRIC, type SearchService, TABLE_PREFIX } from "@imvault/im-core";
+import { loadArchiveConfig, loadStoreConfig } from "@imvault/runtime";
 import { createApiDeps } from "@imvault/runtime/lambda";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { createApiHandler } from "./http/app.ts";
@@ -18,6 +19,7 @@ const { settleHours, retentionDays } = loadArchiveConfig();
 const handle = createApiHandler({
   ...services,
   console: { site: consoleSite, settleHours, retentionDays },
+  ...localSearches(),
   countRequest: (status, route) => {
     // One request per invocation: these dimensions are cleared by the flush below.
     metrics.addDimensions({ route, status: String(status) });
@@ -34,4 +36,29 @@ export async function handler(
   } finally {
     metrics.publishStoredMetrics();
   }
+}
+
+/**
+ * On one machine (`imvault dev`, a DATA_DIR store), searches run on DuckDB over the local table,
+ * loaded at the first search. DuckDB is a native library that the Lambda bundles leave out, so its
+ * module is named at run time, where esbuild does not follow it. In AWS (a bucket) there is none
+ * until the Athena adapter exists: the routes answer 404 saying so.
+ */
+function localSearches(): { searches?: SearchService } {
+  const store = loadStoreConfig();
+  if (store.kind !== "local") return {};
+  const entry = ["@imvault/im-core", "duckdb"].join("/");
+  let service: Promise<SearchService> | undefined;
+  const load = () => {
+    service ??= (import(entry) as Promise<typeof import("@imvault/im-core/duckdb")>).then(
+      (m) => new m.LocalSearches({ tablesDir: join(store.dataDir, TABLE_PREFIX) }),
+    );
+    return service;
+  };
+  return {
+    searches: {
+      start: async (search, caller) => (await load()).start(search, caller),
+      page: async (id, cursor) => (await load()).page(id, cursor),
+    },
+  };
 }

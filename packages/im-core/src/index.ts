@@ -2,7 +2,8 @@
  * imvault's library: the Tencent IM client, history parsing, archiving, storage ports and lookups.
  * This file is the package's public surface (`@imvault/im-core`); the AWS adapters have their own
  * entry points so that importing the domain never loads the AWS SDK: `@imvault/im-core/s3` (the S3
- * store) and `@imvault/im-core/sqs` (the SQS job queue). Test kit: `@imvault/im-core/testing`.
+ * store), `@imvault/im-core/sqs` (the SQS job queue) and `@imvault/im-core/duckdb` (the message table
+ * through DuckDB). Test kit: `@imvault/im-core/testing`.
  * The data shapes (manifest, cos-sig, archive view, coverage, API error and health) are valibot
  * schemas in schemas/, exported here with their inferred types.
  */
@@ -43,6 +44,12 @@ export * from "./schemas/limits.ts";
 export * from "./store/local-signed-url.ts";
 export * from "./store/local-store.ts";
 export * from "./store/port.ts";
+export * from "./table/index-hour.ts";
+export * from "./table/message-parquet.ts";
+export * from "./table/parquet-footer.ts";
+export * from "./table/rows.ts";
+export * from "./table/search-sql.ts";
+export * from "./table/searches.ts";
 export * from "./time/msgtime.ts";
 export * from "./util/clock.ts";
 export * from "./util/log.ts";

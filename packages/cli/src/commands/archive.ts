@@ -8,13 +8,14 @@ import {
   defaultWindow,
   getHistory,
   hourRange,
+  indexHour,
   type MsgTime,
   StoreUnavailableError,
   systemClock,
 } from "@imvault/im-core";
 import { checkWindowReachable, resolveWindow } from "../args.ts";
 import { cliArchiveConfig, cliImClient, cliStore } from "../deps.ts";
-import type { ExitCode } from "../exit-codes.ts";
+import { describeError, type ExitCode } from "../exit-codes.ts";
 import { mapPool } from "../pool.ts";
 import { startProgress } from "../progress.ts";
 import { formatBytes, type Terminal, terminalLogger } from "../terminal.ts";
@@ -28,6 +29,8 @@ export interface ArchiveOptions {
   concurrency: number;
   /** Archive even a window wholly past Tencent's retention, or reaching an hour not ended yet. */
   force?: boolean;
+  /** false: leave the message table of the archived hours to a later `imvault index`. */
+  index?: boolean;
 }
 
 const NO_CREDENTIALS_HINT =
@@ -98,6 +101,16 @@ export async function archiveCommand(
         try {
           const result = await archiveHour(job, deps, jobSignal);
           row = { ...base, ...result };
+          // The table is derived: a failure to index is reported, never the hour's failure (`imvault index` redoes it).
+          if (result.outcome === "archived" && options.index !== false) {
+            await indexHour(job, { store, logger }, { signal }).catch((error: unknown) =>
+              logger.warn("indexing failed", {
+                hour: job.msgTime,
+                chatType: job.chatType,
+                error: describeError(error),
+              }),
+            );
+          }
         } catch (error) {
           if (error instanceof StoreUnavailableError) {
             storeFailure ??= error;

@@ -5,7 +5,7 @@
  */
 
 import type { ConsoleSite } from "@imvault/console/site";
-import type { ArchiveStore, Clock, Logger } from "@imvault/im-core";
+import type { ArchiveStore, Clock, Logger, SearchService } from "@imvault/im-core";
 import {
   archivedHour,
   createAuthenticator,
@@ -14,6 +14,7 @@ import {
   lookupCosSig,
   NotFoundError,
   PayloadTooLargeError,
+  parseSearchBody,
   parseStatusHours,
   recentCoverage,
   redactText,
@@ -34,6 +35,8 @@ export interface ApiDeps {
   logger: Logger;
   /** Counts one answered request (ApiRequests by status and route). */
   countRequest?: (status: number, route: string) => void;
+  /** Message searches (`/v1/searches`): DuckDB on one machine; none where the store is a bucket (yet). */
+  searches?: SearchService;
   /** Values blanked from anything the handler logs (the IM secret key); API tokens are added. */
   secrets?: readonly string[];
   config: ApiConfig;
@@ -67,6 +70,16 @@ interface Route {
   run: (req: RequestScope) => Promise<unknown> | unknown;
 }
 
+/** A route's answer with a status other than 200. */
+class Reply {
+  readonly status: number;
+  readonly body: unknown;
+  constructor(status: number, body: unknown) {
+    this.status = status;
+    this.body = body;
+  }
+}
+
 /** API Gateway's HTTP API gives up at 30 s; stop asking Tencent a little before either deadline. */
 const MAX_REQUEST_MS = 29_000;
 const DEADLINE_MARGIN_MS = 500;
@@ -94,6 +107,15 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     storeOrigin: async () => new URL(await deps.store.signedUrl("media/.console-origin", 60)).origin,
   });
 
+  const searches = (): SearchService => {
+    if (deps.searches === undefined) {
+      throw new NotFoundError(
+        "message searches are not available on this deployment (no message table engine)",
+      );
+    }
+    return deps.searches;
+  };
+
   // Fixed routes: a table of method + pattern is all the routing there is, and it keeps the
   // handler free of a framework's own error, body and header handling (ours is toHttpError's job).
   const routes: Route[] = [
@@ -111,7 +133,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
       name: "cos-sig",
       auth: true,
       run: async (req) => {
-        const items = validateCosSigRequest(readJsonBody(req.event, config.maxBodyBytes), {
+        const items = validateCosSigRequest(readJsonBody(req.event, config.maxBodyBytes, COS_SIG_BODY), {
           maxItems: config.maxItems,
           allowHosts: config.cosUrlHosts,
         });
@@ -155,6 +177,23 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
       auth: false,
       run: (req) => site.asset(req.params[0]!, req.event.headers ?? {}),
     },
+    {
+      methods: ["POST"],
+      pattern: /^\/v1\/searches$/,
+      name: "searches",
+      auth: true,
+      run: async (req) => {
+        const search = parseSearchBody(readJsonBody(req.event, config.maxBodyBytes, SEARCH_BODY));
+        return new Reply(202, await searches().start(search, { keyName: req.keyName ?? "" }));
+      },
+    },
+    {
+      methods: ["GET"],
+      pattern: /^\/v1\/searches\/([^/]+)$/,
+      name: "search",
+      auth: true,
+      run: (req) => searches().page(req.params[0]!, req.event.queryStringParameters?.cursor),
+    },
   ];
 
   return async (event, context) => {
@@ -176,8 +215,9 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
       const signal = AbortSignal.timeout(
         Math.max(1, Math.min(MAX_REQUEST_MS, remaining - DEADLINE_MARGIN_MS)),
       );
-      payload = await route.run({ event, params, keyName, requestId, signal });
-      status = payload instanceof RawAnswer ? payload.statusCode : 200;
+      const answer = await route.run({ event, params, keyName, requestId, signal });
+      if (answer instanceof Reply) ({ status, body: payload } = answer);
+      else [payload, status] = [answer, answer instanceof RawAnswer ? answer.statusCode : 200];
     } catch (error) {
       const mapped = toHttpError(error);
       ({ status, headers } = mapped);
@@ -267,7 +307,10 @@ function authorizationHeader(event: APIGatewayProxyEventV2): string | undefined 
 }
 
 /** The JSON body, base64-decoded when API Gateway encoded it, within the size cap. */
-function readJsonBody(event: APIGatewayProxyEventV2, maxBytes: number): unknown {
+const COS_SIG_BODY = '{"RawURLs":[{"ResourceID":int,"RawURL":string}]}';
+const SEARCH_BODY = '{"user"?,"peer"?,"group"?,"text"?,"type"?,"from"?,"to"?,"limit"?}';
+
+function readJsonBody(event: APIGatewayProxyEventV2, maxBytes: number, shape: string): unknown {
   const raw = event.body ?? "";
   // Reject an oversized base64 body by its encoded length, before decoding it.
   const approxBytes = event.isBase64Encoded
@@ -278,9 +321,7 @@ function readJsonBody(event: APIGatewayProxyEventV2, maxBytes: number): unknown 
   const bytes = Buffer.byteLength(text, "utf8");
   if (bytes > maxBytes) throw new PayloadTooLargeError(maxBytes, bytes);
   if (text.trim() === "") {
-    throw new ValidationError(
-      'the request body is empty: send {"RawURLs":[{"ResourceID":int,"RawURL":string}]}',
-    );
+    throw new ValidationError(`the request body is empty: send ${shape}`);
   }
   // Content-Type is not checked: `curl -d` sends form-encoded by default and the body is JSON either way.
   try {

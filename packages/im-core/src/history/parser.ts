@@ -164,9 +164,10 @@ export class HistoryParser {
     if (end === start) {
       throw new HistoryFormatError(lineNo, hasComma ? "a comma with no message" : "empty line");
     }
+    const raw = buf.toString("utf8", start, end);
     let value: unknown;
     try {
-      value = JSON.parse(buf.toString("utf8", start, end));
+      value = JSON.parse(raw);
     } catch {
       // No cause: V8's message quotes the line, and chat text does not belong in logs.
       throw new HistoryFormatError(lineNo, "not valid JSON");
@@ -185,7 +186,7 @@ export class HistoryParser {
     this.#lastHadComma = hasComma;
     this.#lastMessageLine = lineNo;
     this.#messageCount++;
-    out.push({ kind: "message", message: value as HistoryMessage, line: lineNo });
+    out.push({ kind: "message", message: value as HistoryMessage, line: lineNo, raw });
   }
 
   #checkLength(bytes: number): void {

@@ -26,8 +26,11 @@ export interface HistoryMessage {
 
 export type HistoryEvent =
   | { kind: "header"; header: HistoryHeader }
-  /** `line` is the message's 1-based line in the file (the header is line 1). */
-  | { kind: "message"; message: HistoryMessage; line: number };
+  /**
+   * `line` is the message's 1-based line in the file (the header is line 1); `raw` the message's JSON
+   * text as the line holds it, without surrounding blanks and its trailing comma.
+   */
+  | { kind: "message"; message: HistoryMessage; line: number; raw: string };
 
 /** What a complete, well-formed file held. */
 export interface HistorySummary {

@@ -1,0 +1,148 @@
+/**
+ * Benchmark of the message table: generated hours (the simulator's generator) for both chat types
+ * stored the way `imvault archive` stores them, then each figure beside its baseline in the same run:
+ * indexing (`imvault index`, spawned) msg/s and peak RSS against gunzip-only; Parquet bytes against
+ * raw GZip bytes; `imvault search --user` and `--text` (spawned, timed from the command's start)
+ * against `zcat | grep -F` over the same raw files.
+ *
+ *   node bench/query.ts [--days 7] [--messages 3000000] [--keep (leave the data directory)]
+ */
+import { spawnSync } from "node:child_process";
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { addHours, CHAT_TYPES, manifestKey, rawKey } from "@imvault/im-core";
+import { bundleCli } from "../scripts/bundle-cli.ts";
+import { writeGzipHistory } from "./lib/history-gen.ts";
+
+const { values } = parseArgs({
+  options: {
+    days: { type: "string", default: "7" },
+    messages: { type: "string", default: "3000000" },
+    keep: { type: "boolean", default: false },
+  },
+});
+const DAYS = Number(values.days);
+const TOTAL = Number(values.messages);
+const BIN = fileURLToPath(new URL("../packages/cli/bin/imvault.js", import.meta.url));
+const FIRST = "2025010100";
+
+const hours = Array.from({ length: DAYS * 24 }, (_, i) => addHours(FIRST, i));
+const perFile = Math.max(1, Math.round(TOTAL / (hours.length * CHAT_TYPES.length)));
+const dataDir = await mkdtemp(join(tmpdir(), "imvault-bench-query-"));
+
+function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const t = performance.now();
+  // /usr/bin/time -f %M: the child's peak RSS in KiB, on stderr's last line.
+  const r = spawnSync("/usr/bin/time", ["-f", "%M", cmd, ...args], {
+    env,
+    encoding: "utf8",
+    maxBuffer: 1 << 30,
+  });
+  const seconds = (performance.now() - t) / 1000;
+  const rssKiB = Number(r.stderr.trim().split("\n").at(-1));
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}: ${r.stderr.slice(-500)}`);
+  return { seconds, rssMiB: rssKiB / 1024, stdout: r.stdout };
+}
+
+async function sizeOf(dir: string): Promise<number> {
+  let total = 0;
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (e.isFile()) total += (await stat(join(e.parentPath, e.name))).size;
+  }
+  return total;
+}
+
+try {
+  // The bin runs the bundle `npm ci` builds while it is current: built here from the sources as they are.
+  await bundleCli();
+  console.log(
+    `generating ${hours.length} hours x ${CHAT_TYPES.length} chat types, ${perFile} messages a file …`,
+  );
+  const rawFiles: string[] = [];
+  let seed = 1;
+  for (const msgTime of hours) {
+    for (const chatType of CHAT_TYPES) {
+      const name = `${chatType}_${msgTime}_1.gz`;
+      const key = rawKey(chatType, msgTime, name);
+      const path = join(dataDir, key);
+      await mkdir(join(path, ".."), { recursive: true });
+      const r = await writeGzipHistory(path, { chatType, msgTime, messages: perFile, seed: seed++ });
+      rawFiles.push(path);
+      const manifest = {
+        version: 1,
+        chatType,
+        msgTime,
+        status: "archived",
+        files: [
+          {
+            key,
+            sourceUrl: `https://download.tim.qq.com/${name}`,
+            gzipSize: r.gzipBytes,
+            gzipMd5: r.gzipMd5,
+            fileSize: r.plainBytes,
+            fileMd5: r.plainMd5,
+            messageCount: r.messages,
+          },
+        ],
+        archivedAt: new Date().toISOString(),
+      };
+      await mkdir(join(dataDir, manifestKey(chatType, msgTime), ".."), { recursive: true });
+      await writeFile(join(dataDir, manifestKey(chatType, msgTime)), JSON.stringify(manifest));
+    }
+  }
+  const messages = perFile * rawFiles.length;
+  const rawBytes = await sizeOf(join(dataDir, "raw"));
+  const env = { ...process.env, DATA_DIR: dataDir, NO_COLOR: "1" };
+  const last = hours.at(-1)!;
+
+  const gunzip = timed("sh", ["-c", `cat ${rawFiles.join(" ")} | gzip -dc | wc -c`]);
+  const index = timed(BIN, ["index", "--from", FIRST, "--to", last], env);
+  const tableBytes = await sizeOf(join(dataDir, "tables"));
+
+  // Any account of the generated history: the first row's sender.
+  const pick = timed(BIN, ["query", "SELECT from_account FROM messages LIMIT 1", "--format", "csv"], env);
+  const user = pick.stdout.trim().split("\n")[1]!;
+  const word = "天气";
+  const search = (args: string[]) => timed(BIN, ["search", ...args, "--format", "ndjson"], env);
+  const grep = (needle: string) =>
+    timed("sh", ["-c", `zcat ${rawFiles.join(" ")} | grep -F -c -- '${needle}' || true`]);
+
+  const rows: [string, string, string, string][] = [];
+  const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+  rows.push([
+    "index msg/s (peak RSS)",
+    `${Math.round(messages / index.seconds)} msg/s (${index.rssMiB.toFixed(0)} MiB)`,
+    `gunzip only: ${Math.round(messages / gunzip.seconds)} msg/s`,
+    "≥ 200k msg/s, < 512 MiB",
+  ]);
+  rows.push([
+    "Parquet bytes",
+    `${tableBytes}`,
+    `raw GZip: ${rawBytes}`,
+    `≤ 1.5x (is ${ratio(tableBytes, rawBytes)})`,
+  ]);
+  for (const [label, args, needle, target] of [
+    ["search --user", ["--user", user], `"${user}"`, "≥ 100x faster, < 0.5 s"],
+    ["search --text", ["--text", word], word, "≥ 5x faster, < 1 s"],
+  ] as const) {
+    const s = search([...args]);
+    const g = grep(needle);
+    const found = s.stdout.split("\n").filter((l) => l.length > 0).length;
+    rows.push([
+      `${label} (${found} rows)`,
+      `${s.seconds.toFixed(3)} s (${s.rssMiB.toFixed(0)} MiB)`,
+      `zcat | grep -F: ${g.seconds.toFixed(3)} s (${g.stdout.trim()} lines)`,
+      `${target} (is ${ratio(g.seconds, s.seconds)} faster)`,
+    ]);
+  }
+  console.log(`\n${messages} messages in ${rawFiles.length} raw files, ${hours.length} hours, 2 chat types`);
+  for (const [what, figure, baseline, target] of rows) {
+    console.log(`${what.padEnd(28)} ${figure.padEnd(28)} ${baseline.padEnd(42)} target ${target}`);
+  }
+} finally {
+  if (values.keep) console.log(`data directory kept: ${dataDir}`);
+  else await rm(dataDir, { recursive: true, force: true });
+}

@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { printRows, type RowFormat } from "./rows-output.ts";
+
+async function* batches() {
+  yield [{ id: 1, text: 'a,"b"\nc', list: ["x", "y"], none: null }];
+  yield [{ id: 9007199254740993n.toString(), text: "天气", list: [], none: null }];
+}
+
+const print = async (format: RowFormat) => {
+  const out: string[] = [];
+  const count = await printRows(["id", "text", "list", "none"], batches(), format, (t) => out.push(t));
+  return { text: out.join("\n"), count };
+};
+
+describe("printRows", () => {
+  it("json: one array of row objects keyed by column", async () => {
+    const { text, count } = await print("json");
+    expect(count).toBe(2);
+    expect(JSON.parse(text)).toEqual([
+      { id: 1, text: 'a,"b"\nc', list: ["x", "y"], none: null },
+      { id: "9007199254740993", text: "天气", list: [], none: null },
+    ]);
+  });
+
+  it("ndjson: one object a line", async () => {
+    const { text } = await print("ndjson");
+    expect(text.split("\n").map((l) => JSON.parse(l).text)).toEqual(['a,"b"\nc', "天气"]);
+  });
+
+  it("csv: a header, then RFC 4180 fields (quotes doubled, lists as JSON, null empty)", async () => {
+    const { text } = await print("csv");
+    expect(text).toBe('id,text,list,none\n1,"a,""b""\nc","[""x"",""y""]",\n9007199254740993,天气,[],');
+  });
+
+  it("table: aligned columns, one line a row", async () => {
+    const { text } = await print("table");
+    const lines = text.split("\n");
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toContain('a,"b"\\nc');
+    expect(lines[0]!.indexOf("text")).toBe(lines[2]!.indexOf("天气"));
+  });
+
+  it("json of no rows is an empty array", async () => {
+    const out: string[] = [];
+    await printRows(["a"], (async function* () {})(), "json", (t) => out.push(t));
+    expect(JSON.parse(out.join(""))).toEqual([]);
+  });
+});

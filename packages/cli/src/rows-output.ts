@@ -1,0 +1,98 @@
+import { plainTable, renderTable } from "./table.ts";
+
+/**
+ * Rows of `imvault query` and `imvault search` on stdout: `json` one JSON array of row objects,
+ * `ndjson` one object a line, `csv` a header row then RFC 4180 rows (lists as JSON text), `table`
+ * an aligned table (control characters shown as escapes so a message stays on one line). Rows come
+ * in batches; every format but `table` prints each batch as it arrives.
+ */
+export const ROW_FORMATS = ["table", "json", "ndjson", "csv"] as const;
+export type RowFormat = (typeof ROW_FORMATS)[number];
+
+export async function printRows(
+  columns: readonly string[],
+  batches: AsyncIterable<Record<string, unknown>[]>,
+  format: RowFormat,
+  out: (text: string) => void,
+): Promise<number> {
+  let count = 0;
+  switch (format) {
+    case "json": {
+      let first = true;
+      for await (const rows of batches) {
+        for (const row of rows) {
+          out(`${first ? "[" : ","}${JSON.stringify(row)}`);
+          first = false;
+          count++;
+        }
+      }
+      out(first ? "[]" : "]");
+      return count;
+    }
+    case "ndjson":
+      for await (const rows of batches) {
+        for (const row of rows) {
+          out(JSON.stringify(row));
+          count++;
+        }
+      }
+      return count;
+    case "csv":
+      out(columns.map(csvField).join(","));
+      for await (const rows of batches) {
+        for (const row of rows) {
+          out(columns.map((c) => csvField(cellText(row[c]))).join(","));
+          count++;
+        }
+      }
+      return count;
+    case "table": {
+      const table = plainTable({ head: [...columns] });
+      for await (const rows of batches) {
+        for (const row of rows) {
+          table.push(columns.map((c) => visible(cellText(row[c]))));
+          count++;
+        }
+      }
+      out(renderTable(table));
+      return count;
+    }
+  }
+}
+
+/** Rows that are JSON text already (DuckDB's to_json): printed as they are, as json or ndjson. */
+export async function printJsonTexts(
+  batches: AsyncIterable<string[]>,
+  format: "json" | "ndjson",
+  out: (text: string) => void,
+): Promise<number> {
+  let count = 0;
+  for await (const texts of batches) {
+    for (const text of texts) {
+      out(format === "ndjson" ? text : `${count === 0 ? "[" : ","}${text}`);
+      count++;
+    }
+  }
+  if (format === "json") out(count === 0 ? "[]" : "]");
+  return count;
+}
+
+/** A value as text: null empty, strings as they are, lists and objects as JSON. */
+export function cellText(v: unknown): string {
+  if (v === null || v === undefined) return "";
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") return String(v);
+  return JSON.stringify(v);
+}
+
+export function csvField(text: string): string {
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** Newlines, tabs and other control characters as escapes, so one row stays one line. */
+function visible(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is replaced
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) =>
+    c === "\n" ? "\\n" : c === "\t" ? "\\t" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}

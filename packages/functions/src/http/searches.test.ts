@@ -1,0 +1,136 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { gzipSync } from "node:zlib";
+import { convertHistoryToParquet, createLocalStore } from "@imvault/im-core";
+import { LocalSearches } from "@imvault/im-core/duckdb";
+import { FakeClock, recordingLogger } from "@imvault/im-core/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiGatewayEvent } from "../../testing/apigw-event.ts";
+import { type ApiHandler, createApiHandler } from "./app.ts";
+
+const TOKEN = "tok-search-Qw8rT5yUi2Op";
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+const lines = [
+  '{"SdkAppId":1,"ChatType":"C2C","MsgTime":"2024030112","MsgList":[',
+  ...Array.from({ length: 40 }, (_, i) =>
+    JSON.stringify({
+      From_Account: `u${i % 4}`,
+      To_Account: "u9",
+      MsgTimestamp: 1709265600 + i,
+      MsgSeq: i,
+      MsgRandom: i,
+      MsgBody: [{ MsgType: "TIMTextElem", MsgContent: { Text: i % 2 ? "周末去爬山吗" : "ok" } }],
+    }),
+  ).map((l, i, all) => (i < all.length - 1 ? `${l},` : l)),
+  "]}",
+];
+
+describe("POST /v1/searches and GET /v1/searches/{id} with DuckDB on one machine", () => {
+  let dir: string;
+  let handle: ApiHandler;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "imvault-searches-"));
+    const hourDir = join(dir, "tables/messages/chat_type=C2C/dt=2024-03-01/hour=12");
+    await mkdir(hourDir, { recursive: true });
+    const parts: Buffer[] = [];
+    await convertHistoryToParquet(
+      Readable.from([gzipSync(`${lines.join("\n")}\n`)]),
+      {
+        chatType: "C2C",
+        msgTime: "2024030112",
+        sourceKey: "raw/chat_type=C2C/dt=2024-03-01/hour=12/a.gz",
+        gzipMd5: "",
+        fileMd5: "",
+      },
+      (b) => {
+        parts.push(Buffer.from(b));
+      },
+    );
+    await writeFile(join(hourDir, "a.gz.parquet"), Buffer.concat(parts));
+    handle = createApiHandler({
+      getCosSig: async () => [],
+      store: createLocalStore({ root: dir, urlFor: (k) => `https://files.test/${k}` }),
+      clock: new FakeClock(Date.parse("2024-03-01T10:30:00Z")),
+      logger: recordingLogger(),
+      searches: new LocalSearches({ tablesDir: join(dir, "tables/messages"), pageSize: 7 }),
+      config: {
+        apiKeys: [{ name: "ops", token: TOKEN }],
+        cosUrlHosts: [],
+        maxItems: 10,
+        maxBodyBytes: 4096,
+        lookbackHours: 72,
+      },
+    });
+  });
+
+  afterAll(async () => {
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  const call = async (init: Parameters<typeof apiGatewayEvent>[0]) => {
+    const res = await handle(apiGatewayEvent(init));
+    return { status: res.statusCode, body: JSON.parse(res.body as string) };
+  };
+
+  it("answers 202 with an id, then every matching row a page at a time until nextCursor is null", async () => {
+    const started = await call({
+      method: "POST",
+      path: "/v1/searches",
+      headers: AUTH,
+      body: { text: "爬山", user: "u1" },
+    });
+    expect(started.status).toBe(202);
+
+    const rows: Record<string, unknown>[] = [];
+    let cursor: string | null = "";
+    for (let i = 0; i < 50 && cursor !== null; i++) {
+      const page = await call({
+        path: `/v1/searches/${started.body.id}${cursor === "" ? "" : `?cursor=${cursor}`}`,
+        headers: AUTH,
+      });
+      expect(page.status).toBe(200);
+      expect(["running", "succeeded"]).toContain(page.body.state);
+      rows.push(...page.body.rows);
+      cursor = page.body.nextCursor;
+      if (page.body.state === "running") await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(cursor).toBeNull();
+    expect(rows.map((r) => r.line)).toEqual([3, 7, 11, 15, 19, 23, 27, 31, 35, 39].map((l) => l));
+    expect(rows.every((r) => r.from_account === "u1" && r.text === "周末去爬山吗")).toBe(true);
+  });
+
+  it("needs a key, refuses a malformed search with 400 naming the field, and 404s an unknown id", async () => {
+    const anonymous = await call({ method: "POST", path: "/v1/searches", body: { user: "u1" } });
+    const unknownField = await call({
+      method: "POST",
+      path: "/v1/searches",
+      headers: AUTH,
+      body: { sql: "DROP" },
+    });
+    const badHour = await call({
+      method: "POST",
+      path: "/v1/searches",
+      headers: AUTH,
+      body: { from: "yesterday" },
+    });
+    const peerAlone = await call({
+      method: "POST",
+      path: "/v1/searches",
+      headers: AUTH,
+      body: { peer: "u1" },
+    });
+    const unknown = await call({ path: "/v1/searches/nope", headers: AUTH });
+
+    expect(anonymous.status).toBe(401);
+    expect([unknownField.status, JSON.stringify(unknownField.body)]).toEqual([
+      400,
+      expect.stringMatching(/sql/),
+    ]);
+    expect([badHour.status, JSON.stringify(badHour.body)]).toEqual([400, expect.stringMatching(/from/)]);
+    expect(peerAlone.status).toBe(400);
+    expect(unknown.status).toBe(404);
+  });
+});

@@ -1,0 +1,3 @@
+/** The message table on one machine through DuckDB (loads DuckDB's native library). */
+export * from "./table/duckdb.ts";
+export * from "./table/local-searches.ts";

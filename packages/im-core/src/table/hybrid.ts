@@ -1,0 +1,77 @@
+/**
+ * Parquet's RLE/bit-packing hybrid, for definition/repetition levels (bit width 1) and dictionary
+ * indices (up to 24 bits): runs of at least 8 equal values as RLE runs, everything between as
+ * bit-packed groups of 8 (the last group padded with zeros, which readers ignore past the page's
+ * value count).
+ */
+export function encodeHybrid(values: ArrayLike<number>, n: number, width: number): Buffer {
+  const valueBytes = Math.ceil(width / 8);
+  let out = Buffer.allocUnsafe(64 + Math.ceil((n * width) / 8) + (n >> 2));
+  let len = 0;
+  const ensure = (extra: number) => {
+    if (len + extra <= out.length) return;
+    const next = Buffer.allocUnsafe(Math.max(out.length * 2, len + extra));
+    out.copy(next, 0, 0, len);
+    out = next;
+  };
+  const varint = (v: number) => {
+    ensure(5);
+    let x = v;
+    while (x >= 0x80) {
+      out[len++] = (x & 0x7f) | 0x80;
+      x >>>= 7;
+    }
+    out[len++] = x;
+  };
+  const bitPacked = (from: number, to: number) => {
+    const groups = Math.ceil((to - from) / 8);
+    varint((groups << 1) | 1);
+    ensure(groups * width);
+    let acc = 0;
+    let bits = 0;
+    for (let i = from; i < from + groups * 8; i++) {
+      acc += (i < to ? values[i]! : 0) * 2 ** bits;
+      bits += width;
+      while (bits >= 8) {
+        out[len++] = acc & 0xff;
+        acc = Math.floor(acc / 256);
+        bits -= 8;
+      }
+    }
+  };
+  let i = 0;
+  let packedFrom = -1;
+  while (i < n) {
+    const v = values[i]!;
+    let j = i + 1;
+    while (j < n && values[j] === v) j++;
+    let run = j - i;
+    if (run >= 8) {
+      if (packedFrom >= 0) {
+        // Bit-packed groups hold 8 values each: lend the run what the pending groups lack.
+        const lend = Math.min((8 - ((i - packedFrom) % 8)) % 8, run);
+        i += lend;
+        run -= lend;
+        bitPacked(packedFrom, i);
+        packedFrom = -1;
+      }
+      if (run >= 8) {
+        varint(run << 1);
+        ensure(valueBytes);
+        let x = v;
+        for (let k = 0; k < valueBytes; k++) {
+          out[len++] = x & 0xff;
+          x >>>= 8;
+        }
+      } else if (run > 0) {
+        packedFrom = i;
+      }
+      i = j;
+    } else {
+      if (packedFrom < 0) packedFrom = i;
+      i = j;
+    }
+  }
+  if (packedFrom >= 0) bitPacked(packedFrom, n);
+  return out.subarray(0, len);
+}

@@ -1,0 +1,181 @@
+/**
+ * Indexing: an archived hour's raw files → the message table, one Parquet file per raw file under
+ * `tables/messages/chat_type=…/dt=…/hour=HH/{raw file name}.parquet`. Reads the hour's manifest
+ * (the commit point) and nothing else; the table is derived, so writing it again is always safe.
+ * A table file whose metadata names the raw file's GZip MD5 is left alone unless `rebuild`.
+ */
+import { PassThrough, type Readable } from "node:stream";
+import { readManifest } from "../archive/manifest.ts";
+import { IntegrityError, NotFoundError } from "../errors.ts";
+import type { ChatType } from "../im/types.ts";
+import type { ArchiveStore } from "../store/port.ts";
+import type { MsgTime } from "../time/msgtime.ts";
+import type { Logger } from "../util/log.ts";
+import { type ConvertOptions, convertHistoryToParquet, TABLE_META } from "./message-parquet.ts";
+import { parquetKeyValue } from "./parquet-footer.ts";
+
+export const TABLE_PREFIX = "tables/messages/";
+
+/** `raw/chat_type=C2C/dt=…/hour=HH/name.gz` → `tables/messages/chat_type=C2C/dt=…/hour=HH/name.gz.parquet`. */
+export function tableKeyOf(rawKey: string): string {
+  if (!rawKey.startsWith("raw/")) throw new IntegrityError(`not a raw file key: ${rawKey}`, { key: rawKey });
+  return `${TABLE_PREFIX}${rawKey.slice("raw/".length)}.parquet`;
+}
+
+export interface IndexDeps {
+  store: ArchiveStore;
+  logger?: Logger;
+}
+
+export interface IndexOptions extends ConvertOptions {
+  /** Write every table file again, even those whose source MD5 matches. */
+  rebuild?: boolean;
+  signal?: AbortSignal;
+}
+
+export type IndexOutcome =
+  /** At least one table file written. */
+  | "indexed"
+  /** Every table file was there already, from the same raw bytes. */
+  | "current"
+  /** The hour is archived without files (empty or expired): nothing to index. */
+  | "nothing"
+  /** No manifest: the hour is not archived (yet). */
+  | "not-archived";
+
+export interface IndexedFile {
+  rawKey: string;
+  tableKey: string;
+  /** Written now, or left as it was. */
+  written: boolean;
+  messages: number;
+  /** Parquet bytes written (0 when left as it was). */
+  bytes: number;
+}
+
+export interface IndexHourResult {
+  chatType: ChatType;
+  msgTime: MsgTime;
+  outcome: IndexOutcome;
+  files: IndexedFile[];
+}
+
+/**
+ * Indexes one archived hour. Each file is checked while it is converted: its GZip MD5 must be the
+ * manifest's and its message count the manifest's, else IntegrityError and no table file is left
+ * for it (the store discards a put whose body fails).
+ */
+export async function indexHour(
+  job: { chatType: ChatType; msgTime: MsgTime },
+  deps: IndexDeps,
+  options: IndexOptions = {},
+): Promise<IndexHourResult> {
+  const { chatType, msgTime } = job;
+  const manifest = await readManifest(deps.store, chatType, msgTime);
+  if (manifest === undefined) return { chatType, msgTime, outcome: "not-archived", files: [] };
+  if (manifest.status !== "archived" || manifest.files.length === 0) {
+    return { chatType, msgTime, outcome: "nothing", files: [] };
+  }
+  const files: IndexedFile[] = [];
+  for (const file of manifest.files) {
+    options.signal?.throwIfAborted();
+    const tableKey = tableKeyOf(file.key);
+    if (options.rebuild !== true) {
+      const meta = await tableMeta(deps.store, tableKey);
+      if (meta !== undefined && meta[TABLE_META.sourceGzipMd5] === file.gzipMd5) {
+        files.push({
+          rawKey: file.key,
+          tableKey,
+          written: false,
+          messages: Number(meta[TABLE_META.messageCount]),
+          bytes: 0,
+        });
+        continue;
+      }
+    }
+    const started = Date.now();
+    const result = await writeTableFile(deps.store, tableKey, await deps.store.get(file.key), {
+      ...options,
+      chatType,
+      msgTime,
+      sourceKey: file.key,
+      gzipMd5: file.gzipMd5,
+      fileMd5: file.fileMd5,
+      messageCount: file.messageCount,
+    });
+    deps.logger?.info("table file written", {
+      key: tableKey,
+      messages: result.messages,
+      bytes: result.bytes,
+      ms: Date.now() - started,
+    });
+    files.push({ rawKey: file.key, tableKey, written: true, messages: result.messages, bytes: result.bytes });
+  }
+  return { chatType, msgTime, outcome: files.some((f) => f.written) ? "indexed" : "current", files };
+}
+
+/** The key-value metadata of a stored table file, or undefined when there is none (or it is unreadable). */
+export async function tableMeta(
+  store: ArchiveStore,
+  key: string,
+): Promise<Record<string, string> | undefined> {
+  if ((await store.head(key)) === undefined) return undefined;
+  try {
+    return await parquetKeyValue(await store.get(key));
+  } catch (err) {
+    if (err instanceof NotFoundError || err instanceof IntegrityError) return undefined;
+    throw err;
+  }
+}
+
+async function writeTableFile(
+  store: ArchiveStore,
+  key: string,
+  gz: Readable,
+  source: Parameters<typeof convertHistoryToParquet>[1] &
+    ConvertOptions & { messageCount: number; signal?: AbortSignal },
+) {
+  const body = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
+  const putting = store.put(key, body, { contentType: "application/vnd.apache.parquet" });
+  // Awaited below; a failed conversion destroys the body, which fails the put (and leaves nothing).
+  putting.catch(() => {});
+  const abort = () => gz.destroy(source.signal?.reason ?? new Error("aborted"));
+  source.signal?.addEventListener("abort", abort, { once: true });
+  try {
+    const result = await convertHistoryToParquet(
+      gz,
+      source,
+      (bytes) =>
+        body.write(bytes) ? undefined : new Promise<void>((resolve) => body.once("drain", resolve)),
+      {
+        ...source,
+        check: (r) => {
+          if (r.gzipMd5 !== source.gzipMd5) {
+            throw new IntegrityError(
+              `${source.sourceKey}: GZip MD5 ${r.gzipMd5} is not the manifest's ${source.gzipMd5}`,
+              {
+                key: source.sourceKey,
+              },
+            );
+          }
+          if (r.messages !== source.messageCount) {
+            throw new IntegrityError(
+              `${source.sourceKey}: ${r.messages} messages, the manifest says ${source.messageCount}`,
+              { key: source.sourceKey },
+            );
+          }
+        },
+      },
+    );
+    body.end();
+    await putting;
+    return result;
+  } catch (err) {
+    body.destroy(err as Error);
+    gz.destroy();
+    await putting.catch(() => {});
+    throw err;
+  } finally {
+    source.signal?.removeEventListener("abort", abort);
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * Raw history file → the message table's Parquet bytes, streaming: GZip in, one row per message,
+ * Parquet out through a sink, with the row group as the unit of memory. The file's key-value
+ * metadata names its source: the raw file's key, MD5s (as the manifest has them) and SHA-256 of the
+ * GZip bytes read, so a table file can always be traced to, and checked against, the raw file.
+ */
+import { createHash } from "node:crypto";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
+import { HistoryFormatError } from "../errors.ts";
+import { HistoryParser } from "../history/parser.ts";
+import type { ColumnDef } from "./parquet-columns.ts";
+import { ParquetWriter, type ParquetWriterOptions } from "./parquet-writer.ts";
+import { fileRowFields, type MessageColumn, messageRow, type RowSource } from "./rows.ts";
+
+/** The table's Parquet schema, in MESSAGE_COLUMNS order. */
+export const MESSAGE_SCHEMA: readonly (ColumnDef & { name: MessageColumn })[] = [
+  { name: "chat_type", kind: "string", nullable: false, stats: true },
+  { name: "msg_time", kind: "string", nullable: false, stats: true },
+  { name: "dt", kind: "string", nullable: false, stats: true },
+  { name: "hour", kind: "string", nullable: false, stats: true },
+  { name: "msg_timestamp", kind: "int64", nullable: true, stats: true },
+  { name: "ts", kind: "timestamp", nullable: true, stats: true },
+  { name: "from_account", kind: "string", nullable: true, stats: false, dictionary: true },
+  { name: "to_account", kind: "string", nullable: true, stats: false, dictionary: true },
+  { name: "group_id", kind: "string", nullable: true, stats: false, dictionary: true },
+  { name: "conversation", kind: "string", nullable: true, stats: false },
+  { name: "msg_seq", kind: "int64", nullable: true, stats: true },
+  { name: "msg_random", kind: "int64", nullable: true, stats: false },
+  { name: "msg_types", kind: "list", nullable: false, stats: false, dictionary: true },
+  { name: "text", kind: "string", nullable: true, stats: false },
+  { name: "media_urls", kind: "list", nullable: false, stats: false },
+  { name: "raw", kind: "string", nullable: false, stats: false },
+  { name: "source_key", kind: "string", nullable: false, stats: true },
+  { name: "line", kind: "int64", nullable: false, stats: true },
+];
+
+/** Key-value metadata keys of a table file. */
+export const TABLE_META = {
+  version: "imvault.table_version",
+  sourceKey: "imvault.source_key",
+  sourceGzipMd5: "imvault.source_gzip_md5",
+  sourceFileMd5: "imvault.source_file_md5",
+  sourceGzipSha256: "imvault.source_gzip_sha256",
+  messageCount: "imvault.message_count",
+} as const;
+
+export const TABLE_VERSION = "1";
+
+export interface TableSource extends RowSource {
+  /** The manifest's figures of the raw file. */
+  gzipMd5: string;
+  fileMd5: string;
+}
+
+export interface TableFileResult {
+  messages: number;
+  /** Bytes of Parquet written. */
+  bytes: number;
+  gzipBytes: number;
+  gzipSha256: string;
+}
+
+export type ConvertOptions = Pick<
+  ParquetWriterOptions,
+  "pageBytes" | "rowGroupRows" | "rowGroupBytes" | "zstdLevel"
+> & {
+  /** Called once every message is read, before the footer: throw to refuse the file. */
+  check?: (read: { gzipMd5: string; messages: number }) => void;
+};
+
+/**
+ * Reads the GZip history `gz` and writes its table file to `sink` (each call's Promise awaited).
+ * Throws HistoryFormatError when the file is not a complete history file, and whatever
+ * `options.check` throws. Nothing partial is final: the caller discards the sink's bytes on a throw.
+ */
+export async function convertHistoryToParquet(
+  gz: Readable | AsyncIterable<Uint8Array>,
+  source: TableSource,
+  sink: (bytes: Buffer) => void | Promise<void>,
+  options: ConvertOptions = {},
+): Promise<TableFileResult> {
+  const file = fileRowFields(source);
+  const sha256 = createHash("sha256");
+  const md5 = createHash("md5");
+  let gzipBytes = 0;
+  let bytes = 0;
+  const gunzip = createGunzip({ chunkSize: 64 * 1024 });
+  const piping = pipeline(
+    gz,
+    async function* (chunks: AsyncIterable<Uint8Array>) {
+      for await (const chunk of chunks) {
+        sha256.update(chunk);
+        md5.update(chunk);
+        gzipBytes += chunk.length;
+        yield chunk;
+      }
+    },
+    gunzip,
+  );
+  piping.catch(() => {});
+  const parser = new HistoryParser();
+  const keyValue: Record<string, string> = {};
+  const writer = new ParquetWriter(
+    MESSAGE_SCHEMA,
+    (b) => {
+      bytes += b.length;
+      return sink(b);
+    },
+    {
+      ...(options.pageBytes === undefined ? {} : { pageBytes: options.pageBytes }),
+      ...(options.rowGroupRows === undefined ? {} : { rowGroupRows: options.rowGroupRows }),
+      ...(options.rowGroupBytes === undefined ? {} : { rowGroupBytes: options.rowGroupBytes }),
+      ...(options.zstdLevel === undefined ? {} : { zstdLevel: options.zstdLevel }),
+      keyValue,
+    },
+  );
+  const col = (name: MessageColumn) => writer.columns[MESSAGE_SCHEMA.findIndex((d) => d.name === name)]!;
+  const chatType = col("chat_type");
+  const msgTime = col("msg_time");
+  const dt = col("dt");
+  const hour = col("hour");
+  const msgTimestamp = col("msg_timestamp");
+  const ts = col("ts");
+  const from = col("from_account");
+  const to = col("to_account");
+  const group = col("group_id");
+  const conversation = col("conversation");
+  const seq = col("msg_seq");
+  const random = col("msg_random");
+  const types = col("msg_types");
+  const text = col("text");
+  const media = col("media_urls");
+  const raw = col("raw");
+  const sourceKey = col("source_key");
+  const line = col("line");
+  try {
+    for await (const chunk of gunzip) {
+      const events = parser.push(chunk as Buffer);
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i]!;
+        if (e.kind !== "message") continue;
+        const row = messageRow(file, e.message, e.raw, e.line);
+        chatType.addString(row.chat_type);
+        msgTime.addString(row.msg_time);
+        dt.addString(row.dt);
+        hour.addString(row.hour);
+        msgTimestamp.addInt64(row.msg_timestamp);
+        ts.addInt64(row.ts);
+        from.addString(row.from_account);
+        to.addString(row.to_account);
+        group.addString(row.group_id);
+        conversation.addString(row.conversation);
+        seq.addInt64(row.msg_seq);
+        random.addInt64(row.msg_random);
+        types.addList(row.msg_types);
+        text.addString(row.text);
+        media.addList(row.media_urls);
+        raw.addString(row.raw);
+        sourceKey.addString(row.source_key);
+        line.addInt64(row.line);
+        writer.endRow();
+      }
+      if (writer.groupFull) await writer.flush();
+    }
+    await piping;
+    const summary = parser.end();
+    if (summary.messageCount !== writer.rows) {
+      throw new HistoryFormatError(summary.lines, "message count does not match the rows written");
+    }
+  } catch (err) {
+    writer.close();
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code === "string" && code.startsWith("Z_")) {
+      throw new HistoryFormatError(parser.linesSeen + 1, `corrupt GZip data (${code})`);
+    }
+    throw err;
+  } finally {
+    gunzip.destroy();
+  }
+  const gzipSha256 = sha256.digest("hex");
+  options.check?.({ gzipMd5: md5.digest("hex"), messages: writer.rows });
+  Object.assign(keyValue, {
+    [TABLE_META.version]: TABLE_VERSION,
+    [TABLE_META.sourceKey]: source.sourceKey,
+    [TABLE_META.sourceGzipMd5]: source.gzipMd5,
+    [TABLE_META.sourceFileMd5]: source.fileMd5,
+    [TABLE_META.sourceGzipSha256]: gzipSha256,
+    [TABLE_META.messageCount]: String(writer.rows),
+  });
+  await writer.finish();
+  return { messages: writer.rows, bytes, gzipBytes, gzipSha256 };
+}

@@ -1,0 +1,291 @@
+import { encodeDeltaBinaryPacked } from "./delta.ts";
+import { encodeHybrid } from "./hybrid.ts";
+
+/**
+ * Column buffers of the message table's Parquet writer: strings as DELTA_LENGTH_BYTE_ARRAY and numbers as DELTA_BINARY_PACKED,
+ * definition and repetition levels kept one byte each and RLE/bit-packed when a page is cut.
+ * Only what the table needs: UTF-8 strings, INT64 (also as a TIMESTAMP), lists of strings; every
+ * level is 0 or 1 (bit width 1).
+ */
+
+export type ColumnKind = "string" | "int64" | "timestamp" | "list";
+
+export interface ColumnDef {
+  name: string;
+  kind: ColumnKind;
+  /** May be null (strings, numbers); lists are never null, only empty. */
+  nullable: boolean;
+  /** Keep min/max statistics (numbers, and strings that are the same for a whole file). */
+  stats: boolean;
+  /** Dictionary-encode strings (accounts, group ids: few distinct values per row group). */
+  dictionary?: boolean;
+}
+
+/** Past this many distinct values (or bytes) a column chunk's later pages are plain. */
+const MAX_DICT_VALUES = 1 << 16;
+const MAX_DICT_BYTES = 2 * 1024 * 1024;
+
+export const ENCODING_PLAIN = 0;
+export const ENCODING_RLE_DICTIONARY = 8;
+export const ENCODING_DELTA_BINARY_PACKED = 5;
+export const ENCODING_DELTA_LENGTH_BYTE_ARRAY = 6;
+
+/** One cut page: its levels and values, uncompressed, as the page body lays them out. */
+export interface PageBody {
+  body: Buffer;
+  /** Level entries (values + nulls + empty lists). */
+  numValues: number;
+  numRows: number;
+  nullCount: number;
+  encoding: number;
+}
+
+const INITIAL_BYTES = 64 * 1024;
+
+class Bytes {
+  buf = Buffer.allocUnsafe(INITIAL_BYTES);
+  len = 0;
+
+  ensure(extra: number): void {
+    if (this.len + extra <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.len + extra) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+
+  push(b: number): void {
+    this.ensure(1);
+    this.buf[this.len++] = b;
+  }
+
+  reset(): void {
+    this.len = 0;
+    // Let a page that grew past the usual size go.
+    if (this.buf.length > 4 * 1024 * 1024) this.buf = Buffer.allocUnsafe(INITIAL_BYTES);
+  }
+}
+
+class Numbers {
+  arr = new Float64Array(4096);
+  len = 0;
+
+  push(v: number): void {
+    if (this.len === this.arr.length) {
+      const next = new Float64Array(this.arr.length * 2);
+      next.set(this.arr);
+      this.arr = next;
+    }
+    this.arr[this.len++] = v;
+  }
+
+  reset(): void {
+    this.len = 0;
+    if (this.arr.length > 1 << 20) this.arr = new Float64Array(4096);
+  }
+}
+
+/**
+ * The values, levels and statistics of one column, for the page being filled. Strings are kept
+ * as their UTF-8 bytes back to back plus their lengths (DELTA_LENGTH_BYTE_ARRAY), numbers as they
+ * are (DELTA_BINARY_PACKED).
+ */
+export class ColumnBuffer {
+  readonly def: ColumnDef;
+  /** String bytes, back to back. */
+  readonly bytes = new Bytes();
+  /** String lengths, or the numbers of a number column. */
+  readonly nums = new Numbers();
+  readonly defLevels: Bytes | undefined;
+  readonly repLevels: Bytes | undefined;
+  numValues = 0;
+  numRows = 0;
+  nullCount = 0;
+  /** Statistics over the whole column chunk (row group), not just this page. */
+  chunkNulls = 0;
+  minNum = Number.POSITIVE_INFINITY;
+  maxNum = Number.NEGATIVE_INFINITY;
+  minStr: string | undefined;
+  maxStr: string | undefined;
+  /** The chunk's dictionary while it is in use: value → index. */
+  #dict: Map<string, number> | undefined;
+  /** The dictionary's values, PLAIN-encoded (4-byte length, bytes). */
+  readonly #dictValues = new Bytes();
+  /** The page being filled is dictionary-encoded (its `nums` are indices). */
+  #dictPage: boolean;
+
+  constructor(def: ColumnDef) {
+    this.def = def;
+    this.defLevels = def.nullable || def.kind === "list" ? new Bytes() : undefined;
+    this.repLevels = def.kind === "list" ? new Bytes() : undefined;
+    this.#dict = def.dictionary ? new Map() : undefined;
+    this.#dictPage = this.#dict !== undefined;
+  }
+
+  get byteSize(): number {
+    return this.bytes.len + this.nums.len * 2 + (this.defLevels?.len ?? 0) + (this.repLevels?.len ?? 0);
+  }
+
+  addString(v: string | null): void {
+    this.numRows++;
+    this.numValues++;
+    if (v === null) {
+      this.addNull();
+      return;
+    }
+    this.defLevels?.push(1);
+    this.addBytes(v);
+    if (this.def.stats) {
+      if (this.minStr === undefined || v < this.minStr) this.minStr = v;
+      if (this.maxStr === undefined || v > this.maxStr) this.maxStr = v;
+    }
+  }
+
+  /** A non-null string value given as UTF-8 bytes `buf[start..end)`. */
+  addUtf8(buf: Buffer, start: number, end: number): void {
+    this.numRows++;
+    this.numValues++;
+    this.defLevels?.push(1);
+    const n = end - start;
+    const b = this.bytes;
+    b.ensure(n);
+    buf.copy(b.buf, b.len, start, end);
+    b.len += n;
+    this.nums.push(n);
+  }
+
+  private addBytes(v: string): void {
+    if (this.#dictPage) {
+      const dict = this.#dict!;
+      let index = dict.get(v);
+      if (index === undefined) {
+        index = dict.size;
+        dict.set(v, index);
+        const d = this.#dictValues;
+        d.ensure(4 + v.length * 3);
+        const n = d.buf.write(v, d.len + 4, "utf8");
+        d.buf.writeUInt32LE(n, d.len);
+        d.len += 4 + n;
+      }
+      this.nums.push(index);
+      return;
+    }
+    const b = this.bytes;
+    // At most 3 bytes of UTF-8 per UTF-16 code unit.
+    b.ensure(v.length * 3);
+    const n = b.buf.write(v, b.len, "utf8");
+    b.len += n;
+    this.nums.push(n);
+  }
+
+  addInt64(v: number | null): void {
+    this.numRows++;
+    this.numValues++;
+    if (v === null) {
+      this.addNull();
+      return;
+    }
+    this.defLevels?.push(1);
+    this.nums.push(v);
+    if (this.def.stats) {
+      if (v < this.minNum) this.minNum = v;
+      if (v > this.maxNum) this.maxNum = v;
+    }
+  }
+
+  addList(items: readonly string[]): void {
+    this.numRows++;
+    const defs = this.defLevels!;
+    const reps = this.repLevels!;
+    if (items.length === 0) {
+      this.numValues++;
+      defs.push(0);
+      reps.push(0);
+      return;
+    }
+    for (let i = 0; i < items.length; i++) {
+      this.numValues++;
+      defs.push(1);
+      reps.push(i === 0 ? 0 : 1);
+      this.addBytes(items[i]!);
+    }
+  }
+
+  private addNull(): void {
+    this.defLevels!.push(0);
+    this.nullCount++;
+    this.chunkNulls++;
+  }
+
+  /** The page body (v1 layout: repetition levels, definition levels, values) and a fresh page. */
+  cutPage(): PageBody {
+    const parts: Buffer[] = [];
+    if (this.repLevels !== undefined)
+      parts.push(lengthPrefixed(encodeHybrid(this.repLevels.buf, this.repLevels.len, 1)));
+    if (this.defLevels !== undefined)
+      parts.push(lengthPrefixed(encodeHybrid(this.defLevels.buf, this.defLevels.len, 1)));
+    let encoding: number;
+    if (this.#dictPage && this.#dict!.size > 0) {
+      encoding = ENCODING_RLE_DICTIONARY;
+      const width = Math.max(1, Math.ceil(Math.log2(Math.max(2, this.#dict!.size))));
+      parts.push(Buffer.from([width]), encodeHybrid(this.nums.arr, this.nums.len, width));
+      // A dictionary that grew too big stops here: the chunk's later pages are plain.
+      if (this.#dict!.size > MAX_DICT_VALUES || this.#dictValues.len > MAX_DICT_BYTES) this.#dictPage = false;
+    } else if (this.def.kind === "string" || this.def.kind === "list") {
+      encoding = ENCODING_DELTA_LENGTH_BYTE_ARRAY;
+      parts.push(
+        encodeDeltaBinaryPacked(this.nums.arr, this.nums.len),
+        this.bytes.buf.subarray(0, this.bytes.len),
+      );
+    } else {
+      encoding = ENCODING_DELTA_BINARY_PACKED;
+      parts.push(encodeDeltaBinaryPacked(this.nums.arr, this.nums.len));
+    }
+    const page: PageBody = {
+      body: Buffer.concat(parts),
+      numValues: this.numValues,
+      numRows: this.numRows,
+      nullCount: this.nullCount,
+      encoding,
+    };
+    this.bytes.reset();
+    this.nums.reset();
+    this.defLevels?.reset();
+    this.repLevels?.reset();
+    this.numValues = 0;
+    this.numRows = 0;
+    this.nullCount = 0;
+    return page;
+  }
+
+  /** The chunk's dictionary page body (PLAIN values) and its size, if any value went into one. */
+  dictionaryPage(): { body: Buffer; count: number } | undefined {
+    if (this.#dict === undefined || this.#dict.size === 0) return undefined;
+    return {
+      body: Buffer.from(this.#dictValues.buf.subarray(0, this.#dictValues.len)),
+      count: this.#dict.size,
+    };
+  }
+
+  /** Clears the chunk-wide statistics and dictionary for the next row group. */
+  resetChunk(): void {
+    if (this.#dict !== undefined) {
+      this.#dict.clear();
+      this.#dictValues.reset();
+      this.#dictPage = true;
+    }
+    this.chunkNulls = 0;
+    this.minNum = Number.POSITIVE_INFINITY;
+    this.maxNum = Number.NEGATIVE_INFINITY;
+    this.minStr = undefined;
+    this.maxStr = undefined;
+  }
+}
+
+function lengthPrefixed(b: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(4 + b.length);
+  out.writeUInt32LE(b.length, 0);
+  b.copy(out, 4);
+  return out;
+}

@@ -94,7 +94,11 @@ export function loadSettings(stage: string, env: NodeJS.ProcessEnv = process.env
     lookbackHours,
     settleHours,
     maxAttemptsPerFile: DEFAULTS.maxAttemptsPerFile,
-    mediaRetentionDays: int("IM_MEDIA_RETENTION_DAYS", DEFAULTS.mediaRetentionDays, LIMITS.mediaRetentionDays),
+    mediaRetentionDays: int(
+      "IM_MEDIA_RETENTION_DAYS",
+      DEFAULTS.mediaRetentionDays,
+      LIMITS.mediaRetentionDays,
+    ),
     mediaConcurrency: int("IM_MEDIA_CONCURRENCY", DEFAULTS.mediaConcurrency, LIMITS.mediaConcurrency),
     downloadHosts: env.IM_DOWNLOAD_HOSTS?.trim() ?? "",
     cosUrlHosts: env.COS_URL_HOSTS?.trim() ?? "",

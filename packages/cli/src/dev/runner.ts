@@ -23,6 +23,12 @@ export const DEV_JOB_TIMEOUT_MS = 5 * 60_000;
 /** AWS's advice for SQS event sources: visibility timeout at least six times the function timeout. */
 export const DEV_VISIBILITY_TIMEOUT_S = (6 * DEV_JOB_TIMEOUT_MS) / 1000;
 export const DEV_MAX_RECEIVE_COUNT = 5;
+/**
+ * Records per batch, as the SQS event source in AWS hands them (infra/settings.ts, ARCHIVE.batchSize):
+ * the archive handler runs a batch's jobs at once, and the first Ctrl-C waits for the batch in flight,
+ * which with media jobs (thousands of objects an hour) must stay small.
+ */
+export const DEV_BATCH_SIZE = 2;
 const QUEUE_NAME = "imvault-jobs";
 
 export interface DevOptions {
@@ -190,6 +196,7 @@ export async function runDev(options: DevOptions): Promise<ExitCode> {
       handler: archive,
       functionName: "imvault-archive",
       timeoutMs: DEV_JOB_TIMEOUT_MS,
+      batchSize: DEV_BATCH_SIZE,
       onBatch: async ({ records, failed, error }) => {
         if (error !== undefined) {
           terminal.err(

@@ -41,6 +41,8 @@ declare module "sst" {
       "downloadHosts": string
       "lookbackHours": number
       "maxAttemptsPerFile": number
+      "mediaConcurrency": number
+      "mediaRetentionDays": number
       "rateLimit": number
       "region": string
       "sdkAppId": number

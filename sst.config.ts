@@ -6,7 +6,8 @@
  *   CronV2 (hourly, :05) ─► Scheduler fn ─► SQS JobQueue ─(5 receives)─► JobDlq
  *                                              │ batch, partial responses, max concurrency
  *                                              ▼
- *                                          Archiver fn ─► S3 ArchiveStore bucket (raw/…, manifests/…)
+ *                                          Archiver fn ─► S3 ArchiveStore bucket (raw/…, manifests/…,
+ *                                           (history and media jobs)     media/…, media-manifests/…)
  *   API Gateway HTTP API (throttled) ─► ApiHandler fn ─► S3 (read + presign), Tencent get_cos_sig
  *   CloudWatch alarms ─► SNS Alerts topic (─► optional e-mail); one dashboard.
  *
@@ -19,7 +20,8 @@
  *
  * Deploy-time settings come from the shell or from `.env.<stage>` (SST loads it), with the same names
  * as the local environment (SPEC "Environment"): IM_SDKAPPID (required), IM_ADMIN, IM_REGION,
- * IM_BASE_URL, IM_RATE_LIMIT, LOOKBACK_HOURS, SETTLE_HOURS, IM_DOWNLOAD_HOSTS, COS_URL_HOSTS, plus
+ * IM_BASE_URL, IM_RATE_LIMIT, LOOKBACK_HOURS, SETTLE_HOURS, IM_MEDIA_RETENTION_DAYS,
+ * IM_MEDIA_CONCURRENCY, IM_DOWNLOAD_HOSTS, COS_URL_HOSTS, plus
  * ALERT_EMAIL, RAW_COLD_AFTER_DAYS, NONCURRENT_VERSION_DAYS. Secrets are never read here: they are
  * `sst.Secret`s set with `npx sst secret set … --stage <stage>`. See README.md, "Deploy to AWS".
  *

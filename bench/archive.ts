@@ -237,8 +237,18 @@ async function measureImvault(
     ...storeEnv,
   });
   await fetch(`${t.simUrl}/__sim/requests`, { method: "DELETE" });
-  // The transfer alone: the message table has its own benchmark (bench:query).
-  const args = ["archive", "--from", t.msgTime, "--to", t.msgTime, "--chat-type", t.chatType, "--no-index"];
+  // The transfer alone: the message table and media capture have their own benchmarks.
+  const args = [
+    "archive",
+    "--from",
+    t.msgTime,
+    "--to",
+    t.msgTime,
+    "--chat-type",
+    t.chatType,
+    "--no-index",
+    "--no-media",
+  ];
   const simCpu = cpuSecondsOf(t.simPid);
   const fauxqsCpu = kind === "s3" ? cpuSecondsOf(s3!.pid) : 0;
   const spawnedAt = Date.now();

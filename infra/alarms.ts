@@ -73,6 +73,18 @@ export function alarms(settings: Settings, { queue, dlq, scheduleFn, archiveFn }
     treatMissingData: "notBreaching",
     ...notify,
   });
+  const overdueDays = settings.mediaRetentionDays / 2;
+  new aws.cloudwatch.MetricAlarm("MediaOverdueAlarm", {
+    name: `${prefix}-media-overdue`,
+    alarmDescription:
+      `Archived hours whose media are still not captured ${overdueDays} days after the hour (half of ` +
+      `IM_MEDIA_RETENTION_DAYS = ${settings.mediaRetentionDays}; Tencent deletes them then): read the ` +
+      "archive logs for failed media jobs (kind media), fix, and run `imvault media` or redrive the DLQ.",
+    metricQueries: insights("MediaOverdue", 3600),
+    ...above0,
+    treatMissingData: "notBreaching",
+    ...notify,
+  });
   new aws.cloudwatch.MetricAlarm("ArchiveErrorsAlarm", {
     name: `${prefix}-archive-function-errors`,
     alarmDescription: "The archive function crashed or timed out (not a handled job failure).",
@@ -157,6 +169,7 @@ function dashboard(name: string, { queue, dlq, scheduleFn, archiveFn }: Watched)
           "Failures",
           [
             [q("ArchiveFailures", "af", 300)],
+            [q("MediaFailures", "mf", 300)],
             ["AWS/Lambda", "Errors", "FunctionName", archiveFn.name, { label: "archive errors" }],
             ["AWS/Lambda", "Errors", "FunctionName", scheduleFn.name, { label: "schedule errors" }],
             [
@@ -178,6 +191,13 @@ function dashboard(name: string, { queue, dlq, scheduleFn, archiveFn }: Watched)
           "Sum",
           300,
         ),
+        widget(12, 12, "Media (sum per hour)", [
+          [q("MediaHoursCaptured", "mh")],
+          [q("MediaCaptured", "mc")],
+          [q("MediaMissing", "mm")],
+          [q("MediaBytes", "mb")],
+          [q("MediaOverdue", "mo")],
+        ]),
         widget(
           0,
           12,

@@ -24,6 +24,8 @@ export function functions(
       lookbackHours: settings.lookbackHours,
       settleHours: settings.settleHours,
       maxAttemptsPerFile: settings.maxAttemptsPerFile,
+      mediaRetentionDays: settings.mediaRetentionDays,
+      mediaConcurrency: settings.mediaConcurrency,
       downloadHosts: settings.downloadHosts,
       cosUrlHosts: settings.cosUrlHosts,
     },
@@ -49,11 +51,12 @@ export function functions(
   const scheduleFn = new sst.aws.Function("Scheduler", {
     ...common,
     handler: "packages/functions/src/schedule.handler",
-    description: "imvault: plan the hours still missing a manifest and enqueue their jobs",
+    description: "imvault: plan the hours still missing a manifest or their media, and enqueue their jobs",
     timeout: "2 minutes",
     memory: "512 MB",
     environment: { ...common.environment, POWERTOOLS_SERVICE_NAME: "schedule" },
     link: [archiveBucket, jobs, imApp],
+    // Media jobs are planned from listings alone (ListBucket on media-manifests/): no media read.
     permissions: [
       listBucket,
       { actions: ["s3:GetObject"], resources: objects("manifests/") },
@@ -64,7 +67,9 @@ export function functions(
   const archiveFn = new sst.aws.Function("Archiver", {
     ...common,
     handler: "packages/functions/src/archive.handler",
-    description: "imvault: archive one hour of one chat type (SQS consumer)",
+    description: "imvault: archive one hour of one chat type, or capture its media (SQS consumer)",
+    // Media jobs too: a big hour's media that do not fit in one invocation stop at the handler's
+    // deadline signal, leaving no media manifest; the retry skips every object already stored.
     timeout: `${ARCHIVE.timeoutSeconds} seconds`,
     // 1769 MB = one full vCPU: MD5 of the gzip and of the plain bytes plus gunzip run in one pass
     // over a stream, so memory stays small while CPU decides the speed.
@@ -77,6 +82,12 @@ export function functions(
         // manifests-corrupt/: a corrupt manifest's bytes are kept there before the hour's fresh one.
         actions: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
         resources: objects("raw/", "manifests/", "manifests-corrupt/"),
+      },
+      {
+        // Media jobs: the objects (create-only), their index entries, the hour's media manifest. No
+        // delete: nothing under these prefixes is ever removed.
+        actions: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+        resources: objects("media/", "media-index/", "media-manifests/"),
       },
       {
         // Raw files are written create-only; once an hour's manifest is committed, the archiver
@@ -101,12 +112,20 @@ export function functions(
   const apiFn = new sst.aws.Function("ApiHandler", {
     ...common,
     handler: "packages/functions/src/api.handler",
-    description: "imvault: HTTP API (cos-sig lookups, archive manifests, status)",
+    description: "imvault: HTTP API (cos-sig lookups, archive manifests, media, status)",
     timeout: "28 seconds", // under API Gateway's 30 s integration limit: answer 504 ourselves
     memory: "1024 MB",
     environment: { ...common.environment, POWERTOOLS_SERVICE_NAME: "api" },
     link: [archiveBucket, imSecretKey, apiKeys, imApp],
-    permissions: [listBucket, { actions: ["s3:GetObject"], resources: objects("manifests/", "raw/") }],
+    // GetObject on media/ signs /v1/media's download URLs; media-index/ holds an object's facts,
+    // media-manifests/ the hour's media for /v1/archive and /v1/status.
+    permissions: [
+      listBucket,
+      {
+        actions: ["s3:GetObject"],
+        resources: objects("manifests/", "raw/", "media/", "media-index/", "media-manifests/"),
+      },
+    ],
   });
 
   queue.subscribe(archiveFn.arn, {
@@ -121,7 +140,8 @@ export function functions(
   });
 
   // EventBridge Scheduler, five minutes past every hour (UTC; Beijing hours start on the same
-  // instants). The function plans the whole lookback window, so a missed run is caught up by the next.
+  // instants). The function plans the whole lookback window (and the media window), so a missed run
+  // is caught up by the next.
   new sst.aws.CronV2("Hourly", {
     schedule: "cron(5 * * * ? *)",
     function: scheduleFn,

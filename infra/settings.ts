@@ -17,8 +17,10 @@ export const ARCHIVE = {
   // Tencent calls (the IM client's rate limiter, at ImApp.rateLimit), so the app-wide rate is at most
   // (concurrent archive instances) x (per-instance rate). The SQS event source caps concurrent archive
   // invocations here (2 is the smallest value AWS accepts) and each instance gets an equal share of
-  // IM_RATE_LIMIT. A job makes about one get_history call, then downloads from COS (not rate-limited),
-  // so two workers keep up with a full lookback backlog. The schedule function never calls Tencent;
+  // IM_RATE_LIMIT. A history job makes about one get_history call, then downloads from COS (not
+  // rate-limited); a media job one get_cos_sig call per 100 media URLs (and one per PreSigURL that
+  // lapses), then downloads from COS. Both go through the instance's one ImClient, so two workers keep
+  // up with a full lookback backlog and never exceed the app's rate together. The schedule function never calls Tencent;
   // the API's get_cos_sig calls are bounded by the API Gateway throttle (infra/api.ts).
   maxConcurrency: 2,
 } as const;
@@ -36,6 +38,10 @@ export interface Settings {
   lookbackHours: number;
   settleHours: number;
   maxAttemptsPerFile: number;
+  /** How long Tencent keeps media: the scheduler plans media jobs this far back, MediaOverdue at half. */
+  mediaRetentionDays: number;
+  /** Downloads of one hour's media at once, in one archive instance (x2 with a batch of two). */
+  mediaConcurrency: number;
   /** "" = SPEC's default allow-list */
   downloadHosts: string;
   /** "" = *.myqcloud.com + the download hosts */
@@ -88,6 +94,12 @@ export function loadSettings(stage: string, env: NodeJS.ProcessEnv = process.env
     lookbackHours,
     settleHours,
     maxAttemptsPerFile: DEFAULTS.maxAttemptsPerFile,
+    mediaRetentionDays: int(
+      "IM_MEDIA_RETENTION_DAYS",
+      DEFAULTS.mediaRetentionDays,
+      LIMITS.mediaRetentionDays,
+    ),
+    mediaConcurrency: int("IM_MEDIA_CONCURRENCY", DEFAULTS.mediaConcurrency, LIMITS.mediaConcurrency),
     downloadHosts: env.IM_DOWNLOAD_HOSTS?.trim() ?? "",
     cosUrlHosts: env.COS_URL_HOSTS?.trim() ?? "",
     rawColdAfterDays: int("RAW_COLD_AFTER_DAYS", 30, { min: 1, max: 3650 }),

@@ -273,8 +273,8 @@ describe.each(["s3", "local"] as const)("archive pipeline, %s store", (storeKind
     expect(response.batchItemFailures).toEqual([]);
   });
 
-  it("skips hours that already have a manifest on the next scheduled run", async () => {
+  it("skips hours that already have a manifest on the next scheduled run, planning their media instead", async () => {
     const summary = await schedule({ from: MULTI_FILE, to: MULTI_FILE });
-    expect(summary).toMatchObject({ planned: 0, skipped: 2, enqueued: 0 });
+    expect(summary).toMatchObject({ planned: 0, skipped: 2, mediaPlanned: 2, enqueued: 2 });
   });
 });

@@ -3,16 +3,18 @@
  * process whose environment holds SST's links exactly as SST sets them (`SST_RESOURCE_<Name>` JSON),
  * plus the AWS SDK's own endpoint variables pointing at the local emulator. The schedule bundle
  * enqueues a backfill, the archive bundle archives it from the IM simulator into S3, and the api
- * bundle serves the archived hour with a presigned download URL.
+ * bundle serves the archived hour with a presigned download URL; then the same for the hour's media:
+ * a media job planned, its objects captured into S3, one of them served by `GET /v1/media`.
  */
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { join } from "node:path";
+import { buffer } from "node:stream/consumers";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { apiGatewayEvent } from "@imvault/functions/testing";
-import { addHours, hourOf, readManifest } from "@imvault/im-core";
+import { addHours, hourOf, readManifest, readMediaManifest } from "@imvault/im-core";
 import { createS3Store } from "@imvault/im-core/s3";
 import { type Simulator, startSimulator, TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY } from "@imvault/im-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -142,5 +144,54 @@ describe("the built Lambda bundles, configured by SST links", () => {
     const { downloads } = JSON.parse(answer.body) as { downloads: { url: string }[] };
     const bytes = Buffer.from(await (await fetch(downloads[0]!.url)).arrayBuffer());
     expect(createHash("md5").update(bytes).digest("hex")).toBe(manifest!.files[0]!.gzipMd5);
+  });
+
+  it("schedule plans the archived hour's media, archive captures them into S3, api serves one by GET /v1/media", async () => {
+    // Act 1: a media-only scheduler run over the hour archived above.
+    const summary = await invoke("schedule", { kind: "media", from: msgTime, to: msgTime, chatType: "C2C" });
+    expect(summary).toMatchObject({ planned: 0, mediaPlanned: 1, enqueued: 1 });
+    const received = await aws.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queue.url,
+        MaxNumberOfMessages: 10,
+        MessageSystemAttributeNames: ["All"],
+      }),
+    );
+    expect(received.Messages?.map((m) => JSON.parse(m.Body ?? "").kind)).toEqual(["media"]);
+
+    // Act 2: the archive bundle runs the media job.
+    const response = await invoke(
+      "archive",
+      toSqsEvent(received.Messages!, { arn: queue.arn, region: TEST_REGION }),
+    );
+    expect(response).toEqual({ batchItemFailures: [] });
+
+    // Assert: every captured object holds the bytes the simulator serves.
+    const store = createS3Store({ client: aws.s3, bucket });
+    const manifest = await readMediaManifest(store, "C2C", msgTime);
+    const captured = manifest!.items.filter((i) => i.status === "captured");
+    expect(captured.length).toBeGreaterThan(0);
+    const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+    const item = captured[0]!;
+    const served = await buffer(sim.mediaObject(item.rawUrl)!.open());
+    expect(item.sha256).toBe(sha256(served));
+
+    // Act 3: the API answers the object's facts and a presigned URL of exactly those bytes.
+    const media = async (rawUrl: string) =>
+      (await invoke(
+        "api",
+        apiGatewayEvent({
+          path: `/v1/media?rawUrl=${encodeURIComponent(rawUrl)}`,
+          headers: { authorization: `Bearer ${API_TOKEN}` },
+        }),
+      )) as { statusCode: number; body: string };
+    const answer = await media(item.rawUrl);
+    expect(answer.statusCode).toBe(200);
+    const facts = JSON.parse(answer.body) as { size: number; sha256: string; url: string };
+    expect(facts).toMatchObject({ size: served.length, sha256: item.sha256 });
+    const bytes = Buffer.from(await (await fetch(facts.url)).arrayBuffer());
+    expect(sha256(bytes)).toBe(item.sha256);
+    const unknown = await media(item.rawUrl.replace(/\.(\w+)$/, "-never-sent.$1"));
+    expect([unknown.statusCode, JSON.parse(unknown.body).error.code]).toEqual([404, "not_found"]);
   });
 });

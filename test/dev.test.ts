@@ -100,7 +100,10 @@ describe("imvault dev, started as a user would (npm start)", () => {
     };
     const download = await fetch(body.downloads[0]!.url);
     const gz = Buffer.from(await download.arrayBuffer());
-    const tampered = await fetch(body.downloads[0]!.url.replace(/sig=./, "sig=A"));
+    // Another first character of the signature, whatever it was.
+    const tampered = await fetch(
+      body.downloads[0]!.url.replace(/sig=(.)/, (_, c: string) => `sig=${c === "A" ? "B" : "A"}`),
+    );
 
     expect(answer.status).toBe(200);
     expect(body.downloads[0]!.url).toMatch(new RegExp(`^${api}/files/raw/`));
@@ -132,6 +135,54 @@ describe("imvault dev, started as a user would (npm start)", () => {
     expect(["normal", "banned", "missing"]).toContain(body.PreSigURLs[0]!.StatusText);
     expect(Date.parse(body.PreSigURLs[0]!.ExpiresAt)).toBeGreaterThan(Date.now());
   });
+
+  it("captures the media of the archived hours without being asked, and serves an archived copy's bytes", async () => {
+    // Thousands of small objects an hour with the simulator: tens of seconds on a busy machine.
+    await waitFor("six media jobs", 100_000, () =>
+      (dev.output().match(/\] media /g) ?? []).length >= 6 ? true : undefined,
+    );
+    const hour = /scheduler: hours \d{10}\.\.(\d{10})/.exec(dev.output())![1]!;
+
+    const view = (await (await fetch(`${api}/v1/archive/C2C/${hour}`, { headers: auth() })).json()) as {
+      media: { items: { rawUrl: string; status: string; key?: string; size?: number; sha256?: string }[] };
+    };
+    const captured = view.media.items.find((i) => i.status === "captured")!;
+    const answer = await fetch(`${api}/v1/media?rawUrl=${encodeURIComponent(captured.rawUrl)}`, {
+      headers: auth(),
+    });
+    const facts = (await answer.json()) as {
+      key: string;
+      size: number;
+      sha256: string;
+      contentType: string;
+      url: string;
+    };
+    const download = await fetch(facts.url);
+    const bytes = Buffer.from(await download.arrayBuffer());
+    const unknown = await fetch(
+      `${api}/v1/media?rawUrl=${encodeURIComponent(captured.rawUrl.replace(/\.(\w+)$/, "-never-sent.$1"))}`,
+      { headers: auth() },
+    );
+    const status = (await (await fetch(`${api}/v1/status?hours=4`, { headers: auth() })).json()) as {
+      rows: { msgTime: string; media?: unknown }[];
+    };
+
+    expect(await filesUnder(join(dataDir, "media-manifests"))).toHaveLength(6);
+    expect(answer.status).toBe(200);
+    expect(facts).toMatchObject({ key: captured.key, size: captured.size, sha256: captured.sha256 });
+    expect(facts.url).toMatch(new RegExp(`^${api}/files/media/`));
+    expect(download.status).toBe(200);
+    expect(download.headers.get("content-type")).toBe(facts.contentType);
+    expect([bytes.length, createHash("sha256").update(bytes).digest("hex")]).toEqual([
+      facts.size,
+      facts.sha256,
+    ]);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ error: { code: "not_found" } });
+    expect(status.rows.find((r) => r.msgTime === hour)?.media).toMatchObject({
+      captured: expect.any(Number),
+    });
+  }, 120_000);
 
   it("stops on SIGINT with exit code 0, leaving no temp file behind", async () => {
     dev.kill("SIGINT");

@@ -3,9 +3,9 @@ import { REGIONS } from "@imvault/im-core";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   allowed,
+  DEPLOY_VARS,
+  deployConfig,
   importSstConfig,
-  installSstFakes,
-  type Recorder,
   refs,
   renderSstEnv,
   resolved,
@@ -24,20 +24,6 @@ beforeAll(async () => {
   config = await importSstConfig(new URL("sst.config.ts", ROOT));
 });
 
-const DEPLOY_VARS = [
-  "IM_SDKAPPID",
-  "IM_ADMIN",
-  "IM_REGION",
-  "IM_BASE_URL",
-  "IM_RATE_LIMIT",
-  "LOOKBACK_HOURS",
-  "SETTLE_HOURS",
-  "IM_DOWNLOAD_HOSTS",
-  "COS_URL_HOSTS",
-  "ALERT_EMAIL",
-  "RAW_COLD_AFTER_DAYS",
-  "NONCURRENT_VERSION_DAYS",
-];
 beforeEach(() => {
   for (const name of DEPLOY_VARS) vi.stubEnv(name, undefined);
   vi.stubEnv("IM_SDKAPPID", "1400000001");
@@ -46,15 +32,7 @@ afterEach(() => {
   vi.unstubAllEnvs();
 });
 
-async function deploy(stage = "dev"): Promise<{ r: Recorder; outputs: unknown }> {
-  const { recorder, uninstall } = installSstFakes({ stage });
-  try {
-    const outputs = await config.run();
-    return { r: recorder, outputs: resolved(outputs, recorder) };
-  } finally {
-    uninstall();
-  }
-}
+const deploy = (stage = "dev") => deployConfig(config, stage);
 
 const FN = "sst.aws.Function";
 
@@ -117,6 +95,9 @@ describe("sst.config.ts", () => {
       `s3:GetObject ${bucket}/raw/* ${bucket}/manifests/* ${bucket}/manifests-corrupt/*`,
       `s3:PutObject ${bucket}/raw/* ${bucket}/manifests/* ${bucket}/manifests-corrupt/*`,
       `s3:AbortMultipartUpload ${bucket}/raw/* ${bucket}/manifests/* ${bucket}/manifests-corrupt/*`,
+      `s3:GetObject ${bucket}/media/* ${bucket}/media-index/* ${bucket}/media-manifests/*`,
+      `s3:PutObject ${bucket}/media/* ${bucket}/media-index/* ${bucket}/media-manifests/*`,
+      `s3:AbortMultipartUpload ${bucket}/media/* ${bucket}/media-index/* ${bucket}/media-manifests/*`,
       `s3:DeleteObject ${bucket}/raw/*`,
       `sqs:ReceiveMessage ${queue}`,
       `sqs:DeleteMessage ${queue}`,
@@ -125,7 +106,7 @@ describe("sst.config.ts", () => {
     ]);
     expect(allowed(r, "ApiHandler")).toEqual([
       `s3:ListBucket ${bucket}`,
-      `s3:GetObject ${bucket}/manifests/* ${bucket}/raw/*`,
+      `s3:GetObject ${bucket}/manifests/* ${bucket}/raw/* ${bucket}/media/* ${bucket}/media-index/* ${bucket}/media-manifests/*`,
     ]);
   });
 
@@ -216,6 +197,7 @@ describe("sst.config.ts", () => {
       "GET /assets/{file}",
       "GET /v1/archive/{chatType}/{msgTime}",
       "GET /v1/health",
+      "GET /v1/media",
       "GET /v1/openapi.json",
       "GET /v1/status",
       "HEAD /v1/health",
@@ -286,85 +268,6 @@ describe("sst.config.ts", () => {
     });
   });
 
-  it("alarms: DLQ depth, expired and overdue hours, corrupt manifests, archive failures and errors, all to the Alerts topic", async () => {
-    const { r } = await deploy("prod");
-    const topic = "arn:aws:sns:eu-west-1:123456789012:Alerts";
-    const alarms = Object.fromEntries(
-      r.all("aws.cloudwatch.MetricAlarm").map((a) => [a.name, r.args(a.type, a.name)]),
-    );
-    const insight = (a: Record<string, unknown>) =>
-      (a.metricQueries as { expression: string }[])[0]!.expression;
-
-    for (const alarm of Object.values(alarms)) {
-      expect(alarm.alarmActions).toEqual([topic]);
-      expect(alarm.okActions).toEqual([topic]);
-    }
-    expect(alarms.DlqNotEmptyAlarm).toMatchObject({
-      namespace: "AWS/SQS",
-      metricName: "ApproximateNumberOfMessagesVisible",
-      dimensions: { QueueName: "imvault-prod-JobDlqQueue" },
-      comparisonOperator: "GreaterThanThreshold",
-      threshold: 0,
-    });
-    for (const [name, metric] of [
-      ["HoursExpiredAlarm", "HoursExpired"],
-      ["HoursMissingPastSettleAlarm", "HoursMissingPastSettle"],
-      ["ArchiveFailuresAlarm", "ArchiveFailures"],
-      ["CorruptManifestsAlarm", "CorruptManifests"],
-    ] as const) {
-      expect(insight(alarms[name]!)).toBe(`SELECT SUM(${metric}) FROM imvault`);
-      expect(alarms[name]).toMatchObject({
-        comparisonOperator: "GreaterThanThreshold",
-        threshold: 0,
-        treatMissingData: "notBreaching",
-      });
-    }
-    expect(alarms.ArchiveErrorsAlarm).toMatchObject({
-      namespace: "AWS/Lambda",
-      metricName: "Errors",
-      dimensions: { FunctionName: "imvault-prod-ArchiverFunction-abc123" },
-      threshold: 0,
-      treatMissingData: "notBreaching",
-    });
-    // A schedule that stops running is itself an alarm: missing data counts as breaching there.
-    expect(alarms.ScheduleNotRunningAlarm).toMatchObject({
-      metricName: "Invocations",
-      dimensions: { FunctionName: "imvault-prod-SchedulerFunction-abc123" },
-      comparisonOperator: "LessThanThreshold",
-      treatMissingData: "breaching",
-    });
-  });
-
-  it("ALERT_EMAIL subscribes that address to the topic; without it there is no subscription", async () => {
-    expect((await deploy()).r.all("aws.sns.TopicSubscription")).toHaveLength(0);
-
-    vi.stubEnv("ALERT_EMAIL", "oncall@example.com");
-    const { r } = await deploy();
-
-    expect(r.args("aws.sns.TopicSubscription", "AlertsEmail")).toEqual({
-      topic: "arn:aws:sns:eu-west-1:123456789012:Alerts",
-      protocol: "email",
-      endpoint: "oncall@example.com",
-    });
-  });
-
-  it("dashboard: hours archived, bytes, failures and API requests by status", async () => {
-    const { r } = await deploy("prod");
-
-    const dashboard = r.args("aws.cloudwatch.Dashboard", "Dashboard");
-    expect(dashboard.dashboardName).toBe("imvault-prod");
-    const body = String(dashboard.dashboardBody);
-    for (const query of [
-      "SELECT SUM(HoursArchived) FROM imvault",
-      "SELECT SUM(BytesArchived) FROM imvault",
-      "SELECT SUM(ArchiveFailures) FROM imvault",
-      "SELECT SUM(ApiRequests) FROM imvault GROUP BY Status",
-    ]) {
-      expect(body).toContain(query);
-    }
-    expect(JSON.parse(body).widgets.length).toBeGreaterThanOrEqual(4);
-  });
-
   it("ImApp carries the deploy-time settings; a missing app id or an unknown region fails the deploy", async () => {
     vi.stubEnv("IM_ADMIN", "ops_admin");
     vi.stubEnv("IM_REGION", "sgp");
@@ -379,6 +282,8 @@ describe("sst.config.ts", () => {
       lookbackHours: 96,
       settleHours: 6,
       maxAttemptsPerFile: 5,
+      mediaRetentionDays: 7,
+      mediaConcurrency: 4,
       downloadHosts: "",
       cosUrlHosts: "",
     });

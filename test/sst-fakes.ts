@@ -245,3 +245,35 @@ export function renderSstEnv(r: Recorder): string {
   lines.push("  }", "}", "", 'import "sst"', "export {}");
   return lines.join("\n");
 }
+
+/** The deploy-time variables infra/settings.ts reads: each test file clears them (vi.stubEnv). */
+export const DEPLOY_VARS = [
+  "IM_SDKAPPID",
+  "IM_ADMIN",
+  "IM_REGION",
+  "IM_BASE_URL",
+  "IM_RATE_LIMIT",
+  "LOOKBACK_HOURS",
+  "SETTLE_HOURS",
+  "IM_MEDIA_RETENTION_DAYS",
+  "IM_MEDIA_CONCURRENCY",
+  "IM_DOWNLOAD_HOSTS",
+  "COS_URL_HOSTS",
+  "ALERT_EMAIL",
+  "RAW_COLD_AFTER_DAYS",
+  "NONCURRENT_VERSION_DAYS",
+] as const;
+
+/** Runs the config's run() against fresh fakes of `stage`: what was recorded and the outputs. */
+export async function deployConfig(
+  config: SstConfig,
+  stage = "dev",
+): Promise<{ r: Recorder; outputs: unknown }> {
+  const { recorder, uninstall } = installSstFakes({ stage });
+  try {
+    const outputs = await config.run();
+    return { r: recorder, outputs: resolved(outputs, recorder) };
+  } finally {
+    uninstall();
+  }
+}

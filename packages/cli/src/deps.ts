@@ -7,6 +7,7 @@ import {
   type ImClient,
   LOCAL_STATE_DIR,
   type Logger,
+  type MediaConfig,
   type RateLimit,
 } from "@imvault/im-core";
 import {
@@ -15,9 +16,11 @@ import {
   loadArchiveConfig,
   loadImConfig,
   loadLookupConfig,
+  loadMediaSettings,
   loadStoreConfig,
   makeImClient,
   makeLocalStore,
+  mediaConfigFrom,
 } from "@imvault/runtime";
 
 /**
@@ -83,6 +86,15 @@ export function cliArchiveConfig(
     ...archiveConfigFrom(im, archive),
     lookbackHours: archive.lookbackHours,
     retentionDays: archive.retentionDays,
+  };
+}
+
+/** Media capture's configuration, and IM_MEDIA_RETENTION_DAYS (`imvault media`'s default window). */
+export function cliMediaConfig(im: ImConfig): MediaConfig & { retentionDays: number } {
+  const media = loadMediaSettings();
+  return {
+    ...mediaConfigFrom(im, loadArchiveConfig(), loadLookupConfig(), media),
+    retentionDays: media.retentionDays,
   };
 }
 

@@ -55,6 +55,7 @@ function realActions(terminal: Terminal, signal: AbortSignal, stopSignal: Promis
       (await import("@imvault/im-core/warm-up")).warmUpGunzipThread();
       return (await import("./commands/archive.ts")).archiveCommand(o, terminal, signal);
     },
+    media: async (o) => (await import("./commands/media.ts")).mediaCommand(o, terminal, signal),
     status: async (o) => (await import("./commands/status.ts")).statusCommand(o, terminal),
     verify: async (o) => (await import("./commands/verify.ts")).verifyCommand(o, terminal),
     sig: async (urls, o) => (await import("./commands/sig.ts")).sigCommand(urls, o, terminal),

@@ -22,6 +22,7 @@ function fakeActions(overrides: Partial<Actions> = {}): Actions {
   return {
     dev: vi.fn(async () => 0),
     archive: vi.fn(async () => 0),
+    media: vi.fn(async () => 0),
     status: vi.fn(async () => 0),
     verify: vi.fn(async () => 0),
     sig: vi.fn(async () => 0),
@@ -59,6 +60,24 @@ describe("imvault command line parsing", () => {
     expect(actions.archive).toHaveBeenCalledWith({ concurrency: 4 });
   });
 
+  it("passes --no-media to archive, and media's window, chat type and concurrency to its action", async () => {
+    const actions = fakeActions();
+
+    await runCli(["archive", "--no-media"], actions, fakeTerminal());
+    await runCli(
+      ["media", "--from", "2024050100", "--to", "2024050101", "--chat-type", "c2c"],
+      actions,
+      fakeTerminal(),
+    );
+    await runCli(["media"], actions, fakeTerminal());
+
+    expect(actions.archive).toHaveBeenCalledWith({ concurrency: 4, media: false });
+    expect(vi.mocked(actions.media).mock.calls).toEqual([
+      [{ from: "2024050100", to: "2024050101", chatType: "C2C", concurrency: 2 }],
+      [{ concurrency: 2 }],
+    ]);
+  });
+
   it("returns the action's exit code", async () => {
     const code = await runCli(["verify"], fakeActions({ verify: async () => EXIT.failure }), fakeTerminal());
     expect(code).toBe(EXIT.failure);
@@ -72,6 +91,8 @@ describe("imvault command line parsing", () => {
       ["status", "--hours", "x"],
       ["archive", "--frm", "2024010100"],
       ["archive-now"],
+      ["media", "--to", "2024023024"],
+      ["media", "--concurrency", "99"],
       ["sig"],
       [],
     ]) {
@@ -124,6 +145,8 @@ describe("imvault command line parsing", () => {
       "DATA_DIR (./data)",
       "PORT (3000)",
       "LOOKBACK_HOURS (72)",
+      "IM_MEDIA_RETENTION_DAYS (7)",
+      "IM_MEDIA_CONCURRENCY (4)",
       "IM_RATE_LIMIT (10)",
       "SETTLE_HOURS (6)",
       "IM_RETENTION_DAYS (7)",

@@ -3,8 +3,9 @@ import { Command, CommanderError, Option } from "commander";
 import cliPackage from "../package.json" with { type: "json" };
 import { chatTypeArg, msgTimeArg, positiveIntArg } from "./args.ts";
 import type { ArchiveOptions } from "./commands/archive.ts";
-import { DEFAULT_ARCHIVE_CONCURRENCY } from "./commands/archive-defaults.ts";
+import { DEFAULT_ARCHIVE_CONCURRENCY, DEFAULT_MEDIA_HOUR_CONCURRENCY } from "./commands/archive-defaults.ts";
 import type { IndexOptions } from "./commands/index.ts";
+import type { MediaOptions } from "./commands/media.ts";
 import type { QueryOptions, SearchOptions } from "./commands/query.ts";
 import type { SigOptions } from "./commands/sig.ts";
 import type { StatusOptions } from "./commands/status.ts";
@@ -17,6 +18,7 @@ import type { Terminal } from "./terminal.ts";
 export interface Actions {
   dev(): Promise<number>;
   archive(options: ArchiveOptions): Promise<number>;
+  media(options: MediaOptions): Promise<number>;
   status(options: StatusOptions): Promise<number>;
   verify(options: VerifyOptions): Promise<number>;
   sig(urls: string[], options: SigOptions): Promise<number>;
@@ -42,7 +44,8 @@ export function environmentHelp(): string {
     `Environment: IM_SDKAPPID, IM_SECRET_KEY, IM_ADMIN (${d.admin}), IM_REGION (${d.region}) | IM_BASE_URL,\n` +
     `DATA_DIR (${d.dataDir}), PORT (${d.port}), API_KEYS, LOOKBACK_HOURS (${d.lookbackHours}), ` +
     `IM_RATE_LIMIT (${d.ratePerSecond}), SETTLE_HOURS (${d.settleHours}),\n` +
-    `IM_RETENTION_DAYS (${d.retentionDays}); the rest in README "Configuration". Set DEBUG=1 for stack traces.`
+    `IM_RETENTION_DAYS (${d.retentionDays}), IM_MEDIA_RETENTION_DAYS (${d.mediaRetentionDays}), IM_MEDIA_CONCURRENCY (${d.mediaConcurrency});\n` +
+    `the rest in README "Configuration". Set DEBUG=1 for stack traces.`
   );
 }
 
@@ -63,7 +66,7 @@ export function createProgram(
     .addHelpText(
       "after",
       `\n${environmentHelp()}\n` +
-        "Exit codes: 0 ok, 1 failure, 2 usage or configuration, 3 hours still pending, 4 verify checked\n" +
+        "Exit codes: 0 ok, 1 failure (an hour or its media), 2 usage or configuration, 3 hours still pending,\n4 verify checked " +
         "nothing, 130 interrupted.",
     );
 
@@ -97,6 +100,7 @@ export function createProgram(
       "--no-index",
       "do not write the message table of the hours archived (`imvault index` does it later)",
     )
+    .option("--no-media", "archive the history only; `imvault media` captures the media later")
     .action(
       async (o: {
         from?: MsgTime;
@@ -105,6 +109,7 @@ export function createProgram(
         concurrency: number;
         force?: true;
         index: boolean;
+        media: boolean;
       }) => {
         setExit(
           await actions.archive({
@@ -114,14 +119,43 @@ export function createProgram(
             concurrency: o.concurrency,
             ...(o.force === true ? { force: true } : {}),
             ...(o.index ? {} : { index: false }),
+            ...(o.media ? {} : { media: false }),
           }),
         );
       },
     );
 
   program
+    .command("media")
+    .description(
+      "capture (or try again) the media of hours already archived whose media are not captured yet " +
+        "(default window: the last IM_MEDIA_RETENTION_DAYS days of ended hours)",
+    )
+    .option("--from <YYYYMMDDHH>", "first hour, Beijing time (inclusive)", msgTimeArg)
+    .option("--to <YYYYMMDDHH>", "last hour, Beijing time (inclusive)", msgTimeArg)
+    .addOption(new Option("--chat-type <type>", "only this chat type (default: both)").argParser(chatTypeArg))
+    .option(
+      "--concurrency <n>",
+      `hours captured at once (1-${MAX_CONCURRENCY}), each with IM_MEDIA_CONCURRENCY downloads`,
+      positiveIntArg(MAX_CONCURRENCY),
+      DEFAULT_MEDIA_HOUR_CONCURRENCY,
+    )
+    .action(async (o: { from?: MsgTime; to?: MsgTime; chatType?: ChatType; concurrency: number }) => {
+      setExit(
+        await actions.media({
+          ...(o.from === undefined ? {} : { from: o.from }),
+          ...(o.to === undefined ? {} : { to: o.to }),
+          ...(o.chatType === undefined ? {} : { chatType: o.chatType }),
+          concurrency: o.concurrency,
+        }),
+      );
+    });
+
+  program
     .command("status")
-    .description("per hour and chat type: archived / empty / expired / missing / corrupt, with totals")
+    .description(
+      "per hour and chat type: archived / empty / expired / missing / corrupt, and each archived hour's media, with totals",
+    )
     .option(
       "--hours <n>",
       "how many ended hours to show (default LOOKBACK_HOURS)",

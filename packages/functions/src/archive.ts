@@ -1,4 +1,9 @@
-/** SQS consumer: archive each hour job of the batch; only failed jobs come back (partial batch response). */
+/**
+ * SQS consumer of both kinds of job: archive an hour's history, or capture its media (processJobMessage
+ * dispatches by the message's kind); only failed jobs come back (partial batch response). Every job
+ * stops at the deadline signal, before Lambda's own: a media job cut short writes no media manifest,
+ * and its retry skips every object already stored.
+ */
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { processJobMessage } from "@imvault/im-core";
 import { createArchiveDeps } from "@imvault/runtime/lambda";

@@ -12,9 +12,12 @@ import {
   createLocalStore,
   type LocalArchiveStore,
   type Manifest,
+  mediaKey,
   writeManifest,
+  writeMediaIndexEntry,
+  writeMediaManifest,
 } from "@imvault/im-core";
-import { FakeClock, recordingLogger } from "@imvault/im-core/testing";
+import { FakeClock, recordingLogger, sha256Hex } from "@imvault/im-core/testing";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { vi } from "vitest";
 import { type ApiDeps, createApiHandler } from "../src/http/app.ts";
@@ -66,7 +69,16 @@ export function manifest(chatType: "C2C" | "Group", msgTime: string, files: stri
   };
 }
 
-/** A local archive in a temp directory: C2C 2024030116 archived (a.gz, b.gz), Group 2024030117 empty. */
+/** A media URL of C2C 2024030116 whose bytes are archived (banned when they were fetched). */
+export const MEDIA_URL = `${COS}/9a0f4c42d208ccfb5aa47c29284aefc8.png`;
+/** A media URL of C2C 2024030116 that Tencent no longer had. */
+export const MISSING_MEDIA_URL = `${COS}/9a0f4c42d208ccfb5aa47c29284aefc9.mp4`;
+export const MEDIA_BYTES = Buffer.from("\x89PNG\r\n\x1a\n imvault media fixture", "latin1");
+
+/**
+ * A local archive in a temp directory: C2C 2024030116 archived (a.gz, b.gz) with its media captured
+ * (MEDIA_URL stored, MISSING_MEDIA_URL missing), Group 2024030117 empty, its media not captured yet.
+ */
 export async function archiveFixture(): Promise<{
   dir: string;
   store: LocalArchiveStore;
@@ -79,6 +91,27 @@ export async function archiveFixture(): Promise<{
   });
   await writeManifest(store, manifest("C2C", "2024030116", ["a.gz", "b.gz"]));
   await writeManifest(store, manifest("Group", "2024030117", []));
+  const key = mediaKey(MEDIA_URL);
+  const facts = { size: MEDIA_BYTES.length, sha256: sha256Hex(MEDIA_BYTES), contentType: "image/png" };
+  await store.put(key, MEDIA_BYTES, { contentType: "image/png" });
+  await writeMediaIndexEntry(store, {
+    version: 1,
+    key,
+    rawUrl: MEDIA_URL,
+    ...facts,
+    tencentStatus: 1,
+    capturedAt: "2024-03-01T09:20:00.000Z",
+  });
+  await writeMediaManifest(store, {
+    version: 1,
+    chatType: "C2C",
+    msgTime: "2024030116",
+    items: [
+      { rawUrl: MEDIA_URL, status: "captured", tencentStatus: 1, key, ...facts },
+      { rawUrl: MISSING_MEDIA_URL, status: "missing", tencentStatus: 2 },
+    ],
+    capturedAt: "2024-03-01T09:20:00.000Z",
+  });
   return { dir, store, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 

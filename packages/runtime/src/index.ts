@@ -6,4 +6,5 @@
  */
 export * from "./archive-config.ts";
 export * from "./clients.ts";
+export * from "./media-config.ts";
 export * from "./settings.ts";

@@ -1,6 +1,7 @@
 /**
  * `@imvault/runtime/lambda`: what the Lambda handlers are built from: Powertools adapters of
- * im-core's logger and metrics ports, the store, and the archive and api handlers' deps. Handlers call
+ * im-core's logger and metrics ports, the store, and the archive (history and media jobs) and api
+ * handlers' deps. Handlers call
  * these once, at module scope, so a warm Lambda reuses connections, the UserSig cache and the rate
  * limiter across invocations. The SQS client lives in sqs.ts: only the schedule handler sends
  * messages, and an external `@aws-sdk/client-sqs` import kept here would be loaded by every
@@ -9,23 +10,26 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { MetricUnit, Metrics as PowertoolsMetrics } from "@aws-lambda-powertools/metrics";
 import {
-  type ArchiveDeps,
   type ArchiveStore,
   type Logger as CoreLogger,
   getCosSig,
   getHistory,
+  type JobDeps,
   type LookupDeps,
   type Metrics,
   systemClock,
 } from "@imvault/im-core";
 import { archiveConfigFrom } from "./archive-config.ts";
 import { makeImClient, makeLocalStore } from "./clients.ts";
+import { mediaConfigFrom } from "./media-config.ts";
 import { makeS3Store } from "./s3.ts";
 import {
   type ApiConfig,
   loadApiConfig,
   loadArchiveConfig,
   loadImConfig,
+  loadLookupConfig,
+  loadMediaSettings,
   loadStoreConfig,
   type StoreConfig,
 } from "./settings.ts";
@@ -65,23 +69,38 @@ export interface HandlerBase {
   metrics: PowertoolsMetrics;
 }
 
-/** The archive handler's deps: get_history on the shared ImClient, the store, the archive settings. */
-export function createArchiveDeps(): HandlerBase & { deps: ArchiveDeps } {
+/**
+ * The archive handler's deps, for both kinds of job: get_history (history jobs) and get_cos_sig
+ * (media jobs) on ONE ImClient, so that they share its rate limiter (this instance's share of
+ * IM_RATE_LIMIT), over one store, logger and metrics.
+ */
+export function createArchiveDeps(): HandlerBase & { deps: JobDeps } {
   const logger = makeLogger("imvault-archive");
   const metrics = makeMetrics("archive");
   const im = loadImConfig();
+  const archive = loadArchiveConfig();
   const client = makeImClient(im, logger);
+  const store = makeStore(loadStoreConfig());
+  const port = metricsPort(metrics);
   return {
     logger,
     metrics,
     deps: {
       getHistory: (chatType, msgTime, signal) =>
         getHistory(client, chatType, msgTime, signal ? { signal } : {}),
-      store: makeStore(loadStoreConfig()),
+      store,
       clock: systemClock,
       logger,
-      metrics: metricsPort(metrics),
-      config: archiveConfigFrom(im, loadArchiveConfig()),
+      metrics: port,
+      config: archiveConfigFrom(im, archive),
+      media: {
+        getCosSig: (items, signal) => getCosSig(client, items, signal === undefined ? {} : { signal }),
+        store,
+        clock: systemClock,
+        logger,
+        metrics: port,
+        config: mediaConfigFrom(im, archive, loadLookupConfig(), loadMediaSettings()),
+      },
     },
   };
 }

@@ -32,6 +32,8 @@ describe("AWS mode (SST links)", () => {
       maxAttemptsPerFile: 4,
       downloadHosts: "",
       cosUrlHosts: "",
+      mediaRetentionDays: 30,
+      mediaConcurrency: 6,
     },
     ImSecretKey: { type: "sst.sst.Secret", value: "aws-secret-key-0009" },
     ApiKeys: { type: "sst.sst.Secret", value: "ops:aws-token-0009-abcdef" },
@@ -62,6 +64,7 @@ describe("AWS mode (SST links)", () => {
       retryBaseDelayMs: 1000,
       retentionDays: 7,
     },
+    loadMediaSettings: { retentionDays: 30, concurrency: 6 },
     loadStoreConfig: { kind: "s3", bucket: "imvault-test-archivestore-abc123" },
     loadQueueConfig: { queueUrl: links.Jobs.url },
     loadApiConfig: {
@@ -80,6 +83,7 @@ describe("AWS mode (SST links)", () => {
       ...LOCAL_MINIMUM,
       ARCHIVE_BUCKET: "not-this-one",
       LOOKBACK_HOURS: "1",
+      IM_MEDIA_RETENTION_DAYS: "2",
     });
 
     for (const loader of LOADERS) expect(ok(out[loader])).toEqual(expected[loader]);
@@ -178,6 +182,6 @@ describe("bundle", () => {
       "node_modules/sst/dist/resource/shared.js",
       "node_modules/valibot/dist/index.mjs",
     ]);
-    expect(result.outputFiles[0]!.contents.byteLength).toBeLessThan(16 * 1024);
+    expect(result.outputFiles[0]!.contents.byteLength).toBeLessThan(17 * 1024);
   });
 });

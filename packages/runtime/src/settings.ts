@@ -4,7 +4,7 @@
  * the environment (SPEC "Environment", README "Configuration"). im-core never sees either source:
  * each loader returns a plain object with only what its caller needs.
  *
- * One valibot schema per group (im, archive, store, queue, api) over the raw values; defaults and
+ * One valibot schema per group (im, archive, media, store, queue, api) over the raw values; defaults and
  * ranges are im-core's DEFAULTS and LIMITS. Every loader validates all of its settings and throws one
  * ConfigError naming each missing or invalid one, so a cold start fails at once with the whole list.
  * Messages never carry a secret value: secrets are named, never quoted; API key entries are referred
@@ -64,6 +64,14 @@ export type ArchiveSettings = Omit<ArchiveConfig, "downloadHosts"> & {
   /** How many days Tencent keeps history files: an hour older than that can no longer be archived. */
   retentionDays: number;
 };
+
+/** Media capture's own settings (the rest it shares with archiving and lookups: see mediaConfigFrom). */
+export interface MediaSettings {
+  /** How many days Tencent keeps message media: the scheduler plans media jobs this far back. */
+  retentionDays: number;
+  /** Downloads of one hour's media at the same time. */
+  concurrency: number;
+}
 
 export type StoreConfig =
   | { kind: "s3"; bucket: string; endpoint?: string }
@@ -170,6 +178,11 @@ const ARCHIVE = group({
   retentionDays: at("IM_RETENTION_DAYS", optionalInt("retentionDays"), "ImApp.retentionDays"),
 });
 
+const MEDIA = group({
+  retentionDays: at("IM_MEDIA_RETENTION_DAYS", optionalInt("mediaRetentionDays"), "ImApp.mediaRetentionDays"),
+  concurrency: at("IM_MEDIA_CONCURRENCY", optionalInt("mediaConcurrency"), "ImApp.mediaConcurrency"),
+});
+
 const ARCHIVE_RULES = v.pipe(
   ARCHIVE.object,
   rule("settleHours", ["settleHours", "lookbackHours"], (s) =>
@@ -252,6 +265,10 @@ export function loadImConfig(): ImConfig {
 
 export function loadArchiveConfig(): ArchiveSettings {
   return parseGroup(readGroup(ARCHIVE.where), ARCHIVE_RULES);
+}
+
+export function loadMediaSettings(): MediaSettings {
+  return parseGroup(readGroup(MEDIA.where), MEDIA.object);
 }
 
 export function loadStoreConfig(): StoreConfig {

@@ -8,13 +8,13 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { type ScheduleDeps, systemClock } from "@imvault/im-core";
 import { createSqsJobQueue } from "@imvault/im-core/sqs";
 import { type HandlerBase, makeLogger, makeMetrics, makeStore, metricsPort } from "./lambda.ts";
-import { loadArchiveConfig, loadQueueConfig, loadStoreConfig } from "./settings.ts";
+import { loadArchiveConfig, loadMediaSettings, loadQueueConfig, loadStoreConfig } from "./settings.ts";
 
 export function makeSqsClient(config: ReturnType<typeof loadQueueConfig>): SQSClient {
   return new SQSClient(config.endpoint === undefined ? {} : { endpoint: config.endpoint });
 }
 
-/** The schedule handler's deps: the store to plan from, the SQS queue to enqueue on, the window. */
+/** The schedule handler's deps: the store to plan from, the SQS queue to enqueue on, the windows. */
 export function createScheduleDeps(): HandlerBase & { deps: ScheduleDeps } {
   const logger = makeLogger("imvault-schedule");
   const metrics = makeMetrics("schedule");
@@ -29,7 +29,11 @@ export function createScheduleDeps(): HandlerBase & { deps: ScheduleDeps } {
       clock: systemClock,
       logger,
       metrics: metricsPort(metrics),
-      config: { lookbackHours: archive.lookbackHours, settleHours: archive.settleHours },
+      config: {
+        lookbackHours: archive.lookbackHours,
+        settleHours: archive.settleHours,
+        mediaRetentionDays: loadMediaSettings().retentionDays,
+      },
     },
   };
 }

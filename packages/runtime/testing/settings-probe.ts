@@ -16,6 +16,7 @@ export const SETTINGS_MODULE = new URL("../src/settings.ts", import.meta.url).hr
 export const LOADERS = [
   "loadImConfig",
   "loadArchiveConfig",
+  "loadMediaSettings",
   "loadStoreConfig",
   "loadQueueConfig",
   "loadApiConfig",

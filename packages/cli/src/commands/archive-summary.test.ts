@@ -60,6 +60,50 @@ describe("renderArchiveSummary", () => {
   });
 });
 
+describe("media in archive's summary", () => {
+  const media = (captured: number, missing: number, refused: number, bytes = 0) => ({
+    outcome: "captured" as const,
+    counts: { captured, missing, refused },
+    bytes,
+  });
+
+  it("fails the command (1) when an hour's media failed, though its history is archived; 130 when cut short", () => {
+    expect(archiveExitCode([row("archived", { media: { outcome: "failed" } })])).toBe(EXIT.failure);
+    expect(archiveExitCode([row("archived", { media: { outcome: "interrupted" } })])).toBe(EXIT.interrupted);
+    expect(
+      archiveExitCode([row("archived", { media: media(1, 0, 0) }), row("empty", { media: media(0, 0, 0) })]),
+    ).toBe(EXIT.ok);
+  });
+
+  it("adds a captured/missing/refused column and the media totals to the last line", () => {
+    const text = renderArchiveSummary([
+      row("archived", { files: 1, bytes: 100, attempts: 1, media: media(12, 1, 0, 2048) }),
+      row("archived", {
+        chatType: "Group",
+        files: 1,
+        bytes: 100,
+        attempts: 1,
+        media: { outcome: "failed" },
+        error: "media: get_cos_sig failed",
+      }),
+      row("pending", { msgTime: "2024050102" }),
+    ]);
+
+    const lines = text.split("\n");
+    expect(lines[0]).toMatch(/attempts\s+media c\/m\/r\s+error$/);
+    expect(lines.find((l) => l.includes("C2C") && l.includes("archived"))).toMatch(/\s12\/1\/0\s*$/);
+    expect(lines.find((l) => l.includes("Group"))).toMatch(/\sfailed\s+media: get_cos_sig failed$/);
+    expect(lines.find((l) => l.includes("pending"))).toMatch(/\s-\s*$/);
+    expect(lines.at(-1)).toBe(
+      "3 hour(s): 2 archived, 1 pending; 2 file(s), 200 B; media 12 captured, 1 missing, 0 refused, 2.0 KiB fetched, 1 hour(s) failed",
+    );
+  });
+
+  it("has no media column when media were not captured (--no-media)", () => {
+    expect(renderArchiveSummary([row("archived")])).not.toContain("media");
+  });
+});
+
 describe("failedRow", () => {
   const hour = { msgTime: "2024050101", chatType: "C2C" } as const;
 

@@ -1,4 +1,4 @@
-import type { HourJob } from "@imvault/im-core";
+import type { HourJob, MediaDeps } from "@imvault/im-core";
 import {
   type ArchiveDeps,
   archiveHour,
@@ -14,13 +14,21 @@ import {
   systemClock,
 } from "@imvault/im-core";
 import { checkWindowReachable, resolveWindow } from "../args.ts";
-import { cliArchiveConfig, cliImClient, cliStore } from "../deps.ts";
+import { cliArchiveConfig, cliImClient, cliMediaConfig, cliStore } from "../deps.ts";
 import { describeError, type ExitCode } from "../exit-codes.ts";
 import { mapPool } from "../pool.ts";
 import { startProgress } from "../progress.ts";
 import { formatBytes, type Terminal, terminalLogger } from "../terminal.ts";
-import { archiveExitCode, failedRow, type HourRow, renderArchiveSummary } from "./archive-summary.ts";
+import {
+  archiveExitCode,
+  failedRow,
+  type HourRow,
+  type MediaCell,
+  mediaCellText,
+  renderArchiveSummary,
+} from "./archive-summary.ts";
 import { countingStore } from "./counting-store.ts";
+import { cliCosSig, runHourMedia } from "./media-run.ts";
 
 export interface ArchiveOptions {
   from?: MsgTime;
@@ -31,7 +39,12 @@ export interface ArchiveOptions {
   force?: boolean;
   /** false: leave the message table of the archived hours to a later `imvault index`. */
   index?: boolean;
+  /** Capture each hour's media after its commit (default); false: `--no-media`. */
+  media?: boolean;
 }
+
+/** Outcomes after which the hour has a manifest, so its media can be captured. */
+const COMMITTED: ReadonlySet<HourRow["outcome"]> = new Set(["archived", "empty", "expired", "skipped"]);
 
 const NO_CREDENTIALS_HINT =
   "set IM_SDKAPPID and IM_SECRET_KEY (and IM_REGION or IM_BASE_URL) for your Tencent IM app; " +
@@ -41,7 +54,8 @@ const NO_CREDENTIALS_HINT =
  * `imvault archive`: archives a window of hours now, calling im-core's archiveHour directly (no
  * queue), oldest hour first (closest to Tencent's deletion), `concurrency` hours at a time. A store
  * that cannot be written stops the whole command at once: it throws that one error (one line, exit 1)
- * instead of failing every hour of the window the same way.
+ * instead of failing every hour of the window the same way. Unless `--no-media`, each hour's media
+ * are captured right after its commit, on the same ImClient (one rate limit for both calls).
  */
 export async function archiveCommand(
   options: ArchiveOptions,
@@ -71,7 +85,7 @@ export async function archiveCommand(
     chatTypes.map((chatType) => ({ v: 1 as const, chatType, msgTime })),
   );
   terminal.err(
-    `archiving ${window.from}..${window.to} (Beijing time), ${chatTypes.join(" + ")}: ${jobs.length} hour job(s), ${options.concurrency} at a time`,
+    `archiving ${window.from}..${window.to} (Beijing time), ${chatTypes.join(" + ")}: ${jobs.length} hour job(s), ${options.concurrency} at a time${options.media === false ? ", without media" : ", with their media"}`,
   );
 
   const progress = startProgress(terminal, jobs.length, "archiving");
@@ -86,6 +100,16 @@ export async function archiveCommand(
     logger,
     config,
   };
+  const media: MediaDeps | undefined =
+    options.media === false
+      ? undefined
+      : {
+          store: deps.store,
+          getCosSig: cliCosSig(im.client),
+          clock: systemClock,
+          logger,
+          config: cliMediaConfig(im.config),
+        };
 
   const storeDown = new AbortController();
   let storeFailure: StoreUnavailableError | undefined;
@@ -111,6 +135,17 @@ export async function archiveCommand(
               }),
             );
           }
+          if (media !== undefined && COMMITTED.has(row.outcome)) {
+            const run = await runHourMedia(job, media, jobSignal, signal, terminal.debug);
+            let cell: MediaCell | undefined;
+            if (run.outcome === "captured" || run.outcome === "skipped") {
+              cell = { outcome: "captured", counts: run.counts, bytes: run.result.bytes };
+            } else if (run.outcome === "failed" || run.outcome === "interrupted") {
+              cell = { outcome: run.outcome };
+            }
+            if (cell !== undefined) row.media = cell;
+            if (run.outcome === "failed") row.error = `media: ${run.error}`;
+          }
         } catch (error) {
           if (error instanceof StoreUnavailableError) {
             storeFailure ??= error;
@@ -121,11 +156,14 @@ export async function archiveCommand(
             ? { ...base, outcome: "interrupted", files: 0, bytes: 0, attempts: 0 }
             : failedRow(base, error, terminal.debug);
         }
+        // Another hour found the store unwritable: this hour's media were cut short by that, not failed.
+        if (storeFailure !== undefined) return undefined;
         const size = row.bytes > 0 ? `, ${row.files} file(s), ${formatBytes(row.bytes)}` : "";
         const error = row.error === undefined ? "" : `: ${row.error}`;
+        const mediaText = row.media === undefined ? "" : `, media ${mediaCellText(row.media)}`;
         progress.item(
-          `${row.outcome} ${row.chatType} ${row.msgTime}${size}${error}`,
-          row.outcome === "failed",
+          `${row.outcome} ${row.chatType} ${row.msgTime}${size}${mediaText}${error}`,
+          row.outcome === "failed" || row.media?.outcome === "failed",
         );
         return row;
       },

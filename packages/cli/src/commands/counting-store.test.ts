@@ -29,6 +29,20 @@ describe("countingStore", () => {
     expect(stored.equals(Buffer.concat(chunks))).toBe(true);
   });
 
+  it("counts media/ objects too, but not their index entries or media manifests", async () => {
+    const counted: number[] = [];
+    const store = countingStore(createLocalStore({ root: dir }), (n) => counted.push(n));
+
+    await store.put("media/cos.example.myqcloud.com/b/a.mp4", Readable.from([Buffer.alloc(4096, 7)]));
+    await store.put("media-index/cos.example.myqcloud.com/b/a.mp4.json", Readable.from([Buffer.from("{}")]));
+    await store.put(
+      "media-manifests/chat_type=C2C/dt=2024-05-01/hour=01.json",
+      Readable.from([Buffer.from("{}")]),
+    );
+
+    expect(counted.reduce((a, b) => a + b, 0)).toBe(4096);
+  });
+
   it("keeps the store's veto: a body that fails part-way makes put reject and leaves nothing", async () => {
     const store = countingStore(createLocalStore({ root: dir }), () => {});
     const failing = new Readable({

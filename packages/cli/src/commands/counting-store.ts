@@ -3,8 +3,8 @@ import { pipeline } from "node:stream/promises";
 import type { ArchiveStore } from "@imvault/im-core";
 
 /**
- * The store, telling `onBytes` how many bytes of each raw/ file reach it as they stream in (a progress
- * bar's bytes and speed during a big hour). One pass-through step per chunk; everything else is the
+ * The store, telling `onBytes` how many bytes of each raw/ file and media/ object reach it as they
+ * stream in (a progress bar's bytes and speed during a big hour). One pass-through step per chunk; everything else is the
  * store's own. A body that fails still fails the put, so the store's veto (nothing left under the key)
  * holds.
  */
@@ -16,7 +16,8 @@ export function countingStore(store: ArchiveStore, onBytes: (n: number) => void)
     delete: (key) => store.delete(key),
     signedUrl: (key, ttl) => store.signedUrl(key, ttl),
     put(key, body, options) {
-      if (!key.startsWith("raw/") || typeof body === "string" || Buffer.isBuffer(body)) {
+      const counted = key.startsWith("raw/") || key.startsWith("media/");
+      if (!counted || typeof body === "string" || Buffer.isBuffer(body)) {
         return store.put(key, body, options);
       }
       const counter = new Transform({

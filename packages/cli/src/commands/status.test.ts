@@ -42,3 +42,24 @@ describe("renderStatus", () => {
     );
   });
 });
+
+describe("renderStatus with media", () => {
+  it("adds a media column per chat type: counts, pending, nothing for an hour without a manifest", () => {
+    const coverage: Coverage = {
+      from: "2024030116",
+      to: "2024030116",
+      rows: [
+        { ...row("2024030116", "C2C", "archived"), media: { captured: 12, missing: 1, refused: 0 } },
+        { ...row("2024030116", "Group", "empty"), media: "pending" },
+      ],
+      totals: { archived: 1, empty: 1, expired: 0, missing: 0 },
+    };
+    const missing: Coverage = { ...coverage, rows: [row("2024030116", "C2C", "missing")] };
+
+    const lines = renderStatus(coverage).split("\n");
+
+    expect(lines[0]).toMatch(/C2C media c\/m\/r\s+Group\s+Group files\s+Group media c\/m\/r$/);
+    expect(lines[1]).toMatch(/^2024030116\s+archived\s+2 \(2\.0 KiB\)\s+12\/1\/0\s+empty\s+pending$/);
+    expect(renderStatus(missing)).not.toContain("media");
+  });
+});

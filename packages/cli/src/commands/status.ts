@@ -1,4 +1,4 @@
-import type { Coverage, CoverageStatus } from "@imvault/im-core";
+import type { Coverage, CoverageMedia, CoverageStatus } from "@imvault/im-core";
 import { manifestKey, recentCoverage, systemClock } from "@imvault/im-core";
 import { cliLookbackHours, cliStore } from "../deps.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
@@ -13,7 +13,8 @@ export interface StatusOptions {
 /**
  * `imvault status`: per hour and chat type of the last N ended Beijing hours, what the manifests say
  * (archived / empty / expired), `missing`, or `corrupt` (a manifest that is not JSON or not a
- * manifest: named under the table). `--json` prints what `GET /v1/status` answers. Always exits 0:
+ * manifest: named under the table), and for each hour with a manifest its media: captured/missing/
+ * refused counts, or `pending` until they are captured. `--json` prints what `GET /v1/status` answers. Always exits 0:
  * it reports, it does not judge (the archive command, verify and the alarms do).
  */
 export async function statusCommand(options: StatusOptions, terminal: Terminal): Promise<ExitCode> {
@@ -30,12 +31,25 @@ export async function statusCommand(options: StatusOptions, terminal: Terminal):
 /** Always shown in the totals line; `corrupt` only when some manifest is. */
 const ORDER: readonly CoverageStatus[] = ["archived", "empty", "expired", "missing"];
 
-/** One row per hour (newest first), one column pair per chat type, then the totals. */
+/** `12/1/0` (captured/missing/refused), `pending`, `corrupt`, or nothing while the hour is not archived. */
+function mediaText(media: CoverageMedia | undefined): string {
+  if (media === undefined) return "";
+  if (typeof media === "string") return media;
+  return `${media.captured}/${media.missing}/${media.refused}`;
+}
+
+/**
+ * One row per hour (newest first), per chat type its status and files and, once any hour has a
+ * manifest, its media (captured/missing/refused), then the totals.
+ */
 export function renderStatus(coverage: Coverage): string {
   const chatTypes = [...new Set(coverage.rows.map((r) => r.chatType))];
+  const withMedia = coverage.rows.some((r) => r.media !== undefined);
+  const columns = (c: string) => [c, `${c} files`, ...(withMedia ? [`${c} media c/m/r`] : [])];
+  const aligns = () => ["left" as const, "right" as const, ...(withMedia ? ["right" as const] : [])];
   const table = plainTable({
-    head: ["hour (Beijing)", ...chatTypes.flatMap((c) => [c, `${c} files`])],
-    colAligns: ["left", ...chatTypes.flatMap(() => ["left" as const, "right" as const])],
+    head: ["hour (Beijing)", ...chatTypes.flatMap(columns)],
+    colAligns: ["left", ...chatTypes.flatMap(aligns)],
   });
   const byHour = new Map<string, Map<string, (typeof coverage.rows)[number]>>();
   for (const row of coverage.rows) {
@@ -49,8 +63,10 @@ export function renderStatus(coverage: Coverage): string {
       msgTime,
       ...chatTypes.flatMap((c) => {
         const row = hour.get(c);
-        if (row === undefined) return ["", ""];
-        return [row.status, row.status === "archived" ? `${row.files} (${formatBytes(row.bytes)})` : ""];
+        const media = withMedia ? [mediaText(row?.media)] : [];
+        if (row === undefined) return ["", "", ...media];
+        const files = row.status === "archived" ? `${row.files} (${formatBytes(row.bytes)})` : "";
+        return [row.status, files, ...media];
       }),
     ]);
   }

@@ -1,13 +1,22 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pipeline } from "node:stream/promises";
 import type { ArchiveStore } from "@imvault/im-core";
-import { FILES_PATH, type LocalUrlSigner, NotFoundError, ValidationError } from "@imvault/im-core";
+import {
+  FILES_PATH,
+  IntegrityError,
+  type LocalUrlSigner,
+  NotFoundError,
+  readMediaIndexEntry,
+  ValidationError,
+} from "@imvault/im-core";
 import { writeError } from "./apigw-event.ts";
 
 /**
  * Serves the local store's signed download URLs (`/files/<key>?expires&sig`), the local stand-in for
  * S3 presigned GETs. Only keys the signer signed are served, and only through the store, which refuses
- * any key that would leave DATA_DIR or reach its private `.imvault/` state.
+ * any key that would leave DATA_DIR or reach its private `.imvault/` state. Captured media (`media/…`)
+ * are served with the content type recorded when they were fetched, always as an attachment and
+ * never sniffed, so that no stored file is ever rendered as a page of this origin.
  */
 export function filesRoute(signer: LocalUrlSigner, store: ArchiveStore) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<boolean> => {
@@ -41,7 +50,8 @@ export function filesRoute(signer: LocalUrlSigner, store: ArchiveStore) {
     }
     const name = check.key.split("/").at(-1) ?? "file";
     response.writeHead(200, {
-      "content-type": name.endsWith(".json") ? "application/json" : "application/gzip",
+      "content-type": await contentTypeOf(store, check.key, name),
+      "x-content-type-options": "nosniff",
       "content-length": String(info.size),
       "content-disposition": `attachment; filename="${name.replace(/[^A-Za-z0-9._-]/g, "_")}"`,
       "cache-control": "private, no-store",
@@ -58,4 +68,16 @@ export function filesRoute(signer: LocalUrlSigner, store: ArchiveStore) {
     }
     return true;
   };
+}
+
+/** JSON for manifests, the recorded type for media (octet-stream if none), GZip for history files. */
+async function contentTypeOf(store: ArchiveStore, key: string, name: string): Promise<string> {
+  if (key.startsWith("media/")) {
+    const entry = await readMediaIndexEntry(store, key).catch((error: unknown) => {
+      if (error instanceof IntegrityError) return undefined;
+      throw error;
+    });
+    return entry?.contentType ?? "application/octet-stream";
+  }
+  return name.endsWith(".json") ? "application/json" : "application/gzip";
 }

@@ -1,12 +1,12 @@
 import type { ArchiveStore } from "@imvault/im-core";
-import { type HourJob, parseJob, readManifest } from "@imvault/im-core";
+import { parseJob, type QueueJob, readManifest, readMediaManifest } from "@imvault/im-core";
 import type { SQSRecord } from "aws-lambda";
 import { formatBytes } from "../terminal.ts";
 
-/** How one job of a batch ended, told from the only state there is: the hour's manifest. */
+/** How one job of a batch ended, told from the only state there is: the hour's manifests. */
 export interface JobLine {
-  job: HourJob | undefined;
-  outcome: "archived" | "empty" | "expired" | "pending" | "failed" | "dropped";
+  job: QueueJob | undefined;
+  outcome: "archived" | "empty" | "expired" | "pending" | "media" | "media pending" | "failed" | "dropped";
   text: string;
 }
 
@@ -14,6 +14,8 @@ export interface JobLine {
  * One line per job of a handled batch. The archive handler answers only which records failed; the
  * rest either committed a manifest (archived / empty / expired), or left the hour pending (Tencent has
  * not produced it yet: the next scheduler run enqueues it again), or was a malformed message (dropped).
+ * A media job that did not fail committed the hour's media manifest (media), or found the hour not
+ * archived (media pending: the scheduler plans it again once it is).
  */
 export async function describeBatch(
   store: ArchiveStore,
@@ -24,14 +26,15 @@ export async function describeBatch(
   const failedIds = new Set(failed.map((r) => r.messageId));
   const lines: JobLine[] = [];
   for (const record of records) {
-    let job: HourJob | undefined;
+    let job: QueueJob | undefined;
     try {
       job = parseJob(record.body);
     } catch {
       job = undefined;
     }
+    const hour = job === undefined ? "" : `${job.chatType.padEnd(5)} ${job.msgTime}`;
     const name =
-      job === undefined ? `message ${record.messageId}` : `${job.chatType.padEnd(5)} ${job.msgTime}`;
+      job === undefined ? `message ${record.messageId}` : job.kind === "media" ? `${hour} media` : hour;
     if (failedIds.has(record.messageId)) {
       const receives = Number(record.attributes.ApproximateReceiveCount || "1");
       const next =
@@ -49,25 +52,53 @@ export async function describeBatch(
       lines.push({ job, outcome: "dropped", text: `dropped   ${name}  (malformed job message)` });
       continue;
     }
-    const manifest = await readManifest(store, job.chatType, job.msgTime).catch(() => undefined);
-    if (manifest === undefined) {
-      lines.push({
-        job,
-        outcome: "pending",
-        text: `pending   ${name}  (not produced by Tencent yet; retried by the scheduler)`,
-      });
-      continue;
-    }
-    const files = manifest.files.length;
-    const bytes = manifest.files.reduce((s, f) => s + f.gzipSize, 0);
-    const messages = manifest.files.reduce((s, f) => s + f.messageCount, 0);
-    const detail =
-      manifest.status === "archived"
-        ? `  ${files} file${files === 1 ? "" : "s"}, ${formatBytes(bytes)}, ${messages} messages`
-        : manifest.status === "expired"
-          ? "  (Tencent no longer has this hour: its history is lost)"
-          : "  (no messages in this hour)";
-    lines.push({ job, outcome: manifest.status, text: `${manifest.status.padEnd(9)} ${name}${detail}` });
+    lines.push(
+      job.kind === "media" ? await mediaLine(store, job, hour) : await historyLine(store, job, name),
+    );
   }
   return lines;
+}
+
+async function historyLine(store: ArchiveStore, job: QueueJob, name: string): Promise<JobLine> {
+  const manifest = await readManifest(store, job.chatType, job.msgTime).catch(() => undefined);
+  if (manifest === undefined) {
+    return {
+      job,
+      outcome: "pending",
+      text: `pending   ${name}  (not produced by Tencent yet; retried by the scheduler)`,
+    };
+  }
+  const files = manifest.files.length;
+  const bytes = manifest.files.reduce((s, f) => s + f.gzipSize, 0);
+  const messages = manifest.files.reduce((s, f) => s + f.messageCount, 0);
+  const detail =
+    manifest.status === "archived"
+      ? `  ${files} file${files === 1 ? "" : "s"}, ${formatBytes(bytes)}, ${messages} messages`
+      : manifest.status === "expired"
+        ? "  (Tencent no longer has this hour: its history is lost)"
+        : "  (no messages in this hour)";
+  return { job, outcome: manifest.status, text: `${manifest.status.padEnd(9)} ${name}${detail}` };
+}
+
+async function mediaLine(store: ArchiveStore, job: QueueJob, hour: string): Promise<JobLine> {
+  const manifest = await readMediaManifest(store, job.chatType, job.msgTime).catch(() => undefined);
+  if (manifest === undefined) {
+    return {
+      job,
+      outcome: "media pending",
+      text: `pending   ${hour} media  (the hour is not archived yet; planned again once it is)`,
+    };
+  }
+  const counts = { captured: 0, missing: 0, refused: 0 };
+  const sizes = new Map<string, number>();
+  for (const item of manifest.items) {
+    counts[item.status]++;
+    if (item.status === "captured") sizes.set(item.key, item.size);
+  }
+  const bytes = [...sizes.values()].reduce((a, b) => a + b, 0);
+  return {
+    job,
+    outcome: "media",
+    text: `media     ${hour}  ${counts.captured} captured, ${counts.missing} missing, ${counts.refused} refused, ${formatBytes(bytes)}`,
+  };
 }

@@ -1,6 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
-import { ConfigError, createLocalStore, createLocalUrlSigner, DEFAULTS } from "@imvault/im-core";
+import {
+  ConfigError,
+  createLocalStore,
+  createLocalUrlSigner,
+  DEFAULTS,
+  type ScheduleSummary,
+} from "@imvault/im-core";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
 import type { Terminal } from "../terminal.ts";
 import { loadOrCreateApiKey } from "./api-key.ts";
@@ -17,6 +23,12 @@ export const DEV_JOB_TIMEOUT_MS = 5 * 60_000;
 /** AWS's advice for SQS event sources: visibility timeout at least six times the function timeout. */
 export const DEV_VISIBILITY_TIMEOUT_S = (6 * DEV_JOB_TIMEOUT_MS) / 1000;
 export const DEV_MAX_RECEIVE_COUNT = 5;
+/**
+ * Records per batch, as the SQS event source in AWS hands them (infra/settings.ts, ARCHIVE.batchSize):
+ * the archive handler runs a batch's jobs at once, and the first Ctrl-C waits for the batch in flight,
+ * which with media jobs (thousands of objects an hour) must stay small.
+ */
+export const DEV_BATCH_SIZE = 2;
 const QUEUE_NAME = "imvault-jobs";
 
 export interface DevOptions {
@@ -28,7 +40,8 @@ export interface DevOptions {
 
 /**
  * `imvault dev`: the three Lambda handlers of the AWS deployment, unchanged, on one machine. A
- * timer calls the schedule handler, a worker feeds the archive handler real SQS batch events from an
+ * timer calls the schedule handler (and, once a run's jobs committed hours, once more for their media
+ * alone), a worker feeds the archive handler real SQS batch events (history and media jobs) from an
  * in-process SQS emulator, and an HTTP server turns requests into API Gateway v2 events for the api
  * handler. The handlers read their configuration from process.env at import, so the environment is
  * completed first and the handlers are imported after.
@@ -141,6 +154,9 @@ export async function runDev(options: DevOptions): Promise<ExitCode> {
     say(`  try        curl -s -H "Authorization: Bearer $IMVAULT_API_KEY" ${http.url}/v1/status?hours=6`);
     say(`  schedule   now, then each hour right after it turns and at minute 5 (Beijing time = UTC+8)`);
     say(
+      `  media      each archived hour's media are captured right after it, as media jobs on the same queue`,
+    );
+    say(
       `  logs       one line per job below; handler logs at ${env.POWERTOOLS_LOG_LEVEL} (set POWERTOOLS_LOG_LEVEL=INFO for all)`,
     );
 
@@ -148,20 +164,30 @@ export async function runDev(options: DevOptions): Promise<ExitCode> {
     let expected = 0;
     let tally = new Map<string, number>();
     let runStarted = Date.now();
-    const runSchedule = async () => {
-      try {
-        const summary = await schedule({ source: "imvault.dev", "detail-type": "Scheduled Event" });
-        expected = done + summary.enqueued;
-        tally = new Map();
-        runStarted = Date.now();
-        say(
-          `scheduler: hours ${summary.from}..${summary.to} (Beijing): ${summary.enqueued} job(s) enqueued, ${summary.skipped} already archived${summary.corrupt > 0 ? `, ${summary.corrupt} with a corrupt manifest (archived again; \`imvault status\` names them)` : ""}${summary.failed > 0 ? `, ${summary.failed} could not be enqueued` : ""}`,
-        );
-      } catch (error) {
-        terminal.err(
-          `error: scheduler run failed: ${error instanceof Error ? error.message : String(error)}`,
-        );
-      }
+    // Whether a history job of the current run committed an hour (so its media can be planned).
+    let committed = false;
+    // One scheduler run at a time: a timer run and a media run could otherwise plan the same hours.
+    let scheduling = Promise.resolve();
+    const runSchedule = (event: { kind?: "media" } = {}) => {
+      scheduling = scheduling.then(async () => {
+        try {
+          const summary = await schedule({
+            source: "imvault.dev",
+            "detail-type": "Scheduled Event",
+            ...event,
+          });
+          expected = done + summary.enqueued;
+          tally = new Map();
+          committed = false;
+          runStarted = Date.now();
+          say(scheduleLine(summary, event.kind === "media"));
+        } catch (error) {
+          terminal.err(
+            `error: scheduler run failed: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }
+      });
+      return scheduling;
     };
 
     const worker = startQueueWorker({
@@ -171,6 +197,7 @@ export async function runDev(options: DevOptions): Promise<ExitCode> {
       handler: archive,
       functionName: "imvault-archive",
       timeoutMs: DEV_JOB_TIMEOUT_MS,
+      batchSize: DEV_BATCH_SIZE,
       onBatch: async ({ records, failed, error }) => {
         if (error !== undefined) {
           terminal.err(
@@ -182,9 +209,13 @@ export async function runDev(options: DevOptions): Promise<ExitCode> {
           const counter = expected > 0 ? `[${Math.min(done, expected)}/${expected}] ` : "";
           say(`${counter}${line.text}`);
           tally.set(line.outcome, (tally.get(line.outcome) ?? 0) + 1);
+          if (line.job?.kind === "history" && COMMITTED.has(line.outcome)) committed = true;
           if (done === expected) {
             const counts = [...tally].map(([outcome, n]) => `${n} ${outcome}`).join(", ");
             say(`jobs of this run handled in ${((Date.now() - runStarted) / 1000).toFixed(1)} s: ${counts}`);
+            // In AWS the next hourly run plans the media of the hours archived now; here the scheduler
+            // is asked for them at once, so they are captured within seconds too.
+            if (committed) void runSchedule({ kind: "media" });
           }
         }
       },
@@ -194,7 +225,7 @@ export async function runDev(options: DevOptions): Promise<ExitCode> {
     closers.push({ name: "queue worker", close: worker.stop });
 
     await runSchedule();
-    const timer = startScheduleTimer(runSchedule);
+    const timer = startScheduleTimer(() => runSchedule());
     closers.push({ name: "scheduler", close: timer.stop });
 
     const signal = await options.stopSignal;
@@ -208,6 +239,22 @@ export async function runDev(options: DevOptions): Promise<ExitCode> {
     await closeAll();
     throw error;
   }
+}
+
+/** Outcomes of a history job that leave the hour with a manifest. */
+const COMMITTED: ReadonlySet<string> = new Set(["archived", "empty", "expired"]);
+
+function scheduleLine(summary: ScheduleSummary, mediaOnly: boolean): string {
+  const failed = summary.failed > 0 ? `, ${summary.failed} could not be enqueued` : "";
+  if (mediaOnly) {
+    return `scheduler: media of the archived hours still without them: ${summary.enqueued} job(s) enqueued${failed}`;
+  }
+  const media = summary.mediaPlanned > 0 ? ` (${summary.mediaPlanned} of them to capture media)` : "";
+  const corrupt =
+    summary.corrupt > 0
+      ? `, ${summary.corrupt} with a corrupt manifest (archived again; \`imvault status\` names them)`
+      : "";
+  return `scheduler: hours ${summary.from}..${summary.to} (Beijing): ${summary.enqueued} job(s) enqueued${media}, ${summary.skipped} already archived${corrupt}${failed}`;
 }
 
 function parsePort(text: string | undefined): number {

@@ -12,6 +12,8 @@ import {
   DEFAULTS,
   type LookupDeps,
   lookupCosSig,
+  lookupMedia,
+  mediaKeyOfRequest,
   NotFoundError,
   PayloadTooLargeError,
   parseSearchBody,
@@ -153,6 +155,24 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
           req.params[1]!,
           config.downloadTtlSeconds ?? DEFAULTS.downloadTtlSeconds,
         ),
+    },
+    {
+      methods: ["GET"],
+      pattern: /^\/v1\/media$/,
+      name: "media",
+      auth: true,
+      run: (req) => {
+        const rawUrl = oneQueryValue(req.event, "rawUrl");
+        const key = mediaKeyOfRequest(rawUrl, config.cosUrlHosts);
+        const caller = { keyName: req.keyName ?? "", requestId: req.requestId };
+        return lookupMedia(
+          { ...view, logger },
+          rawUrl!,
+          key,
+          caller,
+          config.downloadTtlSeconds ?? DEFAULTS.downloadTtlSeconds,
+        );
+      },
     },
     {
       methods: ["GET"],
@@ -304,6 +324,16 @@ function authorizationHeader(event: APIGatewayProxyEventV2): string | undefined 
     });
   }
   return header;
+}
+
+/**
+ * A query parameter given at most once, decoded; from the raw query string, because API Gateway
+ * joins a repeated parameter's values with commas (and a URL may hold a comma).
+ */
+function oneQueryValue(event: APIGatewayProxyEventV2, name: string): string | undefined {
+  const values = new URLSearchParams(event.rawQueryString ?? "").getAll(name);
+  if (values.length > 1) throw new ValidationError(`give ${name} once: this request has ${values.length}`);
+  return values[0];
 }
 
 /** The JSON body, base64-decoded when API Gateway encoded it, within the size cap. */

@@ -10,9 +10,14 @@ import {
   ErrorBodySchema,
   FileDownloadSchema,
   HealthSchema,
+  HourMediaSchema,
+  MAX_RAW_URL_LENGTH,
   MAX_STATUS_HOURS,
   ManifestFileSchema,
   ManifestSchema,
+  MediaCountsSchema,
+  MediaItemSchema,
+  MediaLookupSchema,
   MsgTimeSchema,
   RecentCoverageSchema,
 } from "@imvault/im-core";
@@ -86,7 +91,11 @@ function componentSchemas(maxItems: number): Record<string, JsonSchema> {
       ManifestFile: ManifestFileSchema,
       Manifest: ManifestSchema,
       FileDownload: FileDownloadSchema,
+      MediaItem: MediaItemSchema,
+      HourMedia: HourMediaSchema,
       ArchivedHour: ArchivedHourViewSchema,
+      MediaLookup: MediaLookupSchema,
+      MediaCounts: MediaCountsSchema,
       CoverageRow: CoverageRowSchema,
       CoverageTotals: CoverageTotalsSchema,
       Coverage: RecentCoverageSchema,
@@ -122,7 +131,7 @@ export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
       title: "imvault",
       version: options.version ?? "1",
       description:
-        "FULL_CONTROL signed URLs for Tencent Cloud IM rich media, and the state of the chat-history archive. " +
+        "FULL_CONTROL signed URLs for Tencent Cloud IM rich media, the state of the chat-history archive, and the archived copies of its media. " +
         "Every route but /v1/health needs Authorization: Bearer <token>; each lookup is audited under the key's name.",
     },
     security: [{ bearer: [] }],
@@ -169,7 +178,8 @@ export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
       "/v1/archive/{chatType}/{msgTime}": {
         get: {
           operationId: "archivedHour",
-          summary: "One archived hour: its manifest and short-lived download URLs of its files",
+          summary:
+            "One archived hour: its manifest, short-lived download URLs of its files, and its media (the media manifest's items)",
           parameters: [
             {
               name: "chatType",
@@ -192,6 +202,27 @@ export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
               content: json(ref("ArchivedHour")),
             },
             ...errors(400, 401, 404, 409, 500),
+          },
+        },
+      },
+      "/v1/media": {
+        get: {
+          operationId: "media",
+          summary:
+            "The archived copy of one media URL: its size, SHA-256, content type, Tencent's status when it was captured, and a short-lived download URL",
+          parameters: [
+            {
+              name: "rawUrl",
+              in: "query",
+              required: true,
+              description:
+                "The media URL as the chat history holds it (percent-encoded; its query string does not matter), on *.myqcloud.com or COS_URL_HOSTS",
+              schema: { type: "string", format: "uri", maxLength: MAX_RAW_URL_LENGTH },
+            },
+          ],
+          responses: {
+            "200": { description: "The media URL's bytes are archived", content: json(ref("MediaLookup")) },
+            ...errors(400, 401, 404, 500),
           },
         },
       },
@@ -224,7 +255,9 @@ export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
         E401: errorResponse("Missing, malformed or unknown token", {
           "WWW-Authenticate": { schema: { type: "string", const: "Bearer" } },
         }),
-        E404: errorResponse("Not found (an hour not archived yet, an unknown route)"),
+        E404: errorResponse(
+          "Not found (an hour not archived yet, a media URL whose bytes are not archived, an unknown route)",
+        ),
         E409: errorResponse(
           "The hour's manifest is corrupt (not JSON or not a manifest): code manifest_corrupt, details name its key",
         ),

@@ -116,12 +116,15 @@ describe.each([
         clock: fakeClock(NOW),
         logger,
         metrics,
-        config: { lookbackHours: 1, settleHours: 6 },
+        config: { lookbackHours: 1, settleHours: 6, mediaRetentionDays: 7 },
       },
-      { from: MSG_TIME, to: MSG_TIME, chatTypes: ["C2C"] },
+      { backfill: { from: MSG_TIME, to: MSG_TIME, chatTypes: ["C2C"] } },
     );
 
-    expect(sent.map((e) => JSON.parse(e.body))).toEqual([{ v: 1, chatType: "C2C", msgTime: MSG_TIME }]);
+    // The hour is archived again; no media job is planned for a manifest known to be corrupt.
+    expect(sent.map((e) => JSON.parse(e.body))).toEqual([
+      { v: 1, kind: "history", chatType: "C2C", msgTime: MSG_TIME },
+    ]);
     expect(metrics.counts.get(METRIC.corruptManifests)).toBe(1);
     expect(logger.lines.find((l) => l.level === "error")?.fields).toMatchObject({ keys: [KEY] });
   });

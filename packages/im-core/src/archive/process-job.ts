@@ -1,22 +1,34 @@
 import { ImvaultError, ValidationError } from "../errors.ts";
-import { parseJob } from "../queue/job.ts";
+import { captureHourMedia, type MediaDeps, type MediaResult } from "../media/capture-hour.ts";
+import { parseJob, type QueueJob } from "../queue/job.ts";
 import { METRIC, noMetrics } from "../util/metrics.ts";
 import { type ArchiveDeps, type ArchiveResult, archiveHour } from "./archive-hour.ts";
 
-export type JobOutcome = { kind: "done"; result: ArchiveResult } | { kind: "dropped"; reason: string };
+/**
+ * What the queue's consumer needs: the archive deps for history jobs and, for media jobs, media deps
+ * over the same store and the same ImClient (get_cos_sig and get_history share one rate limiter).
+ */
+export type JobDeps = ArchiveDeps & { media?: MediaDeps };
+
+export type JobOutcome =
+  | { kind: "done"; job: QueueJob & { kind: "history" }; result: ArchiveResult }
+  | { kind: "done"; job: QueueJob & { kind: "media" }; result: MediaResult }
+  | { kind: "dropped"; reason: string };
 
 /**
- * Runs one queue message: parse, archive, and one log line for the job (chat type, hour, outcome,
- * files, bytes, duration, attempt). A malformed message is logged and dropped (returned, never
- * thrown, so it is not retried); a failed job throws, so the queue brings it back and, after its
- * retries, moves it to the dead-letter queue.
+ * Runs one queue message: parse, then by its kind archive the hour's history or capture its media,
+ * and one log line for the job (kind, chat type, hour, outcome, figures, duration, attempt). A
+ * malformed message is logged and dropped (returned, never thrown, so it is not retried); a failed
+ * job throws, so the queue brings it back and, after its retries, moves it to the dead-letter queue.
+ * A media capture that fails writes no media manifest: the next attempt starts the hour over,
+ * keeping every object already stored.
  */
 export async function processJobMessage(
   body: string,
-  deps: ArchiveDeps,
+  deps: JobDeps,
   context: { attempt: number; messageId: string; signal?: AbortSignal },
 ): Promise<JobOutcome> {
-  let job: ReturnType<typeof parseJob>;
+  let job: QueueJob;
   try {
     job = parseJob(body);
   } catch (err) {
@@ -31,17 +43,30 @@ export async function processJobMessage(
   }
   const started = deps.clock.now();
   const base = {
+    kind: job.kind,
     chatType: job.chatType,
     msgTime: job.msgTime,
     attempt: context.attempt,
     messageId: context.messageId,
   };
   try {
+    if (job.kind === "media") {
+      const result = await captureMedia(job, deps, context.signal);
+      const { counts, ...figures } = result;
+      deps.logger.info("job", { ...base, ...figures, ...counts, durationMs: deps.clock.now() - started });
+      if (result.outcome === "no-manifest") {
+        deps.logger.warn("media job for an hour that is not archived: nothing to capture yet", {
+          chatType: job.chatType,
+          msgTime: job.msgTime,
+        });
+      }
+      return { kind: "done", job: { ...job, kind: "media" }, result };
+    }
     const result = await archiveHour(job, deps, context.signal);
     deps.logger.info("job", { ...base, ...result, durationMs: deps.clock.now() - started });
-    return { kind: "done", result };
+    return { kind: "done", job: { ...job, kind: "history" }, result };
   } catch (err) {
-    (deps.metrics ?? noMetrics).count(METRIC.archiveFailures);
+    (deps.metrics ?? noMetrics).count(job.kind === "media" ? METRIC.mediaFailures : METRIC.archiveFailures);
     deps.logger.error("job failed", {
       ...base,
       outcome: "failed",
@@ -53,4 +78,11 @@ export async function processJobMessage(
     });
     throw err;
   }
+}
+
+function captureMedia(job: QueueJob, deps: JobDeps, signal: AbortSignal | undefined): Promise<MediaResult> {
+  if (deps.media === undefined) {
+    throw new ImvaultError("this queue consumer was built without media deps: it cannot run media jobs");
+  }
+  return captureHourMedia(job, deps.media, signal);
 }

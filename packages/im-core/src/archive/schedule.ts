@@ -1,6 +1,8 @@
 import { ValidationError } from "../errors.ts";
 import { CHAT_TYPES, type ChatType } from "../im/types.ts";
+import { mediaWindow, planMedia } from "../media/plan.ts";
 import { enqueueJobs } from "../queue/enqueue.ts";
+import { JOB_KINDS, type JobKind, queueJob } from "../queue/job.ts";
 import type { JobQueue } from "../queue/port.ts";
 import { LIMITS } from "../schemas/limits.ts";
 import type { ArchiveStore } from "../store/port.ts";
@@ -8,7 +10,7 @@ import { hourStart, type MsgTime, parseMsgTime } from "../time/msgtime.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/log.ts";
 import { METRIC, type Metrics, noMetrics } from "../util/metrics.ts";
-import { defaultWindow, plan } from "./plan.ts";
+import { defaultWindow, type Plan, plan } from "./plan.ts";
 
 /** A manual backfill: `{ "from": "YYYYMMDDHH", "to": "YYYYMMDDHH", "chatType"?: "C2C" | "Group" }`. */
 export interface BackfillRequest {
@@ -17,11 +19,32 @@ export interface BackfillRequest {
   chatTypes: readonly ChatType[];
 }
 
-/** Reads a scheduler event: undefined for the ordinary hourly run, a request for a backfill. */
-export function parseScheduleEvent(event: unknown): BackfillRequest | undefined {
-  if (event === null || typeof event !== "object") return undefined;
+/** What one scheduler run plans: a backfill's window or its own, and which kinds of job. */
+export interface ScheduleRequest {
+  /** Undefined for the ordinary run: LOOKBACK_HOURS for history, IM_MEDIA_RETENTION_DAYS for media. */
+  backfill?: BackfillRequest;
+  /** Both kinds unless the event names one (`"kind": "history" | "media"`). */
+  kinds?: readonly JobKind[];
+}
+
+/**
+ * Reads a scheduler event: `{}` (or anything without the fields below) for the ordinary hourly run;
+ * `from` and `to` (and optionally `chatType`) ask for a backfill of that window; `kind` plans only
+ * history or only media jobs (`{"kind":"media"}`: capture the media of every archived hour still
+ * without them, now).
+ */
+export function parseScheduleEvent(event: unknown): ScheduleRequest {
+  if (event === null || typeof event !== "object") return {};
   const e = event as Record<string, unknown>;
-  if (e.from === undefined && e.to === undefined) return undefined;
+  let kinds: readonly JobKind[] | undefined;
+  if (e.kind !== undefined) {
+    if (!JOB_KINDS.includes(e.kind as JobKind)) {
+      throw new ValidationError(`\`kind\` must be one of ${JOB_KINDS.join(", ")}`);
+    }
+    kinds = [e.kind as JobKind];
+  }
+  const only = kinds === undefined ? {} : { kinds };
+  if (e.from === undefined && e.to === undefined) return only;
   if (typeof e.from !== "string" || typeof e.to !== "string") {
     throw new ValidationError("a backfill needs both `from` and `to` as YYYYMMDDHH strings");
   }
@@ -35,7 +58,7 @@ export function parseScheduleEvent(event: unknown): BackfillRequest | undefined 
     }
     chatTypes = [e.chatType as ChatType];
   }
-  return { from, to, chatTypes };
+  return { backfill: { from, to, chatTypes }, ...only };
 }
 
 export interface ScheduleDeps {
@@ -44,24 +67,42 @@ export interface ScheduleDeps {
   clock: Clock;
   logger: Logger;
   metrics?: Metrics;
-  config: { lookbackHours: number; settleHours: number };
+  config: { lookbackHours: number; settleHours: number; mediaRetentionDays: number };
 }
 
 export interface ScheduleSummary {
   from: MsgTime;
   to: MsgTime;
+  /** History jobs planned (hours without a manifest, or with a corrupt one). */
   planned: number;
   skipped: number;
+  /** Jobs of both kinds the queue took. */
   enqueued: number;
   failed: number;
   missingPastSettle: number;
   /** Corrupt manifests in the window (not JSON or not a manifest): their hours are enqueued again. */
   corrupt: number;
+  /** Media jobs planned: archived hours without a media manifest (in the media window). */
+  mediaPlanned: number;
+  /** Of those, hours past half of IM_MEDIA_RETENTION_DAYS (the MediaOverdue metric). */
+  mediaOverdue: number;
 }
 
-/** Plans the window (the scheduler's, or a backfill's) and enqueues one job per hour not yet archived. */
-export async function runSchedule(deps: ScheduleDeps, backfill?: BackfillRequest): Promise<ScheduleSummary> {
+/**
+ * Plans the window (the scheduler's, or a backfill's) and enqueues one history job per hour not yet
+ * archived, then one media job per archived hour whose media are not captured yet (in the ordinary
+ * run, over the last IM_MEDIA_RETENTION_DAYS days: Tencent keeps media no longer). The scheduler is
+ * the only one that enqueues media jobs: it re-plans them from the manifests every hour, so a lost or
+ * failed media job is planned again, and the archive function needs no queue client. A media job
+ * therefore follows its hour's history commit by up to an hour, far inside Tencent's retention.
+ */
+export async function runSchedule(
+  deps: ScheduleDeps,
+  request: ScheduleRequest = {},
+): Promise<ScheduleSummary> {
   const now = deps.clock.now();
+  const { backfill } = request;
+  const kinds = request.kinds ?? JOB_KINDS;
   const window = backfill ?? defaultWindow(now, deps.config.lookbackHours);
   if (backfill !== undefined) {
     const hours = (hourStart(backfill.to) - hourStart(backfill.from)) / 3_600_000 + 1;
@@ -69,24 +110,42 @@ export async function runSchedule(deps: ScheduleDeps, backfill?: BackfillRequest
       throw new ValidationError(`a backfill may span at most ${LIMITS.maxWindowHours} hours, not ${hours}`);
     }
   }
-  const planned = await plan(deps.store, window, now, {
-    ...deps.config,
-    ...(backfill === undefined ? {} : { chatTypes: backfill.chatTypes }),
-  });
-  const result = await enqueueJobs(deps.queue, planned.jobs, { clock: deps.clock });
+  const chatTypes = backfill === undefined ? {} : { chatTypes: backfill.chatTypes };
+  const planned: Plan = kinds.includes("history")
+    ? await plan(deps.store, window, now, { ...deps.config, ...chatTypes })
+    : { jobs: [], skipped: 0, corrupt: [], missingPastSettle: [], ...window };
+  const media = kinds.includes("media")
+    ? await planMedia(deps.store, backfill ?? mediaWindow(now, deps.config.mediaRetentionDays), now, {
+        ...chatTypes,
+        overdueAfterHours: deps.config.mediaRetentionDays * 12,
+        corrupt: new Set(planned.corrupt),
+      })
+    : undefined;
+  const jobs = [
+    ...planned.jobs.map((job) => queueJob("history", job)),
+    ...(media?.jobs ?? []).map((job) => queueJob("media", job)),
+  ];
+  const result = await enqueueJobs(deps.queue, jobs, { clock: deps.clock });
   const metrics = deps.metrics ?? noMetrics;
   metrics.count(METRIC.jobsEnqueued, result.enqueued);
-  metrics.count(METRIC.hoursMissingPastSettle, planned.missingPastSettle.length);
-  metrics.count(METRIC.corruptManifests, planned.corrupt.length);
+  if (kinds.includes("history")) {
+    metrics.count(METRIC.hoursMissingPastSettle, planned.missingPastSettle.length);
+    metrics.count(METRIC.corruptManifests, planned.corrupt.length);
+  }
+  if (media !== undefined) metrics.count(METRIC.mediaOverdue, media.overdue.length);
+  // The window shown is the history one, or the media one when only media were planned.
+  const shown = media !== undefined && !kinds.includes("history") ? media : planned;
   const summary: ScheduleSummary = {
-    from: planned.from,
-    to: planned.to,
+    from: shown.from,
+    to: shown.to,
     planned: planned.jobs.length,
     skipped: planned.skipped,
     enqueued: result.enqueued,
     failed: result.failed.length,
     missingPastSettle: planned.missingPastSettle.length,
     corrupt: planned.corrupt.length,
+    mediaPlanned: media?.jobs.length ?? 0,
+    mediaOverdue: media?.overdue.length ?? 0,
   };
   if (planned.corrupt.length > 0) {
     deps.logger.error("corrupt manifests (not JSON or not a manifest): their hours are enqueued again", {
@@ -98,9 +157,17 @@ export async function runSchedule(deps: ScheduleDeps, backfill?: BackfillRequest
       hours: planned.missingPastSettle.map((j) => `${j.chatType}:${j.msgTime}`),
     });
   }
+  if (media !== undefined && media.overdue.length > 0) {
+    deps.logger.warn(
+      "archived hours whose media are still not captured, half of IM_MEDIA_RETENTION_DAYS on",
+      {
+        hours: media.overdue.map((j) => `${j.chatType}:${j.msgTime}`),
+      },
+    );
+  }
   if (result.failed.length > 0) {
     deps.logger.error("some jobs could not be enqueued", { failed: result.failed });
   }
-  deps.logger.info("schedule", { ...summary, backfill: backfill !== undefined });
+  deps.logger.info("schedule", { ...summary, backfill: backfill !== undefined, kinds });
   return summary;
 }

@@ -2,14 +2,17 @@ import { coverage } from "../archive/coverage.ts";
 import { manifestKey } from "../archive/layout.ts";
 import { readManifest } from "../archive/manifest.ts";
 import { defaultWindow } from "../archive/plan.ts";
-import { CorruptManifestError, NotFoundError, ValidationError } from "../errors.ts";
+import { CorruptManifestError, IntegrityError, NotFoundError, ValidationError } from "../errors.ts";
+import type { ChatType } from "../im/types.ts";
+import { readMediaManifest } from "../media/manifest.ts";
 import type { ArchivedHourView } from "../schemas/archive-view.ts";
 import { parseChatType } from "../schemas/common.ts";
 import type { RecentCoverage } from "../schemas/coverage.ts";
 import { DEFAULTS, LIMITS } from "../schemas/limits.ts";
 import type { Manifest } from "../schemas/manifest.ts";
+import type { HourMedia } from "../schemas/media.ts";
 import type { ArchiveStore } from "../store/port.ts";
-import { parseMsgTime } from "../time/msgtime.ts";
+import { type MsgTime, parseMsgTime } from "../time/msgtime.ts";
 import type { Clock } from "../util/clock.ts";
 
 /** What the HTTP API shows of the archive: one hour with download links, and the coverage table. */
@@ -18,7 +21,8 @@ import type { Clock } from "../util/clock.ts";
 export const MAX_STATUS_HOURS = LIMITS.maxWindowHours;
 
 /**
- * The hour's manifest and short-lived download URLs of its files; NotFoundError when not archived,
+ * The hour's manifest, short-lived download URLs of its files and its media manifest's items (or
+ * `pending` / `corrupt`); NotFoundError when not archived,
  * CorruptManifestError (naming the key, chat type and hour) when its manifest is not JSON or not a manifest.
  */
 export async function archivedHour(
@@ -50,7 +54,17 @@ export async function archivedHour(
       expiresAt,
     })),
   );
-  return { manifest, downloads };
+  return { manifest, downloads, media: await hourMedia(deps.store, chatType, msgTime) };
+}
+
+async function hourMedia(store: ArchiveStore, chatType: ChatType, msgTime: MsgTime): Promise<HourMedia> {
+  try {
+    const media = await readMediaManifest(store, chatType, msgTime);
+    return media === undefined ? "pending" : { capturedAt: media.capturedAt, items: media.items };
+  } catch (err) {
+    if (err instanceof IntegrityError) return "corrupt";
+    throw err;
+  }
 }
 
 /** `hours` as the query string gave it (or undefined): a whole number from 1 to MAX_STATUS_HOURS. */

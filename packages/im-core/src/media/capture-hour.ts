@@ -1,6 +1,6 @@
 import { readManifest } from "../archive/manifest.ts";
 import type { ChatType } from "../im/types.ts";
-import { DEFAULT_COS_URL_HOSTS } from "../schemas/limits.ts";
+import { DEFAULT_COS_URL_HOSTS, DEFAULTS } from "../schemas/limits.ts";
 import type { ArchiveStore } from "../store/port.ts";
 import type { MsgTime } from "../time/msgtime.ts";
 import type { AllowList } from "../util/allow-list.ts";
@@ -35,7 +35,7 @@ export interface MediaConfig {
 
 export const DEFAULT_MEDIA_CONFIG = {
   cosHosts: DEFAULT_COS_URL_HOSTS,
-  concurrency: 4,
+  concurrency: DEFAULTS.mediaConcurrency,
   idleTimeoutMs: 30_000,
   signBatchSize: 100,
   maxAttempts: 5,

@@ -82,6 +82,11 @@ export function mediaManifestKey(chatType: ChatType, msgTime: MsgTime): string {
   return `media-manifests/chat_type=${chatType}/dt=${dt}/hour=${hour}.json`;
 }
 
+/** Prefix of every media manifest of one Beijing day of one chat type. */
+export function mediaManifestDayPrefix(chatType: ChatType, dt: string): string {
+  return `media-manifests/chat_type=${chatType}/dt=${dt}/`;
+}
+
 /**
  * Whether a RawURL is on the COS media hosts (COS_URL_HOSTS: `*.myqcloud.com` and the IM hosts by
  * default): only files uploaded through the IM SDK can be signed. The scheme does not matter here (the

@@ -2,11 +2,12 @@ import { describe, expect, it } from "vitest";
 import { fakeClock } from "../../testing/history.ts";
 import { ImvaultError } from "../errors.ts";
 import { enqueueJobs } from "./enqueue.ts";
-import type { HourJob } from "./job.ts";
+import type { QueueJob } from "./job.ts";
 import type { JobQueue, QueueEntry } from "./port.ts";
 
-const jobs: HourJob[] = Array.from({ length: 23 }, (_, i) => ({
+const jobs: QueueJob[] = Array.from({ length: 23 }, (_, i) => ({
   v: 1,
+  kind: "history",
   chatType: i % 2 === 0 ? "C2C" : "Group",
   msgTime: `20240101${String(i).padStart(2, "0")}`,
 }));

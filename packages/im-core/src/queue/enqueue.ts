@@ -1,7 +1,7 @@
 import { ImvaultError } from "../errors.ts";
 import type { Clock } from "../util/clock.ts";
 import { exponentialBackoff, retry } from "../util/retry.ts";
-import { type HourJob, jobId } from "./job.ts";
+import { jobId, type QueueJob } from "./job.ts";
 import type { JobQueue, QueueEntry } from "./port.ts";
 
 export const SQS_BATCH_LIMIT = 10;
@@ -22,7 +22,7 @@ class EntriesLeft extends Error {}
  */
 export async function enqueueJobs(
   queue: JobQueue,
-  jobs: readonly HourJob[],
+  jobs: readonly QueueJob[],
   options: { clock: Clock; maxRounds?: number; backoffMs?: number },
 ): Promise<EnqueueResult> {
   let pending: QueueEntry[] = jobs.map((job) => ({ id: jobId(job), body: JSON.stringify(job) }));

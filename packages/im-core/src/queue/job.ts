@@ -3,21 +3,42 @@ import { ValidationError } from "../errors.ts";
 import { CHAT_TYPES, type ChatType } from "../im/types.ts";
 import { isMsgTime, type MsgTime } from "../time/msgtime.ts";
 
-/** A job on the queue: archive one hour of one chat type. The queue carries work, never truth. */
+/**
+ * The queue's messages: `{"v":1,"kind":"history"|"media","chatType","msgTime"}`, one hour of one chat
+ * type and what to do with it: archive its history, or capture its media (which needs the history
+ * archived first). The queue carries work, never truth: the manifests say what is done.
+ */
+
+export const JOB_KINDS = ["history", "media"] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
+/** One hour of one chat type, as a history job names it (archiveHour's argument). */
 export interface HourJob {
   v: 1;
   chatType: ChatType;
   msgTime: MsgTime;
 }
 
+/** A message on the queue, parsed: `kind` is always set (a message without one is a history job). */
+export interface QueueJob extends HourJob {
+  kind: JobKind;
+}
+
 const jobSchema = v.strictObject({
   v: v.literal(1),
+  // Messages enqueued before media capture existed carry no kind: they are history jobs.
+  kind: v.optional(v.picklist(JOB_KINDS), "history"),
   chatType: v.picklist(CHAT_TYPES),
   msgTime: v.pipe(v.string(), v.check(isMsgTime, "must be a real Beijing hour YYYYMMDDHH")),
 });
 
+/** The job of `kind` for one hour: what the scheduler and the tests enqueue. */
+export function queueJob(kind: JobKind, hour: { chatType: ChatType; msgTime: MsgTime }): QueueJob {
+  return { v: 1, kind, chatType: hour.chatType, msgTime: hour.msgTime };
+}
+
 /** Parses a queue message body. Anything else is malformed: a ValidationError (dropped, never retried). */
-export function parseJob(body: string): HourJob {
+export function parseJob(body: string): QueueJob {
   let value: unknown;
   try {
     value = JSON.parse(body);
@@ -30,9 +51,14 @@ export function parseJob(body: string): HourJob {
       issues: parsed.issues.map((i) => `${v.getDotPath(i) ?? "(root)"}: ${i.message}`),
     });
   }
-  return parsed.output as HourJob;
+  return parsed.output as QueueJob;
 }
 
-export function jobId(job: Pick<HourJob, "chatType" | "msgTime">): string {
-  return `${job.chatType}-${job.msgTime}`;
+/**
+ * A name for the job, unique among the jobs one scheduler run sends (an SQS batch entry id): a
+ * history job's is `C2C-2024030118` as it always was, a media job's `media-C2C-2024030118`.
+ */
+export function jobId(job: Pick<HourJob, "chatType" | "msgTime"> & { kind?: JobKind }): string {
+  const name = `${job.chatType}-${job.msgTime}`;
+  return job.kind === "media" ? `media-${name}` : name;
 }

@@ -4,11 +4,28 @@ import { HOUR_STATUSES } from "./manifest.ts";
 
 /**
  * Archive coverage per hour and chat type (`imvault status`, `GET /v1/status`): what the manifest
- * says, `missing` where there is none, `corrupt` where it cannot be read or parsed.
+ * says, `missing` where there is none, `corrupt` where it cannot be read or parsed; for an hour whose
+ * manifest is committed, what its media manifest says.
  */
 
 export const COVERAGE_STATUSES = [...HOUR_STATUSES, "missing", "corrupt"] as const;
 export type CoverageStatus = (typeof COVERAGE_STATUSES)[number];
+
+/** An hour's media manifest items by status. */
+export const MediaCountsSchema = v.object({
+  captured: CountSchema,
+  missing: v.pipe(CountSchema, v.description("Tencent no longer had them (get_cos_sig Status 2)")),
+  refused: v.pipe(CountSchema, v.description("Not COS media imvault may sign and fetch")),
+});
+export type MediaCounts = v.InferOutput<typeof MediaCountsSchema>;
+
+export const CoverageMediaSchema = v.pipe(
+  v.union([MediaCountsSchema, v.picklist(["pending", "corrupt"])]),
+  v.description(
+    "The hour's media: its media manifest's items by status, `pending` while its media are not captured yet, `corrupt` when the media manifest cannot be read; absent while the hour's history is not archived",
+  ),
+);
+export type CoverageMedia = v.InferOutput<typeof CoverageMediaSchema>;
 
 export const CoverageRowSchema = v.object({
   msgTime: MsgTimeSchema,
@@ -17,6 +34,7 @@ export const CoverageRowSchema = v.object({
   files: CountSchema,
   bytes: v.pipe(CountSchema, v.description("Stored (gzip) bytes of the hour's files")),
   messages: CountSchema,
+  media: v.optional(CoverageMediaSchema),
 });
 export type CoverageRow = v.InferOutput<typeof CoverageRowSchema>;
 

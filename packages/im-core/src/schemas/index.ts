@@ -8,3 +8,4 @@ export * from "./common.ts";
 export * from "./cos-sig.ts";
 export * from "./coverage.ts";
 export * from "./manifest.ts";
+export * from "./media.ts";

@@ -50,6 +50,13 @@ export const DEFAULTS = {
   retryBaseDelayMs: 1000,
   /** IM_RETENTION_DAYS: how long Tencent keeps history files (7 days, RESEARCH "Tencent IM"). */
   retentionDays: 7,
+  /**
+   * IM_MEDIA_RETENTION_DAYS: how long Tencent keeps message media (SPEC "Rich media": as long as
+   * history, 7 days on Trial and Pro). Media still uncaptured at half of it raise MediaOverdue.
+   */
+  mediaRetentionDays: 7,
+  /** IM_MEDIA_CONCURRENCY: media downloads (and store look-ups) of one hour at the same time. */
+  mediaConcurrency: 4,
   /** DATA_DIR: the local store, relative to the working directory. */
   dataDir: "./data",
   /** PORT: `imvault dev`'s API on 127.0.0.1. */
@@ -85,6 +92,9 @@ export const LIMITS = {
   retryBaseDelayMs: { min: 0, max: 600_000 },
   /** Tencent's editions keep history 7 days and media up to 90 (RESEARCH "Tencent IM"). */
   retentionDays: { min: 1, max: 90 },
+  /** Tencent keeps media 7 to 90 days by edition (30 on Ultimate, 90 on Enterprise). */
+  mediaRetentionDays: { min: 1, max: 90 },
+  mediaConcurrency: { min: 1, max: 64 },
   maxItems: { min: 1, max: 1000 },
   /** API Gateway's payload limit is 6 MB (also Lambda's). */
   maxBodyBytes: { min: 1024, max: 6 * 1024 * 1024 },

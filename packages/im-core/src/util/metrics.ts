@@ -27,6 +27,11 @@ export const METRIC = {
   mediaBytes: "MediaBytes",
   mediaRetries: "MediaRetries",
   mediaFailures: "MediaFailures",
+  /**
+   * Hours whose history is archived but whose media are still not captured half of
+   * IM_MEDIA_RETENTION_DAYS after the hour: seen by the scheduler, which enqueues them again.
+   */
+  mediaOverdue: "MediaOverdue",
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 

@@ -48,11 +48,11 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { fileNameOf, rawKey } from "@imvault/im-core/archive/layout.ts";
-import { createVerifier, VERIFIER_DEFAULTS } from "@imvault/im-core/archive/verify-stream.ts";
 import { getHistory } from "@imvault/im-core/im/calls.ts";
 import { ImClient } from "@imvault/im-core/im/client.ts";
 import type { ChatType, HistoryFile } from "@imvault/im-core/im/types.ts";
 import { addHours, hourOf } from "@imvault/im-core/time/msgtime.ts";
+import { createVerifier, VERIFIER_DEFAULTS } from "@imvault/im-core/verify/verifier.ts";
 import { TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY } from "@imvault/im-sim";
 import { bundleCli } from "../scripts/bundle-cli.ts";
 import { cleanEnv, IMVAULT_BIN } from "../test/support/imvault-cli.ts";

@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
 import { createGunzip } from "node:zlib";
-import { createVerifier, VERIFIER_DEFAULTS } from "../packages/im-core/src/archive/verify-stream.ts";
+import { createVerifier, VERIFIER_DEFAULTS } from "../packages/im-core/src/verify/verifier.ts";
 import { inflateOnly, md5Only, nullSink } from "./lib/baselines.js";
 import { stdoutOf } from "./lib/children.ts";
 import { writeGzipHistory } from "./lib/history-gen.ts";

@@ -4,17 +4,17 @@
  * (the root `prepare` script), and so does `npm run build`. The bin runs it while every source is
  * unchanged since, else the TypeScript sources themselves (packages/cli/bin/entry.js).
  *
- * Why (measured with `imvault archive` of a 100 MiB hour to a local directory, interleaved runs,
- * spawn to the first get_history): from the sources, ~140 ms with a warm compile cache and ~325 ms
- * with a cold one (the first run after an install: every module is stripped of its types and
- * compiled); from the bundle, ~111 ms warm and ~114 ms cold. To S3, ~270 ms → ~233 ms warm. A first
- * run no longer loads the type stripper either: in `npm run bench`, the peak RSS of the cold-cache
- * run fell from 148 to 109–114 MiB (100 MiB hour, local) and from 189 to 149–152 MiB (1 GiB, S3).
+ * Why: from the bundle, the command starts faster than from the sources, most of all on a first run
+ * after an install (no module is stripped of its types and compiled, and the type stripper is not
+ * loaded), and its peak RSS is lower then; bench/README.md, "Bundles", has the figures.
+ *
+ * The verifier's worker is an entry point of its own (PLAIN_WORKER_ENTRY, as for the Lambdas), so
+ * packages/cli/dist/plain-worker.mjs sits beside the chunks that start it.
  */
 import { rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { type BuildOptions, build, type Plugin } from "esbuild";
-import { SST_BANNER } from "./bundle.ts";
+import { PLAIN_WORKER_ENTRY, SST_BANNER } from "./bundle.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 export const CLI_OUTDIR = join(root, "packages/cli/dist");
@@ -22,11 +22,10 @@ export const CLI_OUTDIR = join(root, "packages/cli/dist");
 /**
  * node:http through process.getBuiltinModule (to esbuild, a CommonJS module whose properties are read
  * where they are used), not through `import`: the ES module namespace of node:http reads every export
- * up front, and its `WebSocket` getter loads undici (~35 ms, 64 modules) that nothing here uses. The
- * AWS SDK's HTTP handler imports node:http for an http:// endpoint (an S3 emulator, MinIO): `imvault
- * archive` to the S3 emulator reached get_history in 180–257 ms instead of 211–245 (medians 201 and
- * 232; 12 interleaved runs, 100 MiB hour). Only node:http: done for every built-in, the local
- * archive's start-up was no faster (the other namespaces' getters load what imvault loads anyway).
+ * up front, and its `WebSocket` getter loads undici (64 modules) that nothing here uses. The AWS
+ * SDK's HTTP handler imports node:http for an http:// endpoint (an S3 emulator, MinIO), so that is
+ * where it shows (bench/README.md, "Bundles"). Only node:http: for the other built-ins, whose
+ * namespaces' getters load what imvault loads anyway, it made no difference.
  */
 const httpViaGetBuiltinModule: Plugin = {
   name: "http-via-getBuiltinModule",
@@ -46,7 +45,7 @@ const httpViaGetBuiltinModule: Plugin = {
 export function cliBundleOptions(outdir: string): BuildOptions {
   return {
     absWorkingDir: root,
-    entryPoints: [join(root, "packages/cli/src/main.ts")],
+    entryPoints: [{ in: join(root, "packages/cli/src/main.ts"), out: "main" }, PLAIN_WORKER_ENTRY],
     outdir,
     bundle: true,
     splitting: true,

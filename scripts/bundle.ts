@@ -8,20 +8,20 @@
  * banner below is SST's), and adds `nodejs.esbuild.external` of sst.config.ts to its external list.
  * RUNTIME_PROVIDED below and that list must stay equal: scripts/bundle.test.ts checks it.
  *
- * Why the AWS SDK is left out (measured with esbuild 0.28 on these handlers, bytes of the .mjs):
- *   options                                      schedule   archive      api
- *   before (main,module; SDK bundled)           1 176 436 1 150 039 1 148 459
- *   SST's own options, SDK bundled              1 030 164 1 035 244 1 033 596   (im-core on zod)
- *   SST's options, SDK bundled, im-core on valibot 598 001   616 329   604 706
- *   SST's options, @aws-sdk/* @smithy/* external    65 804   113 718   102 186   (what deploys today)
- * ~455 KB of each bundle was zod (264 KB of it its locales); im-core moved to valibot, which
- * tree-shakes to a few KB, so bundling the SDK would now fit under 1 MB too. It stays external:
- * the nodejs24.x runtime ships AWS SDK for JavaScript v3 (clients, lib-storage, s3-request-presigner;
- * its Node resolves ES module imports through NODE_PATH since nodejs18.x), and leaving @aws-sdk/* and
- * their @smithy/* to it is the standard practice. Trade-off: the deployed functions run the
+ * The AWS SDK is left out: the nodejs24.x runtime ships AWS SDK for JavaScript v3 (clients,
+ * lib-storage, s3-request-presigner; its Node resolves ES module imports through NODE_PATH since
+ * nodejs18.x), and leaving @aws-sdk/* and their @smithy/* to it is the standard practice. Bundling
+ * it would fit under the size limit too (im-core is on valibot, which tree-shakes to a few KB; the
+ * sizes each way are in bench/README.md, "Bundles"). Trade-off: the deployed functions run the
  * runtime's SDK version, not package-lock's (older, updated by AWS on its own schedule, CommonJS
  * only); our calls (S3 Get/Head/Put/List, multipart Upload, presign, SQS SendMessageBatch) are
  * long-standing APIs. Drop the external to pin the SDK if a newer SDK feature is ever needed.
+ *
+ * The verifier's worker thread runs a module of its own (PLAIN_WORKER_ENTRY), which esbuild does not
+ * find by itself (it does not follow `new Worker(new URL(…))`): it is a second entry point here, so
+ * dist/functions/plain-worker.mjs sits beside the handlers that start it. SST bundles only each
+ * handler, so the Archiver's package holds the worker only if sst.config.ts copies this file beside
+ * the handler (its `copyFiles`); without it, the archiver verifies every file on its own thread.
  */
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -29,6 +29,12 @@ import { type BuildOptions, build } from "esbuild";
 
 const root = new URL("..", import.meta.url).pathname;
 export const HANDLERS = ["schedule", "archive", "api"] as const;
+
+/** The verifier's worker, bundled as plain-worker.mjs beside the code that starts it (see above). */
+export const PLAIN_WORKER_ENTRY = {
+  in: join(root, "packages/im-core/src/verify/plain-worker.ts"),
+  out: "plain-worker",
+} as const;
 
 /** The issue's target for each bundle (the .mjs alone; dependencies the runtime provides excluded). */
 export const SIZE_LIMIT_BYTES = 1_000_000;
@@ -45,11 +51,18 @@ export const SST_BANNER = [
   'const __dirname = topLevelFileUrlToPath(new topLevelURL(".", import.meta.url))',
 ].join("\n");
 
-/** The esbuild options of the deployment, for the handlers present in functions/. */
+/** The handlers present in functions/. */
+function presentHandlers(): string[] {
+  return HANDLERS.filter((h) => readdirSync(join(root, "functions")).includes(`${h}.ts`));
+}
+
+/** The esbuild options of the deployment, for the handlers present in functions/, and the verifier's worker. */
 export function bundleOptions(outdir: string): BuildOptions {
-  const present = HANDLERS.filter((h) => readdirSync(join(root, "functions")).includes(`${h}.ts`));
   return {
-    entryPoints: present.map((h) => join(root, "functions", `${h}.ts`)),
+    entryPoints: [
+      ...presentHandlers().map((h) => ({ in: join(root, "functions", `${h}.ts`), out: h })),
+      PLAIN_WORKER_ENTRY,
+    ],
     outdir,
     bundle: true,
     platform: "node",
@@ -68,13 +81,12 @@ export function bundleOptions(outdir: string): BuildOptions {
   };
 }
 
+/** Builds the bundles into `outdir`; answers each handler's bundle size in bytes. */
 export async function bundleFunctions(
   outdir = join(root, "dist/functions"),
 ): Promise<Record<string, number>> {
-  const options = bundleOptions(outdir);
-  await build(options);
-  const names = (options.entryPoints as string[]).map((p) => p.replace(/^.*\/|\.ts$/g, ""));
-  return Object.fromEntries(names.map((h) => [h, statSync(join(outdir, `${h}.mjs`)).size]));
+  await build(bundleOptions(outdir));
+  return Object.fromEntries(presentHandlers().map((h) => [h, statSync(join(outdir, `${h}.mjs`)).size]));
 }
 
 if (import.meta.main) {
@@ -85,4 +97,8 @@ if (import.meta.main) {
       `dist/functions/${name}.mjs  ${(size / 1024).toFixed(1)} KiB  (${size} bytes; target < ${SIZE_LIMIT_BYTES}: ${verdict})`,
     );
   }
+  const worker = statSync(join(root, "dist/functions", `${PLAIN_WORKER_ENTRY.out}.mjs`)).size;
+  console.log(
+    `dist/functions/${PLAIN_WORKER_ENTRY.out}.mjs  ${(worker / 1024).toFixed(1)} KiB  (the verifier's worker)`,
+  );
 }

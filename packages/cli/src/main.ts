@@ -52,7 +52,7 @@ function realActions(terminal: Terminal, signal: AbortSignal, stopSignal: Promis
     dev: async () => (await import("./dev/runner.ts")).runDev({ env: process.env, terminal, stopSignal }),
     archive: async (o) => {
       // The gunzip thread boots on the other core while the archive command's modules load.
-      (await import("@imvault/im-core/archive/off-thread-gunzip.ts")).warmUpGunzipThread();
+      (await import("@imvault/im-core/verify/worker-plain-side.ts")).warmUpGunzipThread();
       return (await import("./commands/archive.ts")).archiveCommand(o, terminal, signal);
     },
     status: async (o) => (await import("./commands/status.ts")).statusCommand(o, terminal),

@@ -8,12 +8,12 @@ import type { AllowList } from "../util/allow-list.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/log.ts";
 import { METRIC, type Metrics, noMetrics } from "../util/metrics.ts";
+import { createVerifier, type VerifiedFigures } from "../verify/verifier.ts";
+import { warmUpGunzipThread } from "../verify/worker-plain-side.ts";
 import { assertDownloadAllowed, openDownload } from "./download.ts";
 import type { HourJob } from "./job.ts";
 import { fileNameOf, rawHourPrefix, rawKey, withoutQuery } from "./layout.ts";
 import { type Manifest, type ManifestFile, readManifest, writeManifest } from "./manifest.ts";
-import { warmUpGunzipThread } from "./off-thread-gunzip.ts";
-import { createVerifier, type VerifiedFigures } from "./verify-stream.ts";
 
 /** Tencent's get_history codes that are outcomes, not failures. */
 const NOT_GENERATED_YET = 1004;

@@ -5,11 +5,11 @@ import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { spareGunzipThread, warmUpGunzipThread } from "./off-thread-gunzip.ts";
-import { createVerifier } from "./verify-stream.ts";
+import { createVerifier } from "./verifier.ts";
+import { spareGunzipThread, warmUpGunzipThread } from "./worker-plain-side.ts";
 
-const MODULE = new URL("./off-thread-gunzip.ts", import.meta.url).pathname;
-const VERIFIER = new URL("./verify-stream.ts", import.meta.url).pathname;
+const MODULE = new URL("./worker-plain-side.ts", import.meta.url).pathname;
+const VERIFIER = new URL("./verifier.ts", import.meta.url).pathname;
 const md5 = (b: Buffer) => createHash("md5").update(b).digest("hex");
 
 /** A small history file and its figures. */
@@ -67,7 +67,7 @@ describe("warmUpGunzipThread", () => {
     expect(got).toEqual(expected);
   });
 
-  it("runs in a process whose flags make eval'd code an ES module (--input-type=module)", () => {
+  it("runs in a process started with --input-type=module, a flag Node refuses for a worker from a file", () => {
     const { gzip, figures } = historyFile(25);
     const program = [
       `import { Readable, Writable } from "node:stream";`,

@@ -1,6 +1,9 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { once } from "node:events";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { gzipSync } from "node:zlib";
@@ -88,6 +91,37 @@ describe("warmUpGunzipThread", () => {
 
     expect(child.stderr).toBe("");
     expect(JSON.parse(child.stdout)).toEqual({ ...figures, messageCount: 25 });
+  });
+
+  it("runs on the worker in a process started with a V8 flag, as the imvault bin starts one", () => {
+    const { gzip, figures } = historyFile(25);
+    const dir = mkdtempSync(join(tmpdir(), "imvault-worker-flags-"));
+    const program = join(dir, "program.mjs");
+    writeFileSync(
+      program,
+      [
+        `import { Readable, Writable } from "node:stream";`,
+        `import { pipeline } from "node:stream/promises";`,
+        `import { spareGunzipThread, warmUpGunzipThread } from ${JSON.stringify(MODULE)};`,
+        `import { createVerifier } from ${JSON.stringify(VERIFIER)};`,
+        "warmUpGunzipThread();",
+        "const warmed = spareGunzipThread();",
+        `const { stream, figures } = createVerifier(${JSON.stringify(figures)}, { inflateWorkerFromBytes: 0 });`,
+        `const gzip = Buffer.from(${JSON.stringify(gzip.toString("base64"))}, "base64");`,
+        "await pipeline(Readable.from([gzip]), stream, new Writable({ write: (_c, _e, cb) => cb() }));",
+        "const tookWorker = warmed !== undefined && spareGunzipThread() === undefined;",
+        "console.log(JSON.stringify({ figures: await figures, tookWorker }));",
+      ].join("\n"),
+    );
+
+    const child = spawnSync(process.execPath, ["--max-semi-space-size=2", program], {
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    rmSync(dir, { recursive: true, force: true });
+
+    expect(child.stderr).toBe("");
+    expect(JSON.parse(child.stdout)).toEqual({ figures: { ...figures, messageCount: 25 }, tookWorker: true });
   });
 
   it("a waiting thread does not keep the process alive", () => {

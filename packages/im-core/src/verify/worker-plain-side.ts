@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
+import { Worker, type WorkerOptions } from "node:worker_threads";
 import type { PlainFailure, PlainSide, PlainSideEvents, PlainSideOptions } from "./plain-side.ts";
 import type { FromPlainWorker, ToPlainWorker } from "./plain-worker.ts";
 
@@ -27,23 +27,25 @@ export function plainWorkerFile(): URL | undefined {
 let spareThread: Worker | undefined;
 
 /**
- * The process's Node flags for the worker (it inherits them by default), but --input-type, which
- * Node refuses for a worker started from a file: a process started with `--input-type=module -e …`
- * could start none.
+ * The worker inherits the process's Node flags, but Node refuses `--input-type` for a worker started
+ * from a file: in a process started with `--input-type=module -e …` the worker gets the other flags
+ * given explicitly. (Given explicitly, V8 flags are refused, so this is done only when needed; where
+ * the worker cannot start, files are verified on the calling thread.)
  */
-function workerFlags(): string[] {
-  const flags: string[] = [];
-  for (let i = 0; i < process.execArgv.length; i++) {
-    const flag = process.execArgv[i]!;
-    if (flag === "--input-type") i++;
-    else if (!flag.startsWith("--input-type=")) flags.push(flag);
+function workerOptions(): WorkerOptions {
+  const flags = process.execArgv;
+  if (!flags.some((flag) => flag === "--input-type" || flag.startsWith("--input-type="))) return {};
+  const execArgv: string[] = [];
+  for (let i = 0; i < flags.length; i++) {
+    if (flags[i] === "--input-type") i++;
+    else if (!flags[i]!.startsWith("--input-type=")) execArgv.push(flags[i]!);
   }
-  return flags;
+  return { execArgv };
 }
 
-/** Unref'd: a thread that has nothing outstanding never keeps the process alive. */
+/** Unref'd: a thread that has nothing outstanding never keeps the process alive. Throws if none can start. */
 function startThread(file: URL): Worker {
-  const worker = new Worker(file, { execArgv: workerFlags() });
+  const worker = new Worker(file, workerOptions());
   worker.unref();
   return worker;
 }
@@ -58,7 +60,12 @@ function startThread(file: URL): Worker {
 export function warmUpGunzipThread(): void {
   const file = plainWorkerFile();
   if (spareThread !== undefined || file === undefined) return;
-  const worker = startThread(file);
+  let worker: Worker;
+  try {
+    worker = startThread(file);
+  } catch {
+    return; // the file's verification tries again, and verifies on its own thread if it fails too
+  }
   const forget = () => {
     if (spareThread === worker) spareThread = undefined;
   };

@@ -1,3 +1,15 @@
+/**
+ * The verifier of downloaded history files. In this directory:
+ *   verifier.ts              createVerifier: the GZip side (a pass-through Transform) and the verdict
+ *   plain-side.ts            what the GZip side hands the GZip bytes to: a plain side, which inflates
+ *                            them and counts, hashes and frame-checks the plain bytes
+ *   in-thread-plain-side.ts  a plain side on this thread (small files)
+ *   worker-plain-side.ts     a plain side on a worker thread (big files), whose program is
+ *   plain-worker.ts          (a module of its own, bundled as plain-worker.mjs)
+ *   plain-hasher.ts          the hashing loop both plain sides use
+ *   history-framing.ts       the line-layout check and message count
+ *   raw-gunzip.ts            the worker's gunzip, without zlib's CRC-32
+ */
 import { createHash } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
 import { IntegrityError } from "../errors.ts";

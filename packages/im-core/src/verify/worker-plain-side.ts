@@ -86,16 +86,7 @@ export interface WorkerPlainSideOptions extends PlainSideOptions {
 }
 
 /**
- * The plain side on a worker thread (plain-worker.ts), for big files: zlib still inflates on the
- * libuv threadpool, but its callbacks, the plain MD5 (the bulk of the hashing) and the framing check
- * run on the worker, away from this thread's I/O and GZip MD5, and in an isolate whose only garbage is
- * zlib's (its output buffers are recycled there; bench/README.md, "Verifier", has the figures).
- *
- * GZip bytes cross in reusable staging buffers that are transferred, not cloned: this side copies
- * each chunk once (the verifier passes its chunks on downstream, so it cannot give them away), and
- * the worker hands each buffer back once zlib has consumed it, which is also how the backlog is
- * counted. The worker is unref'd whenever nothing is outstanding, so a stream abandoned mid-way never
- * keeps the process alive; `close` terminates it.
+ * Starts a WorkerPlainSide, on the warmed-up thread if one waits.
  *
  * Returns undefined where no worker can be started (no worker module beside this code, or the
  * platform refuses threads): the caller verifies on its own thread instead.
@@ -116,6 +107,18 @@ export function startWorkerPlainSide(
   return new WorkerPlainSide(worker, options, events);
 }
 
+/**
+ * The plain side on a worker thread (plain-worker.ts), for big files: zlib still inflates on the
+ * libuv threadpool, but its callbacks, the plain MD5 (the bulk of the hashing) and the framing check
+ * run on the worker, away from this thread's I/O and GZip MD5, and in an isolate whose only garbage is
+ * zlib's (its output buffers are recycled there; bench/README.md, "Verifier", has the figures).
+ *
+ * GZip bytes cross in reusable staging buffers that are transferred, not cloned: this side copies
+ * each chunk once (the verifier passes its chunks on downstream, so it cannot give them away), and
+ * the worker hands each buffer back once zlib has consumed it, which is also how the backlog is
+ * counted. The worker is unref'd whenever nothing is outstanding, so a stream abandoned mid-way never
+ * keeps the process alive; `close` terminates it.
+ */
 export class WorkerPlainSide implements PlainSide {
   private readonly worker: Worker;
   private readonly options: WorkerPlainSideOptions;

@@ -68,6 +68,9 @@ export function functions(
     ...common,
     handler: "packages/functions/src/archive.handler",
     description: "imvault: archive one hour of one chat type, or capture its media (SQS consumer)",
+    // The verifier's worker thread is a module of its own, beside the handler's bundle; `npm run
+    // build` (scripts/bundle.ts) makes it. Without it the archiver verifies on its own thread only.
+    copyFiles: [{ from: "dist/functions/plain-worker.mjs", to: "plain-worker.mjs" }],
     // Media jobs too: a big hour's media that do not fit in one invocation stop at the handler's
     // deadline signal, leaving no media manifest; the retry skips every object already stored.
     timeout: `${ARCHIVE.timeoutSeconds} seconds`,

@@ -4,14 +4,17 @@
  * (the root `prepare` script), and so does `npm run build`. The bin runs it while every source is
  * unchanged since, else the TypeScript sources themselves (packages/cli/bin/entry.js).
  *
- * Why: the bundle starts faster than the sources, most of all on the first run after an install,
- * when every source module would be stripped of its types and compiled; and that run no longer loads
- * the type stripper, so its peak memory is lower too. Figures: bench/README.md, "CLI start-up".
+ * Why: from the bundle, the command starts faster than from the sources, most of all on a first run
+ * after an install (no module is stripped of its types and compiled, and the type stripper is not
+ * loaded), and its peak RSS is lower then; bench/README.md, "CLI start-up", has the figures.
+ *
+ * The verifier's worker is an entry point of its own (PLAIN_WORKER_ENTRY, as for the Lambdas), so
+ * packages/cli/dist/plain-worker.mjs sits beside the chunks that start it.
  */
 import { rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { type BuildOptions, build, type Plugin } from "esbuild";
-import { SST_BANNER } from "./bundle.ts";
+import { PLAIN_WORKER_ENTRY, SST_BANNER } from "./bundle.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 export const CLI_OUTDIR = join(root, "packages/cli/dist");
@@ -19,11 +22,10 @@ export const CLI_OUTDIR = join(root, "packages/cli/dist");
 /**
  * node:http through process.getBuiltinModule (to esbuild, a CommonJS module whose properties are read
  * where they are used), not through `import`: the ES module namespace of node:http reads every export
- * up front, and its `WebSocket` getter loads undici, which nothing here uses. The AWS SDK's HTTP
- * handler imports node:http for an http:// endpoint (an S3 emulator, MinIO), so this shortens the
- * start-up of `imvault archive` to such an endpoint (bench/README.md, "CLI start-up"). Only node:http:
- * done for every built-in, the local archive's start-up was no faster (the other namespaces' getters
- * load what imvault loads anyway).
+ * up front, and its `WebSocket` getter loads undici (64 modules) that nothing here uses. The AWS
+ * SDK's HTTP handler imports node:http for an http:// endpoint (an S3 emulator, MinIO), so that is
+ * where it shows (bench/README.md, "CLI start-up"). Only node:http: for the other built-ins, whose
+ * namespaces' getters load what imvault loads anyway, it made no difference.
  */
 const httpViaGetBuiltinModule: Plugin = {
   name: "http-via-getBuiltinModule",
@@ -43,7 +45,7 @@ const httpViaGetBuiltinModule: Plugin = {
 export function cliBundleOptions(outdir: string): BuildOptions {
   return {
     absWorkingDir: root,
-    entryPoints: [join(root, "packages/cli/src/main.ts")],
+    entryPoints: [{ in: join(root, "packages/cli/src/main.ts"), out: "main" }, PLAIN_WORKER_ENTRY],
     outdir,
     bundle: true,
     splitting: true,

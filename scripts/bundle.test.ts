@@ -1,9 +1,31 @@
+import { createHash } from "node:crypto";
+import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FromPlainWorker, ToPlainWorker } from "../packages/im-core/src/verify/plain-worker.ts";
 import { bundleFunctions, HANDLERS, RUNTIME_PROVIDED, SIZE_LIMIT_BYTES } from "./bundle.ts";
+
+/** Runs the worker module at `path` on `gzip` through its messages; answers its last message. */
+async function runWorker(path: string, gzip: Buffer): Promise<FromPlainWorker> {
+  const worker = new Worker(path);
+  const messages: FromPlainWorker[] = [];
+  worker.on("message", (message: FromPlainWorker) => messages.push(message));
+  const send = (message: ToPlainWorker) => worker.postMessage(message);
+  send({ type: "start", options: { chunkSize: 4096, readAheadBytes: 16384, sliceBytes: 1024, limit: 1e6 } });
+  send({ type: "gzip", bytes: new Uint8Array(gzip) });
+  send({ type: "end" });
+  try {
+    while (messages.at(-1)?.type !== "done") await once(worker, "message");
+    return messages.at(-1)!;
+  } finally {
+    await worker.terminate();
+  }
+}
 
 describe("bundleFunctions", () => {
   let outdir: string;
@@ -29,6 +51,24 @@ describe("bundleFunctions", () => {
     expect(archive).not.toContain("@aws-sdk/client-sqs");
     expect(schedule).toMatch(/from\s*"@aws-sdk\/client-sqs"/);
   });
+
+  it("builds the verifier's worker as a file beside the archive handler, which runs it from there", async () => {
+    const archive = await readFile(join(outdir, "archive.mjs"), "utf8");
+    const plain = Buffer.from('{"SdkAppId":1,"MsgList":[\n{"MsgSeq":1},\n{"MsgSeq":2}\n]}\n');
+
+    const answer = await runWorker(join(outdir, "plain-worker.mjs"), gzipSync(plain));
+
+    expect(archive).toContain('"./plain-worker.mjs"');
+    expect(answer).toEqual({
+      type: "done",
+      figures: {
+        size: plain.length,
+        md5: createHash("md5").update(plain).digest("hex"),
+        messageCount: 2,
+        framingProblem: undefined,
+      },
+    });
+  }, 20_000);
 });
 
 describe("infra/functions.ts", () => {

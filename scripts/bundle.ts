@@ -8,15 +8,20 @@
  * banner below is SST's), and adds `nodejs.esbuild.external` (infra/functions.ts) to its external
  * list. RUNTIME_PROVIDED below and that list must stay equal: scripts/bundle.test.ts checks it.
  *
- * Why the AWS SDK is left out: bundled, it is most of each handler's bundle. Since im-core moved from
- * zod to valibot, a bundle with the SDK would fit under SIZE_LIMIT_BYTES too (the sizes, each way:
- * bench/README.md, "Lambda bundles"). It stays external: the nodejs24.x runtime ships AWS SDK for
- * JavaScript v3 (clients, lib-storage, s3-request-presigner; its Node resolves ES module imports
- * through NODE_PATH since nodejs18.x), and leaving @aws-sdk/* and their @smithy/* to it is the
- * standard practice. Trade-off: the deployed functions run the runtime's SDK version, not
- * package-lock's (older, updated by AWS on its own schedule, CommonJS only); our calls (S3
- * Get/Head/Put/List, multipart Upload, presign, SQS SendMessageBatch) are long-standing APIs. Drop
- * the external to pin the SDK if a newer SDK feature is ever needed.
+ * The AWS SDK is left out: the nodejs24.x runtime ships AWS SDK for JavaScript v3 (clients,
+ * lib-storage, s3-request-presigner; its Node resolves ES module imports through NODE_PATH since
+ * nodejs18.x), and leaving @aws-sdk/* and their @smithy/* to it is the standard practice. Bundling
+ * it would fit under the size limit too (im-core is on valibot, which tree-shakes to a few KB; the
+ * sizes each way are in bench/README.md, "Lambda bundles"). Trade-off: the deployed functions run the
+ * runtime's SDK version, not package-lock's (older, updated by AWS on its own schedule, CommonJS
+ * only); our calls (S3 Get/Head/Put/List, multipart Upload, presign, SQS SendMessageBatch) are
+ * long-standing APIs. Drop the external to pin the SDK if a newer SDK feature is ever needed.
+ *
+ * The verifier's worker thread runs a module of its own (PLAIN_WORKER_ENTRY), which esbuild does not
+ * find by itself (it does not follow `new Worker(new URL(…))`): it is a second entry point here, so
+ * dist/functions/plain-worker.mjs sits beside the handlers that start it. SST bundles only each
+ * handler, so the Archiver's package holds the worker only if sst.config.ts copies this file beside
+ * the handler (its `copyFiles`); without it, the archiver verifies every file on its own thread.
  */
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -26,6 +31,12 @@ const root = new URL("..", import.meta.url).pathname;
 export const HANDLERS = ["schedule", "archive", "api"] as const;
 /** Where the handlers live (the `@imvault/functions` package). */
 const FUNCTIONS_DIR = "packages/functions/src";
+
+/** The verifier's worker, bundled as plain-worker.mjs beside the code that starts it (see above). */
+export const PLAIN_WORKER_ENTRY = {
+  in: join(root, "packages/im-core/src/verify/plain-worker.ts"),
+  out: "plain-worker",
+} as const;
 
 /** The issue's target for each bundle (the .mjs alone; dependencies the runtime provides excluded). */
 export const SIZE_LIMIT_BYTES = 1_000_000;
@@ -42,11 +53,18 @@ export const SST_BANNER = [
   'const __dirname = topLevelFileUrlToPath(new topLevelURL(".", import.meta.url))',
 ].join("\n");
 
-/** The esbuild options of the deployment, for the handlers present in packages/functions/src. */
+/** The handlers present in packages/functions/src. */
+function presentHandlers(): string[] {
+  return HANDLERS.filter((h) => readdirSync(join(root, FUNCTIONS_DIR)).includes(`${h}.ts`));
+}
+
+/** The esbuild options of the deployment, for the handlers present in packages/functions/src, and the verifier's worker. */
 export function bundleOptions(outdir: string): BuildOptions {
-  const present = HANDLERS.filter((h) => readdirSync(join(root, FUNCTIONS_DIR)).includes(`${h}.ts`));
   return {
-    entryPoints: present.map((h) => join(root, FUNCTIONS_DIR, `${h}.ts`)),
+    entryPoints: [
+      ...presentHandlers().map((h) => ({ in: join(root, FUNCTIONS_DIR, `${h}.ts`), out: h })),
+      PLAIN_WORKER_ENTRY,
+    ],
     outdir,
     bundle: true,
     platform: "node",
@@ -65,13 +83,12 @@ export function bundleOptions(outdir: string): BuildOptions {
   };
 }
 
+/** Builds the bundles into `outdir`; answers each handler's bundle size in bytes. */
 export async function bundleFunctions(
   outdir = join(root, "dist/functions"),
 ): Promise<Record<string, number>> {
-  const options = bundleOptions(outdir);
-  await build(options);
-  const names = (options.entryPoints as string[]).map((p) => p.replace(/^.*\/|\.ts$/g, ""));
-  return Object.fromEntries(names.map((h) => [h, statSync(join(outdir, `${h}.mjs`)).size]));
+  await build(bundleOptions(outdir));
+  return Object.fromEntries(presentHandlers().map((h) => [h, statSync(join(outdir, `${h}.mjs`)).size]));
 }
 
 if (import.meta.main) {
@@ -82,4 +99,8 @@ if (import.meta.main) {
       `dist/functions/${name}.mjs  ${(size / 1024).toFixed(1)} KiB  (${size} bytes; target < ${SIZE_LIMIT_BYTES}: ${verdict})`,
     );
   }
+  const worker = statSync(join(root, "dist/functions", `${PLAIN_WORKER_ENTRY.out}.mjs`)).size;
+  console.log(
+    `dist/functions/${PLAIN_WORKER_ENTRY.out}.mjs  ${(worker / 1024).toFixed(1)} KiB  (the verifier's worker)`,
+  );
 }

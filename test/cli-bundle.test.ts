@@ -1,9 +1,12 @@
 /**
  * The `imvault` CLI bundle (scripts/bundle-cli.ts), built afresh and run in its own Node process the
- * way the bin runs it: it archives an hour from the IM simulator into a local directory, its gunzip
- * thread included, and `verify` re-hashes what it stored.
+ * way the bin runs it: it archives an hour from the IM simulator into a local directory and `verify`
+ * re-hashes what it stored. It boots the verifier's worker ahead of need, but its files are small
+ * and are verified on the main thread: the worker runs from a bundle made with these options in
+ * packages/im-core/src/verify/plain-worker.bundle.test.ts.
  */
 import { execFile } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -61,8 +64,19 @@ describe("the built imvault CLI bundle", () => {
   it("records our sources, not node_modules, so the bin can tell whether the bundle is current", () => {
     expect(build.sources).toContain("../../packages/cli/src/main.ts");
     expect(build.sources).toContain("../../packages/im-core/src/archive/archive-hour.ts");
+    expect(build.sources).toContain("../../packages/im-core/src/verify/plain-worker.ts");
     expect(build.sources.filter((s) => s.includes("node_modules"))).toEqual([]);
     expect(cliEntry(OUT)).toBe(pathToFileURL(join(OUT, "main.mjs")).href);
+  });
+
+  it("carries the verifier's worker as a file of its own beside the chunks that start it", () => {
+    const chunks = readdirSync(OUT).filter((f) => f.endsWith(".mjs") && f !== "plain-worker.mjs");
+    const starters = chunks.filter((f) =>
+      readFileSync(join(OUT, f), "utf8").includes('"./plain-worker.mjs"'),
+    );
+
+    expect(existsSync(join(OUT, "plain-worker.mjs"))).toBe(true);
+    expect(starters).toHaveLength(1);
   });
 
   it("archives both chat types of an hour and verifies them", async () => {

@@ -130,6 +130,10 @@ describe("sst.config.ts", () => {
     }
     expect(r.args(FN, "Scheduler").handler).toBe("packages/functions/src/schedule.handler");
     expect(r.args(FN, "Archiver").handler).toBe("packages/functions/src/archive.handler");
+    // The verifier's worker ships beside the archive handler (scripts/bundle.ts builds it).
+    expect(r.args(FN, "Archiver").copyFiles).toEqual([
+      { from: "dist/functions/plain-worker.mjs", to: "plain-worker.mjs" },
+    ]);
     expect(r.args(FN, "ApiHandler").handler).toBe("packages/functions/src/api.handler");
     expect(seconds(r.args(FN, "Archiver").timeout)).toBe(900);
     expect(r.args(FN, "Archiver").memory).toBe("1769 MB");

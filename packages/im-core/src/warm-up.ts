@@ -3,4 +3,4 @@
  * own entry point so that a caller can boot the thread before loading (and without keeping alive in a
  * bundle) the rest of im-core.
  */
-export { warmUpGunzipThread } from "./archive/off-thread-gunzip.ts";
+export { warmUpGunzipThread } from "./verify/worker-plain-side.ts";

@@ -12,10 +12,10 @@ import { createLocalStore } from "../store/local-store.ts";
 import type { ArchiveStore } from "../store/port.ts";
 import { hourEnd } from "../time/msgtime.ts";
 import { silentLogger } from "../util/log.ts";
+import { spareGunzipThread } from "../verify/worker-plain-side.ts";
 import { type ArchiveDeps, ArchiveFailedError, archiveHour } from "./archive-hour.ts";
 import { manifestKey, rawKey } from "./layout.ts";
 import { readManifest } from "./manifest.ts";
-import { spareGunzipThread } from "./off-thread-gunzip.ts";
 
 const MSG_TIME = "2026112009";
 const job = { v: 1, chatType: "C2C", msgTime: MSG_TIME } as const;

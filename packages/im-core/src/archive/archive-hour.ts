@@ -8,12 +8,13 @@ import type { AllowList } from "../util/allow-list.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/log.ts";
 import { METRIC, type Metrics, noMetrics } from "../util/metrics.ts";
+import { fullJitterBackoff, retry } from "../util/retry.ts";
+import type { VerifiedFigures } from "../verify/verifier.ts";
+import { warmUpGunzipThread } from "../verify/worker-plain-side.ts";
 import { assertDownloadAllowed } from "./download.ts";
 import { fileNameOf, rawHourPrefix, rawKey, withoutQuery } from "./layout.ts";
 import { committedManifest, type Manifest, type ManifestFile, writeManifest } from "./manifest.ts";
-import { warmUpGunzipThread } from "./off-thread-gunzip.ts";
 import { contentKey, downloadAndStore, KeyTakenError, removeUnnamed } from "./stored-file.ts";
-import type { VerifiedFigures } from "./verify-stream.ts";
 
 /** Tencent's get_history codes that are outcomes, not failures. */
 const NOT_GENERATED_YET = 1004;
@@ -182,58 +183,73 @@ async function archiveFile(
   signal: AbortSignal | undefined,
 ): Promise<{ file: ManifestFile; files: HistoryFile[]; attempts: number }> {
   const { config, clock, logger } = deps;
-  const random = deps.random ?? Math.random;
   let files = initial;
   let key = ownKey;
-  let lastError: unknown;
-  for (let attempt = 1; attempt <= config.maxAttemptsPerFile; attempt++) {
-    signal?.throwIfAborted();
-    if (attempt > 1 || files[index]!.expiresAt.getTime() <= clock.now()) {
-      files = await refreshed(job, files, deps, signal);
-    }
-    const file = files[index]!;
-    try {
-      const verified = await downloadAndStore(file, key, deps, signal);
-      if (verified.framingProblem !== undefined) {
-        logger.warn("file kept: it matches Tencent's sizes and MD5s but not the documented layout", {
-          chatType: job.chatType,
-          msgTime: job.msgTime,
-          key,
-          framingProblem: verified.framingProblem,
-        });
-      }
-      return { file: manifestEntry(key, file.url, verified), files, attempts: attempt };
-    } catch (err) {
-      if (err instanceof UrlNotAllowedError || (signal?.aborted ?? false)) throw err;
-      if (err instanceof ImvaultError && !err.retryable) throw err;
-      if (err instanceof KeyTakenError) key = contentKey(ownKey, file.gzipMd5);
-      lastError = err;
-      deps.metrics?.count(METRIC.fileRetries);
-      logger.warn("file attempt failed", {
-        chatType: job.chatType,
-        msgTime: job.msgTime,
-        key,
-        attempt,
-        error: err instanceof Error ? err.message : String(err),
-        errorType: err instanceof Error ? err.name : typeof err,
-      });
-      // Nothing to remove: a failed put leaves nothing under the key, and what another attempt
-      // stored there is not this attempt's to touch.
-      if (attempt < config.maxAttemptsPerFile) {
-        const ceiling = config.retryBaseDelayMs * 2 ** (attempt - 1);
-        await clock.sleep(Math.floor(random() * ceiling), signal);
-      }
-    }
+  // A failed get_history refresh ends the file at once, as Tencent's own retries are behind it.
+  let refreshError: unknown;
+  const isRetryable = (err: unknown) =>
+    err !== refreshError &&
+    !(err instanceof UrlNotAllowedError) &&
+    !(err instanceof ImvaultError && !err.retryable);
+  try {
+    return await retry(
+      async (attempt) => {
+        if (attempt > 1 || files[index]!.expiresAt.getTime() <= clock.now()) {
+          files = await refreshed(job, files, deps, signal).catch((err: unknown) => {
+            refreshError = err;
+            throw err;
+          });
+        }
+        const file = files[index]!;
+        try {
+          const verified = await downloadAndStore(file, key, deps, signal);
+          if (verified.framingProblem !== undefined) {
+            logger.warn("file kept: it matches Tencent's sizes and MD5s but not the documented layout", {
+              chatType: job.chatType,
+              msgTime: job.msgTime,
+              key,
+              framingProblem: verified.framingProblem,
+            });
+          }
+          return { file: manifestEntry(key, file.url, verified), files, attempts: attempt };
+        } catch (err) {
+          if (isRetryable(err) && !(signal?.aborted ?? false)) {
+            if (err instanceof KeyTakenError) key = contentKey(ownKey, file.gzipMd5);
+            deps.metrics?.count(METRIC.fileRetries);
+            logger.warn("file attempt failed", {
+              chatType: job.chatType,
+              msgTime: job.msgTime,
+              key,
+              attempt,
+              error: err instanceof Error ? err.message : String(err),
+              errorType: err instanceof Error ? err.name : typeof err,
+            });
+          }
+          // Nothing to remove: a failed put leaves nothing under the key, and what another attempt
+          // stored there is not this attempt's to touch.
+          throw err;
+        }
+      },
+      {
+        attempts: config.maxAttemptsPerFile,
+        delay: fullJitterBackoff({ baseMs: config.retryBaseDelayMs, random: deps.random ?? Math.random }),
+        isRetryable,
+        clock,
+        ...(signal === undefined ? {} : { signal }),
+      },
+    );
+  } catch (lastError) {
+    if (!isRetryable(lastError) || (signal?.aborted ?? false)) throw lastError;
+    const reason = lastError instanceof Error ? lastError.message : String(lastError);
+    throw new ArchiveFailedError(
+      `${job.chatType} ${job.msgTime}: file ${key} failed ${config.maxAttemptsPerFile} attempts (last: ${reason})`,
+      {
+        retryable: true,
+        details: { key, attempts: config.maxAttemptsPerFile, lastErrorType: (lastError as Error)?.name },
+        cause: lastError,
+      },
+    );
   }
-  const reason = lastError instanceof Error ? lastError.message : String(lastError);
-  throw new ArchiveFailedError(
-    `${job.chatType} ${job.msgTime}: file ${key} failed ${config.maxAttemptsPerFile} attempts (last: ${reason})`,
-    {
-      retryable: true,
-      details: { key, attempts: config.maxAttemptsPerFile, lastErrorType: (lastError as Error)?.name },
-      cause: lastError,
-    },
-  );
 }
 
 /** Exactly the manifest's fields: never the download URL's query, which may carry a signature. */

@@ -5,10 +5,10 @@ import { AlreadyExistsError, ImvaultError, NotFoundError, StoreUnavailableError 
 import type { HistoryFile } from "../im/types.ts";
 import type { ArchiveStore } from "../store/port.ts";
 import type { AllowList } from "../util/allow-list.ts";
+import { createVerifier, type VerifiedFigures } from "../verify/verifier.ts";
 import { openDownload } from "./download.ts";
 import { withoutQuery } from "./layout.ts";
 import type { Manifest } from "./manifest.ts";
-import { createVerifier, type VerifiedFigures } from "./verify-stream.ts";
 
 /**
  * How an attempt at an hour shares its raw keys with other attempts at the same hour (a job SQS

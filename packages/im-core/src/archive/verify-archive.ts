@@ -3,8 +3,8 @@ import { buffer } from "node:stream/consumers";
 import { pipeline } from "node:stream/promises";
 import { CorruptManifestError, NotFoundError } from "../errors.ts";
 import type { ArchiveStore } from "../store/port.ts";
+import { createVerifier } from "../verify/verifier.ts";
 import { type ManifestFile, parseManifest } from "./manifest.ts";
-import { createVerifier } from "./verify-stream.ts";
 
 export interface VerifyProblem {
   manifest: string;

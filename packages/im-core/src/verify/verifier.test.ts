@@ -4,60 +4,8 @@ import { pipeline } from "node:stream/promises";
 import { gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { IntegrityError } from "../errors.ts";
-import { createHistoryFraming } from "./history-framing.ts";
-import { createVerifier, type ExpectedFigures, type VerifierOptions } from "./verify-stream.ts";
-
-const HEADER = '{"SdkAppId":1400000001,"ChatType":"Group","MsgTime":"2024061514","MsgList":[';
-
-function message(i: number): string {
-  return JSON.stringify({
-    From_Account: `user_${i}`,
-    GroupId: "@TGS#2ABCDEFGH",
-    MsgTimestamp: 1718431200 + i,
-    MsgSeq: i,
-    MsgRandom: (i * 2654435761) >>> 0,
-    MsgBody: [{ MsgType: "TIMTextElem", MsgContent: { Text: `第${i}条消息 😀 ${"x".repeat(i % 17)}` } }],
-  });
-}
-
-/** The documented layout: header, one message a line (commas but the last), `]}`. */
-function historyText(count: number): string {
-  const lines = [HEADER];
-  for (let i = 0; i < count; i++) lines.push(message(i) + (i < count - 1 ? "," : ""));
-  lines.push("]}");
-  return `${lines.join("\n")}\n`;
-}
-
-function md5(data: Buffer): string {
-  return createHash("md5").update(data).digest("hex");
-}
-
-function figuresOf(gzip: Buffer, plain: Buffer): ExpectedFigures {
-  return { gzipSize: gzip.length, gzipMd5: md5(gzip), fileSize: plain.length, fileMd5: md5(plain) };
-}
-
-function file(plainText: string): { gzip: Buffer; plain: Buffer; expected: ExpectedFigures } {
-  const plain = Buffer.from(plainText);
-  const gzip = gzipSync(plain, { level: 6 });
-  return { gzip, plain, expected: figuresOf(gzip, plain) };
-}
-
-function chunks(data: Buffer, size: number): Buffer[] {
-  const out: Buffer[] = [];
-  for (let i = 0; i < data.length; i += size) out.push(data.subarray(i, i + size));
-  return out;
-}
-
-function collector(): { sink: Writable; bytes: () => Buffer } {
-  const parts: Buffer[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      parts.push(chunk);
-      cb();
-    },
-  });
-  return { sink, bytes: () => Buffer.concat(parts) };
-}
+import { chunks, collector, figuresOf, file, HEADER, historyText, message } from "./test-support.ts";
+import { createVerifier, type ExpectedFigures, type VerifierOptions } from "./verifier.ts";
 
 /** Where the verifier inflates and hashes the plain bytes: each suite below runs in both modes. */
 const MODES: [string, VerifierOptions][] = [
@@ -89,78 +37,6 @@ function figureOf(error: unknown): unknown {
   expect(error).toBeInstanceOf(IntegrityError);
   return (error as IntegrityError).details?.figure;
 }
-
-describe("createHistoryFraming across plain chunk boundaries", () => {
-  const text = Buffer.from(`${HEADER}\n${message(1)},\n${message(2)},\n${message(3)} \r\n]}\n`);
-
-  it("counts the same at every two-piece split and with 1-byte pieces", () => {
-    for (let cut = 0; cut <= text.length; cut++) {
-      const framing = createHistoryFraming();
-      framing.push(text.subarray(0, cut));
-      framing.push(text.subarray(cut));
-      framing.finish();
-      expect(framing.messageCount, `cut at ${cut}`).toBe(3);
-    }
-    const bytewise = createHistoryFraming();
-    for (const piece of chunks(text, 1)) bytewise.push(piece);
-    bytewise.finish();
-    expect(bytewise.messageCount).toBe(3);
-  });
-
-  it("finds a layout fault at every split position too", () => {
-    const bad = Buffer.from(`${HEADER}\n${message(1)},\n${message(2)},\n]}\n`);
-    for (let cut = 0; cut <= bad.length; cut++) {
-      const framing = createHistoryFraming();
-      framing.push(bad.subarray(0, cut));
-      framing.push(bad.subarray(cut));
-      framing.finish();
-      expect(framing.problem, `cut at ${cut}`).toMatch(/line 4: the message before \]\} ends with a comma/);
-    }
-  });
-
-  // Lines shaped like the common `{…},` that are still faults where they stand (the quick path for
-  // that line must not count them).
-  const misplaced: [string, string, RegExp][] = [
-    ["as the header", `${message(1)},\n${message(2)}\n]}\n`, /line 1: header line does not end/],
-    [
-      "after a message without a comma",
-      `${HEADER}\n${message(1)}\n${message(2)},\n${message(3)}\n]}\n`,
-      /line 3: the previous message has no trailing comma/,
-    ],
-    [
-      "after the closing ]}",
-      `${HEADER}\n${message(1)}\n]}\n${message(2)},\n`,
-      /line 4: data after the closing/,
-    ],
-    [
-      "with a byte before its {",
-      `${HEADER}\n${message(1)},\nx${message(2)},\n${message(3)}\n]}\n`,
-      /line 3: line does not start with \{ or \]/,
-    ],
-    [
-      "after a message that ends in }} without a comma",
-      `${HEADER}\n{"MsgSeq":1,"MsgBody":{"Text":"hi"}}\n${message(2)}\n]}\n`,
-      /line 3: the previous message has no trailing comma/,
-    ],
-    [
-      "cut short before its }",
-      `${HEADER}\n${message(1)},\n${message(2).slice(0, 40)},\n${message(3)}\n]}\n`,
-      /line 3: message line does not end with \} or \},/,
-    ],
-  ];
-  for (const [where, text, problem] of misplaced) {
-    it(`notes a {…}, line ${where} at every split position`, () => {
-      const bytes = Buffer.from(text);
-      for (let cut = 0; cut <= bytes.length; cut++) {
-        const framing = createHistoryFraming();
-        framing.push(bytes.subarray(0, cut));
-        framing.push(bytes.subarray(cut));
-        framing.finish();
-        expect(framing.problem, `cut at ${cut}`).toMatch(problem);
-      }
-    });
-  }
-});
 
 for (const [where, options] of MODES) {
   describe(`createVerifier, inflating and hashing ${where}`, () => {

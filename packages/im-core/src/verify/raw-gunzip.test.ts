@@ -1,6 +1,6 @@
 import * as zlib from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { createRawGunzip } from "./raw-gunzip.ts";
+import { RawGunzip } from "./raw-gunzip.ts";
 
 type Outcome = { ok: true; plain: Buffer } | { ok: false; code: string | undefined };
 
@@ -8,7 +8,7 @@ type Outcome = { ok: true; plain: Buffer } | { ok: false; code: string | undefin
 function gunzipRaw(gzip: Buffer, size = gzip.length, chunkSize = 1024): Promise<Outcome> {
   return new Promise((resolve) => {
     const parts: Buffer[] = [];
-    const gunzip = createRawGunzip(zlib, chunkSize, {
+    const gunzip = new RawGunzip(chunkSize, {
       data: (chunk) => parts.push(Buffer.from(chunk)),
       end: () => resolve({ ok: true, plain: Buffer.concat(parts) }),
       error: (error) => resolve({ ok: false, code: error.code }),
@@ -82,7 +82,7 @@ const CASES: [string, Buffer][] = [
   ],
 ];
 
-describe("createRawGunzip", () => {
+describe("RawGunzip", () => {
   for (const [what, gzip] of CASES) {
     it(`ends as Node's gunzip does for ${what}, in pieces of any size`, async () => {
       const node = gunzipNode(gzip);
@@ -115,7 +115,7 @@ describe("createRawGunzip", () => {
     const plain = text(20_000);
     const parts: Buffer[] = [];
     let ended = false;
-    const gunzip = createRawGunzip(zlib, 4096, {
+    const gunzip = new RawGunzip(4096, {
       data: (chunk) => {
         parts.push(Buffer.from(chunk));
         gunzip.pause();
@@ -143,7 +143,7 @@ describe("createRawGunzip", () => {
 
   it("calls nothing more once destroyed, and hands back what it still held", async () => {
     const calls: string[] = [];
-    const gunzip = createRawGunzip(zlib, 1024, {
+    const gunzip = new RawGunzip(1024, {
       data: () => calls.push("data"),
       end: () => calls.push("end"),
       error: () => calls.push("error"),

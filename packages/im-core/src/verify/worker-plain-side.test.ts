@@ -1,15 +1,18 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { once } from "node:events";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { spareGunzipThread, warmUpGunzipThread } from "./off-thread-gunzip.ts";
-import { createVerifier } from "./verify-stream.ts";
+import { createVerifier } from "./verifier.ts";
+import { spareGunzipThread, warmUpGunzipThread } from "./worker-plain-side.ts";
 
-const MODULE = new URL("./off-thread-gunzip.ts", import.meta.url).pathname;
-const VERIFIER = new URL("./verify-stream.ts", import.meta.url).pathname;
+const MODULE = new URL("./worker-plain-side.ts", import.meta.url).pathname;
+const VERIFIER = new URL("./verifier.ts", import.meta.url).pathname;
 const md5 = (b: Buffer) => createHash("md5").update(b).digest("hex");
 
 /** A small history file and its figures. */
@@ -67,7 +70,7 @@ describe("warmUpGunzipThread", () => {
     expect(got).toEqual(expected);
   });
 
-  it("runs in a process whose flags make eval'd code an ES module (--input-type=module)", () => {
+  it("runs in a process started with --input-type=module, a flag Node refuses for a worker from a file", () => {
     const { gzip, figures } = historyFile(25);
     const program = [
       `import { Readable, Writable } from "node:stream";`,
@@ -88,6 +91,37 @@ describe("warmUpGunzipThread", () => {
 
     expect(child.stderr).toBe("");
     expect(JSON.parse(child.stdout)).toEqual({ ...figures, messageCount: 25 });
+  });
+
+  it("runs on the worker in a process started with a V8 flag, as the imvault bin starts one", () => {
+    const { gzip, figures } = historyFile(25);
+    const dir = mkdtempSync(join(tmpdir(), "imvault-worker-flags-"));
+    const program = join(dir, "program.mjs");
+    writeFileSync(
+      program,
+      [
+        `import { Readable, Writable } from "node:stream";`,
+        `import { pipeline } from "node:stream/promises";`,
+        `import { spareGunzipThread, warmUpGunzipThread } from ${JSON.stringify(MODULE)};`,
+        `import { createVerifier } from ${JSON.stringify(VERIFIER)};`,
+        "warmUpGunzipThread();",
+        "const warmed = spareGunzipThread();",
+        `const { stream, figures } = createVerifier(${JSON.stringify(figures)}, { inflateWorkerFromBytes: 0 });`,
+        `const gzip = Buffer.from(${JSON.stringify(gzip.toString("base64"))}, "base64");`,
+        "await pipeline(Readable.from([gzip]), stream, new Writable({ write: (_c, _e, cb) => cb() }));",
+        "const tookWorker = warmed !== undefined && spareGunzipThread() === undefined;",
+        "console.log(JSON.stringify({ figures: await figures, tookWorker }));",
+      ].join("\n"),
+    );
+
+    const child = spawnSync(process.execPath, ["--max-semi-space-size=2", program], {
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    rmSync(dir, { recursive: true, force: true });
+
+    expect(child.stderr).toBe("");
+    expect(JSON.parse(child.stdout)).toEqual({ figures: { ...figures, messageCount: 25 }, tookWorker: true });
   });
 
   it("a waiting thread does not keep the process alive", () => {

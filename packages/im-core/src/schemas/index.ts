@@ -7,4 +7,5 @@ export * from "./archive-view.ts";
 export * from "./common.ts";
 export * from "./cos-sig.ts";
 export * from "./coverage.ts";
+export * from "./digest.ts";
 export * from "./manifest.ts";

@@ -27,6 +27,9 @@ export const METRIC = {
   mediaBytes: "MediaBytes",
   mediaRetries: "MediaRetries",
   mediaFailures: "MediaFailures",
+  /** Evidence: a digest sealed (the scheduler: at least one an hour); a digest that does not check out. */
+  digestsSealed: "DigestsSealed",
+  digestChainBroken: "DigestChainBroken",
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 

@@ -58,5 +58,6 @@ function realActions(terminal: Terminal, signal: AbortSignal, stopSignal: Promis
     status: async (o) => (await import("./commands/status.ts")).statusCommand(o, terminal),
     verify: async (o) => (await import("./commands/verify.ts")).verifyCommand(o, terminal),
     sig: async (urls, o) => (await import("./commands/sig.ts")).sigCommand(urls, o, terminal),
+    keyExport: async (o) => (await import("./commands/key.ts")).keyExportCommand(o, terminal),
   };
 }

@@ -25,6 +25,7 @@ function fakeActions(overrides: Partial<Actions> = {}): Actions {
     status: vi.fn(async () => 0),
     verify: vi.fn(async () => 0),
     sig: vi.fn(async () => 0),
+    keyExport: vi.fn(async () => 0),
     ...overrides,
   };
 }

@@ -7,11 +7,12 @@ import { DEFAULT_ARCHIVE_CONCURRENCY } from "./commands/archive-defaults.ts";
 import type { SigOptions } from "./commands/sig.ts";
 import type { StatusOptions } from "./commands/status.ts";
 import type { VerifyOptions } from "./commands/verify.ts";
+import { addEvidenceCommands, type EvidenceActions } from "./evidence-program.ts";
 import { describeError, EXIT, exitCodeFor } from "./exit-codes.ts";
 import type { Terminal } from "./terminal.ts";
 
 /** What each command does once its arguments are parsed; main.ts wires the real ones, tests fakes. */
-export interface Actions {
+export interface Actions extends EvidenceActions {
   dev(): Promise<number>;
   archive(options: ArchiveOptions): Promise<number>;
   status(options: StatusOptions): Promise<number>;
@@ -129,6 +130,7 @@ export function createProgram(
       setExit(await actions.sig(urls, { json: o.json })),
     );
 
+  addEvidenceCommands(program, actions, setExit);
   return program;
 }
 

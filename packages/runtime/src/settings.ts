@@ -213,7 +213,8 @@ const RETENTION = group({
       v.pipe(
         text(),
         v.transform((s) => s.toLowerCase()),
-        v.picklist(["governance", "compliance"], "must be governance or compliance"),
+        v.check((s) => s === "governance" || s === "compliance", "must be governance or compliance"),
+        v.transform((s) => s as RetentionConfig["mode"]),
       ),
     ),
     "ArchiveBucket.retentionMode",

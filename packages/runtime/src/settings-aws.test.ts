@@ -35,7 +35,13 @@ describe("AWS mode (SST links)", () => {
     },
     ImSecretKey: { type: "sst.sst.Secret", value: "aws-secret-key-0009" },
     ApiKeys: { type: "sst.sst.Secret", value: "ops:aws-token-0009-abcdef" },
-    ArchiveBucket: { type: "sst.sst.Linkable", name: "imvault-test-archivestore-abc123" },
+    ArchiveBucket: {
+      type: "sst.sst.Linkable",
+      name: "imvault-test-archivestore-abc123",
+      retentionMode: "governance",
+      retentionDays: 1095,
+    },
+    DigestKey: { type: "sst.sst.Linkable", id: "arn:aws:kms:eu-west-1:123456789012:key/digest" },
     Jobs: {
       type: "sst.sst.Linkable",
       url: "https://sqs.eu-west-1.amazonaws.com/123456789012/imvault-test-JobQueue",
@@ -62,7 +68,12 @@ describe("AWS mode (SST links)", () => {
       retryBaseDelayMs: 1000,
       retentionDays: 7,
     },
-    loadStoreConfig: { kind: "s3", bucket: "imvault-test-archivestore-abc123" },
+    loadStoreConfig: {
+      kind: "s3",
+      bucket: "imvault-test-archivestore-abc123",
+      retention: { mode: "governance", days: 1095 },
+    },
+    loadEvidenceConfig: { kmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/digest" },
     loadQueueConfig: { queueUrl: links.Jobs.url },
     loadApiConfig: {
       apiKeys: [{ name: "ops", token: "aws-token-0009-abcdef" }],

@@ -20,6 +20,7 @@ import { startProgress } from "../progress.ts";
 import { formatBytes, type Terminal, terminalLogger } from "../terminal.ts";
 import { archiveExitCode, failedRow, type HourRow, renderArchiveSummary } from "./archive-summary.ts";
 import { countingStore } from "./counting-store.ts";
+import { sealAfterCommit } from "./seal-after.ts";
 
 export interface ArchiveOptions {
   from?: MsgTime;
@@ -29,6 +30,9 @@ export interface ArchiveOptions {
   /** Archive even a window wholly past Tencent's retention, or reaching an hour not ended yet. */
   force?: boolean;
 }
+
+/** Outcomes that wrote a manifest in this run. */
+const COMMITTED = new Set(["archived", "empty", "expired"]);
 
 const NO_CREDENTIALS_HINT =
   "set IM_SDKAPPID and IM_SECRET_KEY (and IM_REGION or IM_BASE_URL) for your Tencent IM app; " +
@@ -135,5 +139,9 @@ export async function archiveCommand(
       },
   );
   terminal.out(renderArchiveSummary(all));
+  // The run committed something: seal it into a digest now (docs/evidence.md).
+  if (!signal.aborted && all.some((row) => COMMITTED.has(row.outcome))) {
+    terminal.out(await sealAfterCommit(store, logger));
+  }
   return archiveExitCode(all);
 }

@@ -1,6 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
-import { ConfigError, createLocalStore, createLocalUrlSigner, DEFAULTS } from "@imvault/im-core";
+import {
+  ConfigError,
+  createLocalStore,
+  createLocalUrlSigner,
+  DEFAULTS,
+  type ScheduleSummary,
+} from "@imvault/im-core";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
 import type { Terminal } from "../terminal.ts";
 import { loadOrCreateApiKey } from "./api-key.ts";
@@ -154,7 +160,7 @@ export async function runDev(options: DevOptions): Promise<ExitCode> {
         tally = new Map();
         runStarted = Date.now();
         say(
-          `scheduler: hours ${summary.from}..${summary.to} (Beijing): ${summary.enqueued} job(s) enqueued, ${summary.skipped} already archived${summary.corrupt > 0 ? `, ${summary.corrupt} with a corrupt manifest (archived again; \`imvault status\` names them)` : ""}${summary.failed > 0 ? `, ${summary.failed} could not be enqueued` : ""}`,
+          `scheduler: hours ${summary.from}..${summary.to} (Beijing): ${summary.enqueued} job(s) enqueued, ${summary.skipped} already archived${summary.corrupt > 0 ? `, ${summary.corrupt} with a corrupt manifest (archived again; \`imvault status\` names them)` : ""}${summary.failed > 0 ? `, ${summary.failed} could not be enqueued` : ""}${digestNote(summary.digest)}`,
         );
       } catch (error) {
         terminal.err(
@@ -207,6 +213,13 @@ export async function runDev(options: DevOptions): Promise<ExitCode> {
     await closeAll();
     throw error;
   }
+}
+
+/** What the scheduler's digest came to, for its line: sealed (which), or why none. */
+function digestNote(digest: ScheduleSummary["digest"]): string {
+  if (digest?.outcome === "sealed") return `; sealed ${digest.key} (${digest.objects} object(s))`;
+  if (digest?.outcome === "failed") return `; no digest sealed: ${digest.error}`;
+  return "";
 }
 
 function parsePort(text: string | undefined): number {

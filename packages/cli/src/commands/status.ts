@@ -1,4 +1,4 @@
-import type { Coverage, CoverageStatus } from "@imvault/im-core";
+import type { Coverage, CoverageStatus, EvidenceStatus } from "@imvault/im-core";
 import { manifestKey, recentCoverage, systemClock } from "@imvault/im-core";
 import { cliLookbackHours, cliStore } from "../deps.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
@@ -63,5 +63,25 @@ export function renderStatus(coverage: Coverage): string {
       (r) =>
         `corrupt manifest: ${manifestKey(r.chatType, r.msgTime)} (\`imvault verify\` says why; \`imvault archive\` of the hour keeps it under manifests-corrupt/ and writes a fresh one)`,
     );
-  return [`${renderTable(table)}`, `${coverage.from}..${coverage.to}: ${totals}`, ...corrupt].join("\n");
+  return [
+    `${renderTable(table)}`,
+    `${coverage.from}..${coverage.to}: ${totals}`,
+    ...corrupt,
+    ...evidenceLine(coverage),
+  ].join("\n");
+}
+
+/** One line on the chain of digests, under the totals (absent when it could not be read). */
+function evidenceLine(coverage: Coverage & { evidence?: EvidenceStatus }): string[] {
+  const e = coverage.evidence;
+  if (e === undefined) return [];
+  const head =
+    e.head === null
+      ? "none sealed yet"
+      : `head ${e.head.key} (number ${e.head.seq}, sealed ${e.head.sealedAt})`;
+  const last =
+    e.lastVerified === null
+      ? "never verified"
+      : `last verified ${e.lastVerified.at}: ${e.lastVerified.ok ? "ok" : "FAILED"} (${e.lastVerified.summary})`;
+  return [`digests: ${head}; ${last}`];
 }

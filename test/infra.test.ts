@@ -3,9 +3,9 @@ import { REGIONS } from "@imvault/im-core";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   allowed,
+  DEPLOY_VARS,
+  deployWith,
   importSstConfig,
-  installSstFakes,
-  type Recorder,
   refs,
   renderSstEnv,
   resolved,
@@ -24,20 +24,6 @@ beforeAll(async () => {
   config = await importSstConfig(new URL("sst.config.ts", ROOT));
 });
 
-const DEPLOY_VARS = [
-  "IM_SDKAPPID",
-  "IM_ADMIN",
-  "IM_REGION",
-  "IM_BASE_URL",
-  "IM_RATE_LIMIT",
-  "LOOKBACK_HOURS",
-  "SETTLE_HOURS",
-  "IM_DOWNLOAD_HOSTS",
-  "COS_URL_HOSTS",
-  "ALERT_EMAIL",
-  "RAW_COLD_AFTER_DAYS",
-  "NONCURRENT_VERSION_DAYS",
-];
 beforeEach(() => {
   for (const name of DEPLOY_VARS) vi.stubEnv(name, undefined);
   vi.stubEnv("IM_SDKAPPID", "1400000001");
@@ -46,16 +32,7 @@ afterEach(() => {
   vi.unstubAllEnvs();
 });
 
-async function deploy(stage = "dev"): Promise<{ r: Recorder; outputs: unknown }> {
-  const { recorder, uninstall } = installSstFakes({ stage });
-  try {
-    const outputs = await config.run();
-    return { r: recorder, outputs: resolved(outputs, recorder) };
-  } finally {
-    uninstall();
-  }
-}
-
+const deploy = (stage = "dev") => deployWith(config, stage);
 const FN = "sst.aws.Function";
 
 describe("sst.config.ts", () => {
@@ -78,6 +55,7 @@ describe("sst.config.ts", () => {
 
     expect(refs(r.args(FN, "Scheduler").link)).toEqual([
       "sst.sst.Linkable:ArchiveBucket",
+      "sst.sst.Linkable:DigestKey",
       "sst.sst.Linkable:ImApp",
       "sst.sst.Linkable:Jobs",
     ]);
@@ -96,27 +74,35 @@ describe("sst.config.ts", () => {
     for (const linkable of r.all("sst.sst.Linkable")) expect(linkable.args.include).toBeUndefined();
     expect(r.args("sst.sst.Linkable", "ArchiveBucket").properties).toEqual({
       name: "imvault-dev-archivestore-abc123",
+      retentionMode: "governance",
+      retentionDays: 1,
     });
     expect(r.args("sst.sst.Linkable", "Jobs").properties).toEqual({
       url: "https://sqs.eu-west-1.amazonaws.com/123456789012/JobQueue",
     });
   });
 
-  it("grants each function only the S3/SQS actions it uses (no wildcards; deletes only under raw/)", async () => {
+  it("grants each function only the S3/SQS/KMS actions it uses (no wildcards; deletes only under raw/)", async () => {
     const { r } = await deploy();
     const bucket = "arn:aws:s3:::imvault-dev-archivestore-abc123";
     const queue = "arn:aws:sqs:eu-west-1:123456789012:JobQueue";
+    const at = (...prefixes: string[]) => prefixes.map((p) => `${bucket}/${p}/*`).join(" ");
+    const sealed = at("manifests", "media-manifests", "tables", "holds", "raw", "digests", "digests-state");
+    const key = "arn:aws:kms:eu-west-1:123456789012:key/DigestSigningKey";
 
     expect(allowed(r, "Scheduler")).toEqual([
       `s3:ListBucket ${bucket}`,
-      `s3:GetObject ${bucket}/manifests/*`,
+      `s3:GetObject ${sealed}`,
+      ...["s3:PutObject", "s3:PutObjectRetention"].map((a) => `${a} ${at("digests", "digests-state")}`),
+      `kms:Sign ${key}`,
+      `kms:GetPublicKey ${key}`,
       `sqs:SendMessage ${queue}`,
     ]);
+    const written = at("raw", "manifests", "manifests-corrupt");
     expect(allowed(r, "Archiver")).toEqual([
       `s3:ListBucket ${bucket}`,
-      `s3:GetObject ${bucket}/raw/* ${bucket}/manifests/* ${bucket}/manifests-corrupt/*`,
-      `s3:PutObject ${bucket}/raw/* ${bucket}/manifests/* ${bucket}/manifests-corrupt/*`,
-      `s3:AbortMultipartUpload ${bucket}/raw/* ${bucket}/manifests/* ${bucket}/manifests-corrupt/*`,
+      ...["s3:GetObject", "s3:PutObject", "s3:PutObjectRetention"].map((a) => `${a} ${written}`),
+      `s3:AbortMultipartUpload ${written}`,
       `s3:DeleteObject ${bucket}/raw/*`,
       `sqs:ReceiveMessage ${queue}`,
       `sqs:DeleteMessage ${queue}`,
@@ -125,7 +111,7 @@ describe("sst.config.ts", () => {
     ]);
     expect(allowed(r, "ApiHandler")).toEqual([
       `s3:ListBucket ${bucket}`,
-      `s3:GetObject ${bucket}/manifests/* ${bucket}/raw/*`,
+      `s3:GetObject ${at("manifests", "raw", "digests", "digests-state", "digests-verified")}`,
     ]);
   });
 

@@ -54,6 +54,7 @@ export * from "./schemas/limits.ts";
 export * from "./store/local-signed-url.ts";
 export * from "./store/local-store.ts";
 export * from "./store/port.ts";
+export * from "./store/retention.ts";
 export * from "./time/msgtime.ts";
 export * from "./util/clock.ts";
 export * from "./util/log.ts";

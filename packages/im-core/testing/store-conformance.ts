@@ -102,6 +102,18 @@ export function describeArchiveStoreConformance(
       expect(got.equals(bytes)).toBe(true);
     });
 
+    it("a put locked until a date (retainUntil) stores the object like any other, streamed or not", async () => {
+      const until = new Date(Date.now() + 86_400_000);
+      const body = generatedStream(6 * MiB);
+
+      await store.put("digests/000000000001.json", '{"seq":1}', { retainUntil: until, ifNoneMatch: true });
+      await store.put("raw/chat_type=C2C/dt=2024-01-01/hour=00/locked.gz", body.stream, { retainUntil: until });
+
+      expect((await readAll(await store.get("digests/000000000001.json"))).toString()).toBe('{"seq":1}');
+      const stored = await sha256Of(await store.get("raw/chat_type=C2C/dt=2024-01-01/hour=00/locked.gz"));
+      expect(stored).toEqual({ digest: body.digest(), size: 6 * MiB });
+    });
+
     it("put of a string stores its UTF-8 bytes and answers their count", async () => {
       const text = '{"version":1,"note":"北京时间 ✓"}';
 

@@ -41,7 +41,7 @@ describe("AWS mode (SST links)", () => {
       retentionMode: "governance",
       retentionDays: 1095,
     },
-    DigestKey: { type: "sst.sst.Linkable", id: "arn:aws:kms:eu-west-1:123456789012:key/digest" },
+    DigestKey: { type: "sst.sst.Linkable", keyId: "arn:aws:kms:eu-west-1:123456789012:key/digest" },
     Jobs: {
       type: "sst.sst.Linkable",
       url: "https://sqs.eu-west-1.amazonaws.com/123456789012/imvault-test-JobQueue",

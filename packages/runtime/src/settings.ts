@@ -84,7 +84,7 @@ export type StoreConfig =
 
 /** How digests are signed where there is no local key: the KMS key of the deployment. */
 export interface EvidenceConfig {
-  /** DIGEST_KMS_KEY_ID (in AWS the link DigestKey.id): an asymmetric ECC_NIST_P256 KMS key. */
+  /** DIGEST_KMS_KEY_ID (in AWS the link DigestKey.keyId): an asymmetric ECC_NIST_P256 KMS key. */
   kmsKeyId?: string;
 }
 
@@ -223,7 +223,7 @@ const RETENTION = group({
 });
 
 const EVIDENCE_SETTINGS = group({
-  kmsKeyId: at("DIGEST_KMS_KEY_ID", v.optional(text()), "DigestKey.id"),
+  kmsKeyId: at("DIGEST_KMS_KEY_ID", v.optional(text()), "DigestKey.keyId"),
 });
 
 const LOCAL_STORE = v.pipe(

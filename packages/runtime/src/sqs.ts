@@ -17,7 +17,7 @@ export function makeSqsClient(config: ReturnType<typeof loadQueueConfig>): SQSCl
 
 /**
  * The schedule handler's deps: the store to plan from, the SQS queue to enqueue on, the window, and
- * the digest signer (in AWS the KMS key, DigestKey.id; on a local store the key under
+ * the digest signer (in AWS the KMS key, DigestKey.keyId; on a local store the key under
  * DATA_DIR/.imvault), made on the first run and kept. Only this function signs digests.
  */
 export function createScheduleDeps(): HandlerBase & { deps: ScheduleDeps } {

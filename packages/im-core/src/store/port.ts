@@ -15,6 +15,11 @@ export interface PutOptions {
    */
   ifNoneMatch?: boolean;
   contentType?: string;
+  /**
+   * Write-once storage: lock the object until then (S3 Object Lock, in the store's mode). A local
+   * store does not lock; it ignores this.
+   */
+  retainUntil?: Date;
 }
 
 /**

@@ -39,6 +39,21 @@ export interface S3StoreOptions {
   queueSize?: number;
   /** Replaces the SigV4 presigner, e.g. to sign for a public endpoint other than the client's. */
   presign?: Presign;
+  /** The Object Lock mode of puts that carry `retainUntil`; default GOVERNANCE. */
+  objectLockMode?: "GOVERNANCE" | "COMPLIANCE";
+}
+
+/**
+ * A put's Object Lock headers: the mode and date, and a SHA-256 checksum, which S3 requires of any
+ * upload that sets a retention (on each part of a multipart upload too).
+ */
+function lockParams(options: PutOptions, mode: "GOVERNANCE" | "COMPLIANCE") {
+  if (options.retainUntil === undefined) return {};
+  return {
+    ObjectLockMode: mode,
+    ObjectLockRetainUntilDate: options.retainUntil,
+    ChecksumAlgorithm: "SHA256" as const,
+  };
 }
 
 const defaultPresign: Presign = async ({ client, bucket, key, ttlSeconds }) => {
@@ -56,6 +71,7 @@ export function createS3Store(options: S3StoreOptions): ArchiveStore {
   const partSize = options.partSizeBytes ?? DEFAULT_PART_SIZE_BYTES;
   const queueSize = options.queueSize ?? DEFAULT_QUEUE_SIZE;
   const presign = options.presign ?? defaultPresign;
+  const lockMode = options.objectLockMode ?? "GOVERNANCE";
   if (!Number.isInteger(partSize) || partSize < MIN_PART_SIZE_BYTES) {
     throw new ValidationError(`partSizeBytes must be an integer of at least ${MIN_PART_SIZE_BYTES}`);
   }
@@ -96,6 +112,7 @@ export function createS3Store(options: S3StoreOptions): ArchiveStore {
         ...(options.contentType === undefined ? {} : { ContentType: options.contentType }),
         // Sent on the single PutObject or on CompleteMultipartUpload, the two calls that create the object.
         ...(options.ifNoneMatch ? { IfNoneMatch: "*" } : {}),
+        ...lockParams(options, lockMode),
       },
     });
     try {
@@ -124,6 +141,7 @@ export function createS3Store(options: S3StoreOptions): ArchiveStore {
             ContentLength: bytes.length,
             ...(putOptions.contentType === undefined ? {} : { ContentType: putOptions.contentType }),
             ...(putOptions.ifNoneMatch ? { IfNoneMatch: "*" } : {}),
+            ...lockParams(putOptions, lockMode),
           }),
         );
       } catch (error) {

@@ -107,7 +107,9 @@ export function describeArchiveStoreConformance(
       const body = generatedStream(6 * MiB);
 
       await store.put("digests/000000000001.json", '{"seq":1}', { retainUntil: until, ifNoneMatch: true });
-      await store.put("raw/chat_type=C2C/dt=2024-01-01/hour=00/locked.gz", body.stream, { retainUntil: until });
+      await store.put("raw/chat_type=C2C/dt=2024-01-01/hour=00/locked.gz", body.stream, {
+        retainUntil: until,
+      });
 
       expect((await readAll(await store.get("digests/000000000001.json"))).toString()).toBe('{"seq":1}');
       const stored = await sha256Of(await store.get("raw/chat_type=C2C/dt=2024-01-01/hour=00/locked.gz"));

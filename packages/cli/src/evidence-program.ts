@@ -1,4 +1,7 @@
-import type { Command } from "commander";
+import type { ChatType, MsgTime } from "@imvault/im-core";
+import { type Command, Option } from "commander";
+import { chatTypeArg, msgTimeArg } from "./args.ts";
+import type { HoldAddOptions } from "./commands/hold.ts";
 import type { KeyExportOptions } from "./commands/key.ts";
 
 /**
@@ -7,6 +10,9 @@ import type { KeyExportOptions } from "./commands/key.ts";
  */
 export interface EvidenceActions {
   keyExport(options: KeyExportOptions): Promise<number>;
+  holdAdd(options: HoldAddOptions): Promise<number>;
+  holdList(options: { json: boolean }): Promise<number>;
+  holdRelease(id: string, options: { reason?: string }): Promise<number>;
 }
 
 export function addEvidenceCommands(
@@ -25,5 +31,43 @@ export function addEvidenceCommands(
     .option("--out <file>", "write the PEM to this file instead of stdout")
     .action(async (o: { out?: string }) =>
       setExit(await actions.keyExport(o.out === undefined ? {} : { out: o.out })),
+    );
+
+  const hold = program
+    .command("hold")
+    .description(
+      "legal holds: keep everything archived of a window from deletion until released, recorded in the chain",
+    );
+  hold
+    .command("add")
+    .description(
+      "place a legal hold on everything archived of a window (manifests, raw files, media, table files)",
+    )
+    .requiredOption("--from <YYYYMMDDHH>", "first hour, Beijing time (inclusive)", msgTimeArg)
+    .requiredOption("--to <YYYYMMDDHH>", "last hour, Beijing time (inclusive)", msgTimeArg)
+    .addOption(new Option("--chat-type <type>", "only this chat type (default: both)").argParser(chatTypeArg))
+    .option("--reason <text>", "why (a case or matter number), kept in the hold's record")
+    .action(async (o: { from: MsgTime; to: MsgTime; chatType?: ChatType; reason?: string }) =>
+      setExit(
+        await actions.holdAdd({
+          from: o.from,
+          to: o.to,
+          ...(o.chatType === undefined ? {} : { chatType: o.chatType }),
+          ...(o.reason === undefined ? {} : { reason: o.reason }),
+        }),
+      ),
+    );
+  hold
+    .command("list")
+    .description("every legal hold, active first")
+    .option("--json", "as JSON", false)
+    .action(async (o: { json: boolean }) => setExit(await actions.holdList({ json: o.json })));
+  hold
+    .command("release")
+    .description("lift a hold (from what no other active hold keeps), recorded in the chain")
+    .argument("<id>", "the hold's id, as `imvault hold list` shows it")
+    .option("--reason <text>", "why, kept in the release's record")
+    .action(async (id: string, o: { reason?: string }) =>
+      setExit(await actions.holdRelease(id, o.reason === undefined ? {} : { reason: o.reason })),
     );
 }

@@ -59,5 +59,8 @@ function realActions(terminal: Terminal, signal: AbortSignal, stopSignal: Promis
     verify: async (o) => (await import("./commands/verify.ts")).verifyCommand(o, terminal),
     sig: async (urls, o) => (await import("./commands/sig.ts")).sigCommand(urls, o, terminal),
     keyExport: async (o) => (await import("./commands/key.ts")).keyExportCommand(o, terminal),
+    holdAdd: async (o) => (await import("./commands/hold.ts")).holdAddCommand(o, terminal),
+    holdList: async (o) => (await import("./commands/hold.ts")).holdListCommand(o, terminal),
+    holdRelease: async (id, o) => (await import("./commands/hold.ts")).holdReleaseCommand(id, o, terminal),
   };
 }

@@ -22,6 +22,11 @@ export interface StoreCapabilities {
   enforcesIfNoneMatch: boolean;
   /** Why enforcesIfNoneMatch is false; shown in the test's name. */
   knownGap?: string;
+  /**
+   * false for a backend without S3 Object Lock (fauxqs has none: it stores a PutObjectLegalHold body
+   * as the object); the legal hold tests are then not defined, and the adapter's calls are unit-tested.
+   */
+  legalHolds?: boolean;
 }
 
 const MiB = 1024 * 1024;
@@ -322,6 +327,26 @@ export function describeArchiveStoreConformance(
         await store.put("manifests/m.json", '{"second":true}', { ifNoneMatch: true });
 
         expect((await readAll(await store.get("manifests/m.json"))).toString()).toBe('{"second":true}');
+      });
+    }
+
+    if (capabilities.legalHolds !== false) {
+      it("places and lifts a legal hold, which legalHold reports; the object is unchanged", async () => {
+        await store.put("manifests/held.json", '{"held":true}');
+        const before = await store.legalHold("manifests/held.json");
+
+        await store.setLegalHold("manifests/held.json", true);
+        const placed = await store.legalHold("manifests/held.json");
+        await store.setLegalHold("manifests/held.json", false);
+        const lifted = await store.legalHold("manifests/held.json");
+
+        expect([before, placed, lifted]).toEqual([false, true, false]);
+        expect((await readAll(await store.get("manifests/held.json"))).toString()).toBe('{"held":true}');
+      });
+
+      it("refuses a legal hold on a key with no object (NotFoundError), which is not held", async () => {
+        await expect(store.setLegalHold("raw/none.gz", true)).rejects.toBeInstanceOf(NotFoundError);
+        expect(await store.legalHold("raw/none.gz")).toBe(false);
       });
     }
 

@@ -8,4 +8,5 @@ export * from "./common.ts";
 export * from "./cos-sig.ts";
 export * from "./coverage.ts";
 export * from "./digest.ts";
+export * from "./hold.ts";
 export * from "./manifest.ts";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { MiB, multipartResponder, stubbedS3, zeros } from "../../testing/s3-stub.ts";
+import { errorXml, MiB, multipartResponder, stubbedS3, zeros } from "../../testing/s3-stub.ts";
+import { NotFoundError } from "../errors.ts";
 import { createS3Store } from "./s3-store.ts";
 
 /** Write-once puts: S3 Object Lock's headers, and the SHA-256 checksum Object Lock requires. */
@@ -56,5 +57,37 @@ describe("S3 store: Object Lock on put", () => {
     });
     expect(parts.length).toBeGreaterThan(1);
     for (const part of parts) expect(part.headers["x-amz-checksum-sha256"]).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+  });
+});
+
+describe("S3 store: legal holds", () => {
+  it("places and lifts a hold with PutObjectLegalHold (checksummed, as S3 requires)", async () => {
+    const { client, seen } = stubbedS3(() => ({ status: 200 }));
+    const store = createS3Store({ client, bucket: "b" });
+
+    await store.setLegalHold("manifests/m.json", true);
+    await store.setLegalHold("manifests/m.json", false);
+
+    expect(seen.map((r) => [r.method, r.path, "legal-hold" in r.query])).toEqual([
+      ["PUT", "/b/manifests/m.json", true],
+      ["PUT", "/b/manifests/m.json", true],
+    ]);
+    expect(
+      Object.keys(seen[0]!.headers).some((h) => h === "content-md5" || h.startsWith("x-amz-checksum-")),
+    ).toBe(true);
+  });
+
+  it("reads a hold's status, and calls a missing object NotFoundError when placing, not held when asking", async () => {
+    const { client } = stubbedS3((request) => {
+      if (request.path.endsWith("/gone.json")) {
+        return { status: 404, body: errorXml("NoSuchKey", "The specified key does not exist.") };
+      }
+      return { status: 200, body: "<LegalHold><Status>ON</Status></LegalHold>" };
+    });
+    const store = createS3Store({ client, bucket: "b" });
+
+    expect(await store.legalHold("manifests/m.json")).toBe(true);
+    expect(await store.legalHold("manifests/gone.json")).toBe(false);
+    await expect(store.setLegalHold("manifests/gone.json", true)).rejects.toBeInstanceOf(NotFoundError);
   });
 });

@@ -65,13 +65,14 @@ export function renderStatus(coverage: Coverage): string {
     );
   return [
     `${renderTable(table)}`,
+    // Above the totals, which stay the last line (or the corrupt manifests' lines after them).
+    ...evidenceLine(coverage),
     `${coverage.from}..${coverage.to}: ${totals}`,
     ...corrupt,
-    ...evidenceLine(coverage),
   ].join("\n");
 }
 
-/** One line on the chain of digests, under the totals (absent when it could not be read). */
+/** One line on the chain of digests, under the table (absent when it could not be read). */
 function evidenceLine(coverage: Coverage & { evidence?: EvidenceStatus }): string[] {
   const e = coverage.evidence;
   if (e === undefined) return [];

@@ -20,6 +20,8 @@ declare module "sst" {
     }
     "ArchiveBucket": {
       "name": string
+      "retentionDays": number
+      "retentionMode": string
       "type": "sst.sst.Linkable"
     }
     "ArchiveStore": {
@@ -29,6 +31,10 @@ declare module "sst" {
     "Archiver": {
       "name": string
       "type": "sst.aws.Function"
+    }
+    "DigestKey": {
+      "keyId": string
+      "type": "sst.sst.Linkable"
     }
     "HttpApi": {
       "type": "sst.aws.ApiGatewayV2"

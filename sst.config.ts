@@ -52,7 +52,7 @@ export default $config({
     const settings = loadSettings($app.stage);
     const { bucket } = storage(settings);
     const { queue, dlq } = queues();
-    const { scheduleFn, archiveFn, apiFn } = functions(settings, { bucket }, { queue });
+    const { scheduleFn, archiveFn, apiFn, signingKey } = functions(settings, { bucket }, { queue });
     const { api } = httpApi(apiFn);
     const { alerts } = alarms(settings, { queue, dlq, scheduleFn, archiveFn });
 
@@ -62,6 +62,8 @@ export default $config({
       scheduleFunction: scheduleFn.name,
       archiveFunction: archiveFn.name,
       alertsTopic: alerts.arn,
+      // DIGEST_KMS_KEY_ID for `imvault key export` / `verify` on the bucket (docs/evidence.md).
+      digestKey: signingKey.arn,
     };
   },
 });

@@ -1,7 +1,8 @@
 /**
- * Micro-benchmark of the one-pass verifier against the plain shell pipeline and the two-core limit.
+ * Micro-benchmark of the one-pass verifier against the plain shell pipeline and the two-core limit,
+ * then `imvault verify`'s full verification of an archive against sha256sum (bench/lib/evidence-bench.ts).
  *
- *   node bench/verify.ts [--mb 600] [--runs 3] [--keep]
+ *   npm run bench:verify -- [--mb 600] [--runs 3] [--archive-gib 1] [--plain-mb 200] [--deep] [--keep]
  *
  * Generates a realistic history file of about `--mb` MiB uncompressed (GZip level 6) in a temp
  * directory, then, on that same file, best of `--runs` each (every measurement in a fresh process so
@@ -10,6 +11,8 @@
  *   (b) pipeline: cat FILE | tee >(md5sum >/dev/null) | gunzip | md5sum;
  *   (c) the two-core limit: Node inflate-only and MD5-only (GZip + plain bytes) times; the limit is
  *       the larger, since the two can run on both cores at once.
+ * Then, on an archive of about `--archive-gib` GiB (0: skip), (d) the full verification (chain + files
+ * against their seal) and (e) sha256sum over the same files; with --deep, (f) verify --deep.
  */
 import { createReadStream, createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +23,7 @@ import { createGunzip } from "node:zlib";
 import { createVerifier, VERIFIER_DEFAULTS } from "@imvault/im-core";
 import { inflateOnly, md5Only, nullSink } from "./lib/baselines.js";
 import { stdoutOf } from "./lib/children.ts";
+import { benchEvidence } from "./lib/evidence-bench.ts";
 import { writeGzipHistory } from "./lib/history-gen.ts";
 
 const MiB = 1024 * 1024;
@@ -117,6 +121,9 @@ async function main(): Promise<void> {
       mb: { type: "string", default: "100" },
       runs: { type: "string", default: "5" },
       keep: { type: "boolean", default: false },
+      "archive-gib": { type: "string", default: "1" },
+      "plain-mb": { type: "string", default: "200" },
+      deep: { type: "boolean", default: false },
     },
   });
   const plainTarget = Number(values.mb) * MiB;
@@ -172,6 +179,10 @@ async function main(): Promise<void> {
         `imvault time / limit: ${overLimit.toFixed(2)}x (target <= 1.5x: ${verdict(overLimit <= 1.5)}); ` +
         `peak RSS ${v.maxRssMiB.toFixed(0)} MiB (target < 200: ${verdict(v.maxRssMiB < 200)})`,
     );
+    const gib = Number(values["archive-gib"]);
+    if (gib > 0) {
+      await benchEvidence({ tmp: dir, gib, plainMb: Number(values["plain-mb"]), runs, deep: values.deep });
+    }
   } finally {
     cleanup();
   }

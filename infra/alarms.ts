@@ -85,6 +85,26 @@ export function alarms(settings: Settings, { queue, dlq, scheduleFn, archiveFn }
     treatMissingData: "notBreaching",
     ...notify,
   });
+  new aws.cloudwatch.MetricAlarm("DigestChainBrokenAlarm", {
+    name: `${prefix}-digest-chain-broken`,
+    alarmDescription:
+      "The head digest does not check out (signature, key or link): run `imvault verify` on the bucket with the exported public key.",
+    metricQueries: insights("DigestChainBroken", 3600),
+    ...above0,
+    treatMissingData: "notBreaching",
+    ...notify,
+  });
+  new aws.cloudwatch.MetricAlarm("NoDigestSealedAlarm", {
+    name: `${prefix}-no-digest-sealed`,
+    alarmDescription:
+      "No digest was sealed for 2 hours: the scheduler cannot sign or write digests/ (read its logs), so what is committed goes unsealed.",
+    metricQueries: insights("DigestsSealed", 3600),
+    evaluationPeriods: 2,
+    comparisonOperator: "LessThanThreshold",
+    threshold: 1,
+    treatMissingData: "breaching", // no digest is exactly the failure this alarm is for
+    ...notify,
+  });
   new aws.cloudwatch.MetricAlarm("ArchiveErrorsAlarm", {
     name: `${prefix}-archive-function-errors`,
     alarmDescription: "The archive function crashed or timed out (not a handled job failure).",

@@ -2,7 +2,8 @@ import { ARCHIVE, type Settings } from "./settings";
 
 /**
  * The three Lambda functions, what they read at run time, and what starts them: the hourly schedule
- * and the job queue's event source. Each function gets only the IAM actions it uses.
+ * and the job queue's event source. Each function gets only the IAM actions it uses. The scheduler
+ * also seals the hourly digest (docs/evidence.md) with the digest signing key, which only it may use.
  */
 export function functions(
   settings: Settings,
@@ -12,7 +13,16 @@ export function functions(
   // What the functions read at run time (@imvault/runtime's settings, by these names). Linkables
   // carry values only; IAM is granted per function below (a linked sst.aws.Bucket/Queue would grant
   // s3:* / sqs:*). Component names must be unique among SST components, case-insensitively.
-  const archiveBucket = new sst.Linkable("ArchiveBucket", { properties: { name: bucket.name } });
+  const archiveBucket = new sst.Linkable("ArchiveBucket", {
+    properties: {
+      name: bucket.name,
+      // Each object is put locked until its hour's end plus these days (S3 Object Lock).
+      retentionMode: settings.retentionMode,
+      retentionDays: settings.retentionDays,
+    },
+  });
+  const signing = digestSigningKey();
+  const digestKey = new sst.Linkable("DigestKey", { properties: { keyId: signing.key.arn } });
   const jobs = new sst.Linkable("Jobs", { properties: { url: queue.url } });
   const imApp = new sst.Linkable("ImApp", {
     properties: {
@@ -51,18 +61,41 @@ export function functions(
   const scheduleFn = new sst.aws.Function("Scheduler", {
     ...common,
     handler: "packages/functions/src/schedule.handler",
-    description: "imvault: plan the hours still missing a manifest or their media, and enqueue their jobs",
-    timeout: "2 minutes",
+    description:
+      "imvault: plan the hours still missing a manifest or their media, enqueue their jobs, seal the hourly digest",
+    // Sealing hashes the raw files of manifests that do not record their SHA-256 (older ones).
+    timeout: "10 minutes",
     memory: "512 MB",
     environment: { ...common.environment, POWERTOOLS_SERVICE_NAME: "schedule" },
-    link: [archiveBucket, jobs, imApp],
-    // Media jobs are planned from listings alone (ListBucket on media-manifests/): no media read.
+    link: [archiveBucket, jobs, imApp, digestKey],
+    // Media jobs are planned from listings alone (ListBucket on media-manifests/); sealing reads what
+    // it seals.
     permissions: [
       listBucket,
-      { actions: ["s3:GetObject"], resources: objects("manifests/") },
+      {
+        // What a digest seals (and the raw files it hashes), the digests, the head hint.
+        actions: ["s3:GetObject"],
+        resources: objects(
+          "manifests/",
+          "media-manifests/",
+          "tables/",
+          "holds/",
+          "raw/",
+          "digests/",
+          "digests-state/",
+        ),
+      },
+      {
+        // Digests are put create-only and locked (their retention header needs PutObjectRetention).
+        actions: ["s3:PutObject", "s3:PutObjectRetention"],
+        resources: objects("digests/", "digests-state/"),
+      },
+      // kms:Sign also needs the key's policy, which allows it to this role alone.
+      { actions: ["kms:Sign", "kms:GetPublicKey"], resources: [signing.key.arn] },
       { actions: ["sqs:SendMessage"], resources: [queue.arn] }, // SendMessageBatch included
     ],
   });
+  signing.allowSigning(scheduleFn.nodes.role.arn);
 
   const archiveFn = new sst.aws.Function("Archiver", {
     ...common,
@@ -83,13 +116,14 @@ export function functions(
       listBucket,
       {
         // manifests-corrupt/: a corrupt manifest's bytes are kept there before the hour's fresh one.
-        actions: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+        // PutObjectRetention: each put carries its Object Lock retention.
+        actions: ["s3:GetObject", "s3:PutObject", "s3:PutObjectRetention", "s3:AbortMultipartUpload"],
         resources: objects("raw/", "manifests/", "manifests-corrupt/"),
       },
       {
         // Media jobs: the objects (create-only), their index entries, the hour's media manifest. No
         // delete: nothing under these prefixes is ever removed.
-        actions: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+        actions: ["s3:GetObject", "s3:PutObject", "s3:PutObjectRetention", "s3:AbortMultipartUpload"],
         resources: objects("media/", "media-index/", "media-manifests/"),
       },
       {
@@ -121,12 +155,22 @@ export function functions(
     environment: { ...common.environment, POWERTOOLS_SERVICE_NAME: "api" },
     link: [archiveBucket, imSecretKey, apiKeys, imApp],
     // GetObject on media/ signs /v1/media's download URLs; media-index/ holds an object's facts,
-    // media-manifests/ the hour's media for /v1/archive and /v1/status.
+    // media-manifests/ the hour's media for /v1/archive and /v1/status; digests/, digests-state/ and
+    // digests-verified/ the chain's head and the last verification.
     permissions: [
       listBucket,
       {
         actions: ["s3:GetObject"],
-        resources: objects("manifests/", "raw/", "media/", "media-index/", "media-manifests/"),
+        resources: objects(
+          "manifests/",
+          "raw/",
+          "media/",
+          "media-index/",
+          "media-manifests/",
+          "digests/",
+          "digests-state/",
+          "digests-verified/",
+        ),
       },
     ],
   });
@@ -151,5 +195,72 @@ export function functions(
     retries: 2,
   });
 
-  return { scheduleFn, archiveFn, apiFn };
+  return { scheduleFn, archiveFn, apiFn, signingKey: signing.key };
+}
+
+/**
+ * The digest signing key: an asymmetric KMS key (ECC_NIST_P256, SIGN_VERIFY; ECDSA_SHA_256 on a
+ * digest's SHA-256). Its policy, attached once the scheduler's role exists, lets the account's
+ * administrators manage it and read its public key but not sign, allows kms:Sign to the scheduler's
+ * role, and denies kms:Sign to every other principal, whatever their IAM policies say.
+ */
+function digestSigningKey() {
+  const key = new aws.kms.Key("DigestSigningKey", {
+    description: `imvault ${$app.stage}: signs the archive's hourly digests (only the scheduler may sign)`,
+    customerMasterKeySpec: "ECC_NIST_P256",
+    keyUsage: "SIGN_VERIFY",
+    deletionWindowInDays: 30,
+  });
+  const account = aws.getCallerIdentityOutput().accountId;
+  const allowSigning = (schedulerRole: $util.Input<string>) =>
+    new aws.kms.KeyPolicy("DigestSigningKeyPolicy", {
+      keyId: key.id,
+      policy: $jsonStringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Sid: "AdministerButNotSign",
+            Effect: "Allow",
+            Principal: { AWS: $interpolate`arn:aws:iam::${account}:root` },
+            Action: [
+              "kms:Create*",
+              "kms:Describe*",
+              "kms:Enable*",
+              "kms:List*",
+              "kms:Put*",
+              "kms:Update*",
+              "kms:Revoke*",
+              "kms:Disable*",
+              "kms:Get*",
+              "kms:Delete*",
+              "kms:TagResource",
+              "kms:UntagResource",
+              "kms:ScheduleKeyDeletion",
+              "kms:CancelKeyDeletion",
+              "kms:Verify",
+            ],
+            Resource: "*",
+          },
+          {
+            Sid: "SchedulerSigns",
+            Effect: "Allow",
+            Principal: { AWS: schedulerRole },
+            Action: "kms:Sign",
+            Resource: "*",
+            Condition: {
+              StringEquals: { "kms:SigningAlgorithm": "ECDSA_SHA_256", "kms:MessageType": "DIGEST" },
+            },
+          },
+          {
+            Sid: "NobodyElseSigns",
+            Effect: "Deny",
+            Principal: { AWS: "*" },
+            Action: "kms:Sign",
+            Resource: "*",
+            Condition: { ArnNotEquals: { "aws:PrincipalArn": schedulerRole } },
+          },
+        ],
+      }),
+    });
+  return { key, allowSigning };
 }

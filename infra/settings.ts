@@ -1,4 +1,4 @@
-import { DEFAULTS, LIMITS, REGIONS, type Region } from "@imvault/im-core/constants";
+import { COMPLIANCE_CONFIRMATION, DEFAULTS, LIMITS, REGIONS, type Region } from "@imvault/im-core/constants";
 
 const ARCHIVE_TIMEOUT_SECONDS = 15 * 60; // the Lambda maximum: one batch of hours must fit in it
 const BATCH_WINDOW_SECONDS = 10;
@@ -48,6 +48,13 @@ export interface Settings {
   cosUrlHosts: string;
   rawColdAfterDays: number;
   noncurrentVersionDays: number;
+  /**
+   * S3 Object Lock: the bucket's default retention and each object's (until its hour's end plus the
+   * days). Compliance mode cannot be shortened or lifted by anyone, root included, so it needs
+   * RETENTION_COMPLIANCE_CONFIRM=yes-i-understand; governance mode can, with s3:BypassGovernanceRetention.
+   */
+  retentionMode: "governance" | "compliance";
+  retentionDays: number;
   /** Subscribed to the Alerts topic when set. */
   alertEmail: string | undefined;
 }
@@ -84,8 +91,27 @@ export function loadSettings(stage: string, env: NodeJS.ProcessEnv = process.env
     ...LIMITS.settleHours,
     max: Math.min(LIMITS.settleHours.max, lookbackHours - 1),
   });
+  const production = ["production", "prod"].includes(stage);
+  const retentionMode = (env.RETENTION_MODE?.trim() || DEFAULTS.retentionMode).toLowerCase();
+  if (retentionMode !== "governance" && retentionMode !== "compliance") {
+    throw new Error(`RETENTION_MODE must be governance or compliance (got "${env.RETENTION_MODE}")`);
+  }
+  if (
+    retentionMode === "compliance" &&
+    env.RETENTION_COMPLIANCE_CONFIRM?.trim() !== COMPLIANCE_CONFIRMATION
+  ) {
+    throw new Error(
+      `RETENTION_MODE=compliance locks every object for RETENTION_DAYS and nobody, not even the account's root, can lift it or delete the bucket before then; set RETENTION_COMPLIANCE_CONFIRM=${COMPLIANCE_CONFIRMATION} to deploy it`,
+    );
+  }
+  // Other stages keep test data a day by default, so that they can be removed soon after.
+  const retentionDays = int(
+    "RETENTION_DAYS",
+    production ? DEFAULTS.objectRetentionDays : 1,
+    LIMITS.objectRetentionDays,
+  );
   return {
-    production: ["production", "prod"].includes(stage),
+    production,
     sdkAppId,
     admin: env.IM_ADMIN?.trim() || DEFAULTS.admin,
     region,
@@ -104,6 +130,8 @@ export function loadSettings(stage: string, env: NodeJS.ProcessEnv = process.env
     cosUrlHosts: env.COS_URL_HOSTS?.trim() ?? "",
     rawColdAfterDays: int("RAW_COLD_AFTER_DAYS", 30, { min: 1, max: 3650 }),
     noncurrentVersionDays: int("NONCURRENT_VERSION_DAYS", 90, { min: 1, max: 3650 }),
+    retentionMode,
+    retentionDays,
     alertEmail: env.ALERT_EMAIL?.trim() || undefined,
   };
 }

@@ -1,6 +1,9 @@
 import type { Settings } from "./settings";
 
-/** The archive bucket: versioned, private, https-only, encrypted, with its lifecycle rules. */
+/**
+ * The archive bucket: versioned, private, https-only, encrypted, write-once (S3 Object Lock), with its
+ * lifecycle rules.
+ */
 export function storage(settings: Settings) {
   const bucket = new sst.aws.Bucket("ArchiveStore", {
     versioning: true, // an overwritten or deleted manifest/raw file stays recoverable
@@ -14,13 +17,27 @@ export function storage(settings: Settings) {
         ignorePublicAcls: true,
         restrictPublicBuckets: true,
       },
-      // SST defaults to forceDestroy: never empty the production archive on a replace/removal.
-      bucket: { forceDestroy: !settings.production },
+      // SST defaults to forceDestroy: never empty the production archive on a replace/removal. (A
+      // locked object version cannot be deleted by anyone until its retention ends, forceDestroy or not.)
+      // SST's Bucket has no Object Lock option: it is enabled here, at creation, and never turned off.
+      bucket: { forceDestroy: !settings.production, objectLockEnabled: true },
     },
   });
   new aws.s3.BucketServerSideEncryptionConfiguration("ArchiveEncryption", {
     bucket: bucket.name,
     rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
+  });
+  // Write-once: every new object version is locked for the default retention unless its put names its
+  // own (imvault sets each one until its hour's end plus RETENTION_DAYS; docs/evidence.md). A locked
+  // version cannot be overwritten or deleted: a put or delete makes a new version or a delete marker.
+  new aws.s3.BucketObjectLockConfiguration("ArchiveObjectLock", {
+    bucket: bucket.name,
+    rule: {
+      defaultRetention: {
+        mode: settings.retentionMode === "compliance" ? "COMPLIANCE" : "GOVERNANCE",
+        days: settings.retentionDays,
+      },
+    },
   });
   new aws.s3.BucketLifecycleConfiguration("ArchiveLifecycle", {
     bucket: bucket.name,
@@ -41,7 +58,9 @@ export function storage(settings: Settings) {
         abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
       },
       {
-        // Versioning is a safety net, not a history: old versions go after N days.
+        // Versioning is a safety net, not a history: old versions go after N days. Lifecycle never
+        // removes a locked version: it goes once its retention has ended (and no legal hold is on).
+        // No rule expires current versions: the archive is kept.
         id: "expire-noncurrent-versions",
         status: "Enabled",
         filter: { prefix: "" },

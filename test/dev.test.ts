@@ -62,6 +62,17 @@ describe("imvault dev, started as a user would (npm start)", () => {
     expect(out.split(token).length - 1).toBe(1);
   });
 
+  it("seals a digest on the scheduler's run, with the key it makes under DATA_DIR/.imvault", async () => {
+    const line = await waitFor(
+      "the scheduler's line",
+      30_000,
+      () => /^scheduler: .*$/m.exec(dev.output())?.[0],
+    );
+
+    expect(line).toMatch(/; sealed digests\/000000000001\.json \(\d+ object\(s\)\)$/);
+    expect(await filesUnder(join(dataDir, ".imvault"))).toContain("digest-signing-key.pem");
+  });
+
   it("archives the window through the queue: six jobs end archived and their files are on disk", async () => {
     await waitFor("six archived jobs", 45_000, () =>
       (dev.output().match(/\] archived /g) ?? []).length >= 6 ? true : undefined,

@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { allowed, DEPLOY_VARS, deployConfig, importSstConfig, type SstConfig } from "./sst-fakes.ts";
+import { allowed, DEPLOY_VARS, deployWith, importSstConfig, type SstConfig } from "./sst-fakes.ts";
 
 /*
  * The operations side of sst.config.ts (alarms, the dashboard) and what media capture needs of the
@@ -18,7 +18,7 @@ afterEach(() => {
   vi.unstubAllEnvs();
 });
 
-const deploy = (stage = "dev") => deployConfig(config, stage);
+const deploy = (stage = "dev") => deployWith(config, stage);
 const BUCKET = "arn:aws:s3:::imvault-dev-archivestore-abc123";
 
 describe("sst.config.ts: operations", () => {

@@ -4,7 +4,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vite
 import {
   allowed,
   DEPLOY_VARS,
-  deployConfig,
+  deployWith,
   importSstConfig,
   refs,
   renderSstEnv,
@@ -32,7 +32,7 @@ afterEach(() => {
   vi.unstubAllEnvs();
 });
 
-const deploy = (stage = "dev") => deployConfig(config, stage);
+const deploy = (stage = "dev") => deployWith(config, stage);
 
 const FN = "sst.aws.Function";
 
@@ -56,6 +56,7 @@ describe("sst.config.ts", () => {
 
     expect(refs(r.args(FN, "Scheduler").link)).toEqual([
       "sst.sst.Linkable:ArchiveBucket",
+      "sst.sst.Linkable:DigestKey",
       "sst.sst.Linkable:ImApp",
       "sst.sst.Linkable:Jobs",
     ]);
@@ -74,30 +75,38 @@ describe("sst.config.ts", () => {
     for (const linkable of r.all("sst.sst.Linkable")) expect(linkable.args.include).toBeUndefined();
     expect(r.args("sst.sst.Linkable", "ArchiveBucket").properties).toEqual({
       name: "imvault-dev-archivestore-abc123",
+      retentionMode: "governance",
+      retentionDays: 1,
     });
     expect(r.args("sst.sst.Linkable", "Jobs").properties).toEqual({
       url: "https://sqs.eu-west-1.amazonaws.com/123456789012/JobQueue",
     });
   });
 
-  it("grants each function only the S3/SQS actions it uses (no wildcards; deletes only under raw/)", async () => {
+  it("grants each function only the S3/SQS/KMS actions it uses (no wildcards; deletes only under raw/)", async () => {
     const { r } = await deploy();
     const bucket = "arn:aws:s3:::imvault-dev-archivestore-abc123";
     const queue = "arn:aws:sqs:eu-west-1:123456789012:JobQueue";
+    const at = (...prefixes: string[]) => prefixes.map((p) => `${bucket}/${p}/*`).join(" ");
+    const sealed = at("manifests", "media-manifests", "tables", "holds", "raw", "digests", "digests-state");
+    const key = "arn:aws:kms:eu-west-1:123456789012:key/DigestSigningKey";
 
     expect(allowed(r, "Scheduler")).toEqual([
       `s3:ListBucket ${bucket}`,
-      `s3:GetObject ${bucket}/manifests/*`,
+      `s3:GetObject ${sealed}`,
+      ...["s3:PutObject", "s3:PutObjectRetention"].map((a) => `${a} ${at("digests", "digests-state")}`),
+      `kms:Sign ${key}`,
+      `kms:GetPublicKey ${key}`,
       `sqs:SendMessage ${queue}`,
     ]);
+    const written = at("raw", "manifests", "manifests-corrupt");
+    const media = at("media", "media-index", "media-manifests");
     expect(allowed(r, "Archiver")).toEqual([
       `s3:ListBucket ${bucket}`,
-      `s3:GetObject ${bucket}/raw/* ${bucket}/manifests/* ${bucket}/manifests-corrupt/*`,
-      `s3:PutObject ${bucket}/raw/* ${bucket}/manifests/* ${bucket}/manifests-corrupt/*`,
-      `s3:AbortMultipartUpload ${bucket}/raw/* ${bucket}/manifests/* ${bucket}/manifests-corrupt/*`,
-      `s3:GetObject ${bucket}/media/* ${bucket}/media-index/* ${bucket}/media-manifests/*`,
-      `s3:PutObject ${bucket}/media/* ${bucket}/media-index/* ${bucket}/media-manifests/*`,
-      `s3:AbortMultipartUpload ${bucket}/media/* ${bucket}/media-index/* ${bucket}/media-manifests/*`,
+      ...["s3:GetObject", "s3:PutObject", "s3:PutObjectRetention"].map((a) => `${a} ${written}`),
+      `s3:AbortMultipartUpload ${written}`,
+      ...["s3:GetObject", "s3:PutObject", "s3:PutObjectRetention"].map((a) => `${a} ${media}`),
+      `s3:AbortMultipartUpload ${media}`,
       `s3:DeleteObject ${bucket}/raw/*`,
       `sqs:ReceiveMessage ${queue}`,
       `sqs:DeleteMessage ${queue}`,
@@ -106,7 +115,7 @@ describe("sst.config.ts", () => {
     ]);
     expect(allowed(r, "ApiHandler")).toEqual([
       `s3:ListBucket ${bucket}`,
-      `s3:GetObject ${bucket}/manifests/* ${bucket}/raw/* ${bucket}/media/* ${bucket}/media-index/* ${bucket}/media-manifests/*`,
+      `s3:GetObject ${at("manifests", "raw", "media", "media-index", "media-manifests", "digests", "digests-state", "digests-verified")}`,
     ]);
   });
 

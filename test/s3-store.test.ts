@@ -23,7 +23,11 @@ describeArchiveStoreConformance(
     store: createS3Store({ client: aws.s3, bucket: await aws.createBucket() }),
     cleanup: async () => {},
   }),
-  { enforcesIfNoneMatch: false, knownGap: "fauxqs ignores If-None-Match on PutObject and overwrites" },
+  {
+    enforcesIfNoneMatch: false,
+    knownGap: "fauxqs ignores If-None-Match on PutObject and overwrites",
+    legalHolds: false,
+  },
 );
 
 /** A client of its own that records what the store sent (with part sizes) and the UploadId it got. */

@@ -134,6 +134,9 @@ export function installSstFakes(app: { stage: string }): { recorder: Recorder; u
       Function: component("sst.aws.Function", (name) => ({
         arn: arn("lambda", `function:${name}`),
         name: out(`imvault-${app.stage}-${name}Function-abc123`),
+        nodes: {
+          role: { arn: out(`arn:aws:iam::123456789012:role/imvault-${app.stage}-${name}Role-abc123`) },
+        },
       })),
       CronV2: component("sst.aws.CronV2", () => ({})),
       Cron: component("sst.aws.Cron", () => ({})),
@@ -143,7 +146,16 @@ export function installSstFakes(app: { stage: string }): { recorder: Recorder; u
   };
   g.aws = {
     getRegionOutput: () => ({ region: out("eu-west-1") }),
+    getCallerIdentityOutput: () => ({ accountId: out("123456789012") }),
+    kms: {
+      Key: component("aws.kms.Key", (name) => ({
+        arn: arn("kms", `key/${name}`),
+        id: out(`${name}-key-id`),
+      })),
+      KeyPolicy: component("aws.kms.KeyPolicy", () => ({})),
+    },
     s3: {
+      BucketObjectLockConfiguration: component("aws.s3.BucketObjectLockConfiguration", () => ({})),
       BucketServerSideEncryptionConfiguration: component(
         "aws.s3.BucketServerSideEncryptionConfiguration",
         () => ({}),
@@ -183,6 +195,41 @@ export async function importSstConfig(url: URL): Promise<SstConfig> {
   const { uninstall } = installSstFakes({ stage: "import" });
   try {
     return ((await import(url.href)) as { default: SstConfig }).default;
+  } finally {
+    uninstall();
+  }
+}
+
+/** The deploy-time variables infra/settings.ts reads: tests clear them all, then set what they test. */
+export const DEPLOY_VARS = [
+  "IM_SDKAPPID",
+  "IM_ADMIN",
+  "IM_REGION",
+  "IM_BASE_URL",
+  "IM_RATE_LIMIT",
+  "LOOKBACK_HOURS",
+  "SETTLE_HOURS",
+  "IM_DOWNLOAD_HOSTS",
+  "COS_URL_HOSTS",
+  "ALERT_EMAIL",
+  "RAW_COLD_AFTER_DAYS",
+  "NONCURRENT_VERSION_DAYS",
+  "RETENTION_MODE",
+  "RETENTION_DAYS",
+  "RETENTION_COMPLIANCE_CONFIRM",
+  "IM_MEDIA_RETENTION_DAYS",
+  "IM_MEDIA_CONCURRENCY",
+];
+
+/** Runs the config's run() for `stage` against fresh fakes: what it created, and its outputs as data. */
+export async function deployWith(
+  config: SstConfig,
+  stage = "dev",
+): Promise<{ r: Recorder; outputs: unknown }> {
+  const { recorder, uninstall } = installSstFakes({ stage });
+  try {
+    const outputs = await config.run();
+    return { r: recorder, outputs: resolved(outputs, recorder) };
   } finally {
     uninstall();
   }
@@ -244,36 +291,4 @@ export function renderSstEnv(r: Recorder): string {
   }
   lines.push("  }", "}", "", 'import "sst"', "export {}");
   return lines.join("\n");
-}
-
-/** The deploy-time variables infra/settings.ts reads: each test file clears them (vi.stubEnv). */
-export const DEPLOY_VARS = [
-  "IM_SDKAPPID",
-  "IM_ADMIN",
-  "IM_REGION",
-  "IM_BASE_URL",
-  "IM_RATE_LIMIT",
-  "LOOKBACK_HOURS",
-  "SETTLE_HOURS",
-  "IM_MEDIA_RETENTION_DAYS",
-  "IM_MEDIA_CONCURRENCY",
-  "IM_DOWNLOAD_HOSTS",
-  "COS_URL_HOSTS",
-  "ALERT_EMAIL",
-  "RAW_COLD_AFTER_DAYS",
-  "NONCURRENT_VERSION_DAYS",
-] as const;
-
-/** Runs the config's run() against fresh fakes of `stage`: what was recorded and the outputs. */
-export async function deployConfig(
-  config: SstConfig,
-  stage = "dev",
-): Promise<{ r: Recorder; outputs: unknown }> {
-  const { recorder, uninstall } = installSstFakes({ stage });
-  try {
-    const outputs = await config.run();
-    return { r: recorder, outputs: resolved(outputs, recorder) };
-  } finally {
-    uninstall();
-  }
 }

@@ -62,5 +62,9 @@ function realActions(terminal: Terminal, signal: AbortSignal, stopSignal: Promis
     index: async (o) => (await import("./commands/index.ts")).indexCommand(o, terminal, signal),
     query: async (sql, o) => (await import("./commands/query.ts")).queryCommand(sql, o, terminal),
     search: async (o) => (await import("./commands/query.ts")).searchCommand(o, terminal),
+    keyExport: async (o) => (await import("./commands/key.ts")).keyExportCommand(o, terminal),
+    holdAdd: async (o) => (await import("./commands/hold.ts")).holdAddCommand(o, terminal),
+    holdList: async (o) => (await import("./commands/hold.ts")).holdListCommand(o, terminal),
+    holdRelease: async (id, o) => (await import("./commands/hold.ts")).holdReleaseCommand(id, o, terminal),
   };
 }

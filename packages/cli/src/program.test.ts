@@ -29,6 +29,10 @@ function fakeActions(overrides: Partial<Actions> = {}): Actions {
     index: vi.fn(async () => 0),
     query: vi.fn(async () => 0),
     search: vi.fn(async () => 0),
+    keyExport: vi.fn(async () => 0),
+    holdAdd: vi.fn(async () => 0),
+    holdList: vi.fn(async () => 0),
+    holdRelease: vi.fn(async () => 0),
     ...overrides,
   };
 }
@@ -162,6 +166,58 @@ describe("imvault command line parsing", () => {
     expect(await runCli(["status", "--hours", "745"], actions, terminal)).toBe(EXIT.usage);
     expect(terminal.stderr.join("\n")).toContain("from 1 to 744");
     expect(actions.status).not.toHaveBeenCalled();
+  });
+
+  it("passes verify's chain options, key export's file and the hold commands' arguments", async () => {
+    const actions = fakeActions();
+    const run = (argv: string[]) => runCli(argv, actions, fakeTerminal());
+
+    await run([
+      "verify",
+      "--from",
+      "2024050100",
+      "--to",
+      "2024050123",
+      "--public-key",
+      "k.pem",
+      "--deep",
+      "--verbose",
+    ]);
+    await run(["key", "export", "--out", "k.pem"]);
+    await run([
+      "hold",
+      "add",
+      "--from",
+      "2024050100",
+      "--to",
+      "2024050123",
+      "--chat-type",
+      "c2c",
+      "--reason",
+      "case 7",
+    ]);
+    await run(["hold", "list", "--json"]);
+    await run(["hold", "release", "20240502T031500Z-a1b2c3", "--reason", "settled"]);
+    const missing = await run(["hold", "add", "--from", "2024050100"]);
+
+    expect(actions.verify).toHaveBeenCalledWith({
+      from: "2024050100",
+      to: "2024050123",
+      publicKey: "k.pem",
+      deep: true,
+      verbose: true,
+    });
+    expect(actions.keyExport).toHaveBeenCalledWith({ out: "k.pem" });
+    expect(actions.holdAdd).toHaveBeenCalledWith({
+      from: "2024050100",
+      to: "2024050123",
+      chatType: "C2C",
+      reason: "case 7",
+    });
+    expect(actions.holdList).toHaveBeenCalledWith({ json: true });
+    expect(actions.holdRelease).toHaveBeenCalledWith("20240502T031500Z-a1b2c3", { reason: "settled" });
+    expect(missing).toBe(EXIT.usage);
+    expect(actions.holdAdd).toHaveBeenCalledTimes(1);
   });
 
   it("passes status --hours and --json, verify --prefix under manifests/, and every sig URL", async () => {

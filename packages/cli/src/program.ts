@@ -10,12 +10,13 @@ import type { QueryOptions, SearchOptions } from "./commands/query.ts";
 import type { SigOptions } from "./commands/sig.ts";
 import type { StatusOptions } from "./commands/status.ts";
 import type { VerifyOptions } from "./commands/verify.ts";
+import { addEvidenceCommands, type EvidenceActions } from "./evidence-program.ts";
 import { describeError, EXIT, exitCodeFor } from "./exit-codes.ts";
 import { ROW_FORMATS, type RowFormat } from "./rows-output.ts";
 import type { Terminal } from "./terminal.ts";
 
 /** What each command does once its arguments are parsed; main.ts wires the real ones, tests fakes. */
-export interface Actions {
+export interface Actions extends EvidenceActions {
   dev(): Promise<number>;
   archive(options: ArchiveOptions): Promise<number>;
   media(options: MediaOptions): Promise<number>;
@@ -169,15 +170,38 @@ export function createProgram(
   program
     .command("verify")
     .description(
-      "re-hash every stored file against its manifest; exit 1 naming each file that is missing or differs " +
-        "and each corrupt manifest, 4 when there was no manifest to check",
+      "check the chain of signed digests from its head back (each digest and each object it seals valid, " +
+        "modified, missing or moved) and re-hash every stored file (against its digest's SHA-256, or its " +
+        "manifest until a digest seals it); exit 1 naming each problem, 4 when there was nothing to check",
     )
     .option(
       "--prefix <prefix>",
       "only manifests under this prefix, e.g. chat_type=C2C/dt=2024-05-01/ (manifests/ is added when missing)",
     )
-    .action(async (o: { prefix?: string }) =>
-      setExit(await actions.verify(o.prefix === undefined ? {} : { prefix: manifestPrefix(o.prefix) })),
+    .option("--from <YYYYMMDDHH>", "only digests sealed from this Beijing hour on", msgTimeArg)
+    .option("--to <YYYYMMDDHH>", "only digests sealed up to this Beijing hour (inclusive)", msgTimeArg)
+    .option("--public-key <file>", "the PEM public key (`imvault key export`) to check the signatures with")
+    .option("--deep", "also re-check sealed files against their manifest's sizes and MD5s")
+    .option("--verbose", "a line for every valid digest and object too")
+    .action(
+      async (o: {
+        prefix?: string;
+        from?: MsgTime;
+        to?: MsgTime;
+        publicKey?: string;
+        deep?: true;
+        verbose?: true;
+      }) =>
+        setExit(
+          await actions.verify({
+            ...(o.prefix === undefined ? {} : { prefix: manifestPrefix(o.prefix) }),
+            ...(o.from === undefined ? {} : { from: o.from }),
+            ...(o.to === undefined ? {} : { to: o.to }),
+            ...(o.publicKey === undefined ? {} : { publicKey: o.publicKey }),
+            ...(o.deep === true ? { deep: true } : {}),
+            ...(o.verbose === true ? { verbose: true } : {}),
+          }),
+        ),
     );
 
   program
@@ -237,6 +261,7 @@ export function createProgram(
       setExit(await actions.search(given));
     });
 
+  addEvidenceCommands(program, actions, setExit);
   return program;
 }
 

@@ -142,6 +142,9 @@ export class AuthError extends ImvaultError {}
 /** A conditional write found the key already there. */
 export class AlreadyExistsError extends ImvaultError {}
 
+/** The object is under a legal hold (`imvault hold`): it may not be deleted or replaced until released. */
+export class LegalHoldError extends ImvaultError {}
+
 /** A history file download failed (HTTP status, stall, connection). `expired` means ask for a fresh URL. */
 export class DownloadError extends ImvaultError {
   readonly status: number | undefined;

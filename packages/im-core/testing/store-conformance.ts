@@ -22,6 +22,11 @@ export interface StoreCapabilities {
   enforcesIfNoneMatch: boolean;
   /** Why enforcesIfNoneMatch is false; shown in the test's name. */
   knownGap?: string;
+  /**
+   * false for a backend without S3 Object Lock (fauxqs has none: it stores a PutObjectLegalHold body
+   * as the object); the legal hold tests are then not defined, and the adapter's calls are unit-tested.
+   */
+  legalHolds?: boolean;
 }
 
 const MiB = 1024 * 1024;
@@ -100,6 +105,20 @@ export function describeArchiveStoreConformance(
 
       expect(answer).toEqual({ size: 1000 });
       expect(got.equals(bytes)).toBe(true);
+    });
+
+    it("a put locked until a date (retainUntil) stores the object like any other, streamed or not", async () => {
+      const until = new Date(Date.now() + 86_400_000);
+      const body = generatedStream(6 * MiB);
+
+      await store.put("digests/000000000001.json", '{"seq":1}', { retainUntil: until, ifNoneMatch: true });
+      await store.put("raw/chat_type=C2C/dt=2024-01-01/hour=00/locked.gz", body.stream, {
+        retainUntil: until,
+      });
+
+      expect((await readAll(await store.get("digests/000000000001.json"))).toString()).toBe('{"seq":1}');
+      const stored = await sha256Of(await store.get("raw/chat_type=C2C/dt=2024-01-01/hour=00/locked.gz"));
+      expect(stored).toEqual({ digest: body.digest(), size: 6 * MiB });
     });
 
     it("put of a string stores its UTF-8 bytes and answers their count", async () => {
@@ -308,6 +327,26 @@ export function describeArchiveStoreConformance(
         await store.put("manifests/m.json", '{"second":true}', { ifNoneMatch: true });
 
         expect((await readAll(await store.get("manifests/m.json"))).toString()).toBe('{"second":true}');
+      });
+    }
+
+    if (capabilities.legalHolds !== false) {
+      it("places and lifts a legal hold, which legalHold reports; the object is unchanged", async () => {
+        await store.put("manifests/held.json", '{"held":true}');
+        const before = await store.legalHold("manifests/held.json");
+
+        await store.setLegalHold("manifests/held.json", true);
+        const placed = await store.legalHold("manifests/held.json");
+        await store.setLegalHold("manifests/held.json", false);
+        const lifted = await store.legalHold("manifests/held.json");
+
+        expect([before, placed, lifted]).toEqual([false, true, false]);
+        expect((await readAll(await store.get("manifests/held.json"))).toString()).toBe('{"held":true}');
+      });
+
+      it("refuses a legal hold on a key with no object (NotFoundError), which is not held", async () => {
+        await expect(store.setLegalHold("raw/none.gz", true)).rejects.toBeInstanceOf(NotFoundError);
+        expect(await store.legalHold("raw/none.gz")).toBe(false);
       });
     }
 

@@ -119,6 +119,30 @@ describe("local mode (environment)", () => {
     });
   });
 
+  it("RETENTION_MODE and RETENTION_DAYS lock what is put in the bucket; compliance in any case", async () => {
+    const bucket = { ...LOCAL_MINIMUM, ARCHIVE_BUCKET: "imvault-local" };
+    const both = await probe({ ...bucket, RETENTION_MODE: "Compliance", RETENTION_DAYS: "2555" });
+    const daysOnly = await probe({ ...bucket, RETENTION_DAYS: "30" });
+    const wrong = await probe({ ...bucket, RETENTION_MODE: "forever", RETENTION_DAYS: "0" });
+
+    expect(ok(both.loadStoreConfig)).toEqual({
+      kind: "s3",
+      bucket: "imvault-local",
+      retention: { mode: "compliance", days: 2555 },
+    });
+    expect(ok(daysOnly.loadStoreConfig)).toMatchObject({ retention: { mode: "governance", days: 30 } });
+    expect(configError(wrong.loadStoreConfig).message).toBe(
+      'configuration: RETENTION_MODE, RETENTION_DAYS are missing or invalid: RETENTION_MODE must be governance or compliance; RETENTION_DAYS must be an integer from 1 to 36500 (got "0")',
+    );
+  });
+
+  it("DIGEST_KMS_KEY_ID names the KMS key that signs digests on a bucket", async () => {
+    const out = await probe({ ...LOCAL_MINIMUM, DIGEST_KMS_KEY_ID: " alias/imvault-digests " });
+
+    expect(ok(out.loadEvidenceConfig)).toEqual({ kmsKeyId: "alias/imvault-digests" });
+    expect(ok((await probe(LOCAL_MINIMUM)).loadEvidenceConfig)).toEqual({});
+  });
+
   it("with nothing set, each loader throws one ConfigError naming every missing setting", async () => {
     const out = await probe({});
 

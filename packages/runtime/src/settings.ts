@@ -73,8 +73,14 @@ export interface MediaSettings {
   concurrency: number;
 }
 
+/** S3 Object Lock on what imvault writes: each object locked until its hour's end plus `days`. */
+export interface RetentionConfig {
+  mode: "governance" | "compliance";
+  days: number;
+}
+
 export type StoreConfig =
-  | { kind: "s3"; bucket: string; endpoint?: string }
+  | { kind: "s3"; bucket: string; endpoint?: string; retention?: RetentionConfig }
   | {
       kind: "local";
       dataDir: string;
@@ -83,6 +89,12 @@ export type StoreConfig =
       /** HMAC key of those URLs. */
       urlSigningKey?: string;
     };
+
+/** How digests are signed where there is no local key: the KMS key of the deployment. */
+export interface EvidenceConfig {
+  /** DIGEST_KMS_KEY_ID (in AWS the link DigestKey.keyId): an asymmetric ECC_NIST_P256 KMS key. */
+  kmsKeyId?: string;
+}
 
 export interface QueueConfig {
   queueUrl: string;
@@ -206,6 +218,27 @@ const S3_STORE = v.object({
   endpoint: v.optional(httpUrl()),
 });
 
+/** Object Lock settings of the bucket (the deployment links them; locally they may be set by hand). */
+const RETENTION = group({
+  mode: at(
+    "RETENTION_MODE",
+    v.optional(
+      v.pipe(
+        text(),
+        v.transform((s) => s.toLowerCase()),
+        v.check((s) => s === "governance" || s === "compliance", "must be governance or compliance"),
+        v.transform((s) => s as RetentionConfig["mode"]),
+      ),
+    ),
+    "ArchiveBucket.retentionMode",
+  ),
+  days: at("RETENTION_DAYS", v.optional(integer(LIMITS.objectRetentionDays)), "ArchiveBucket.retentionDays"),
+});
+
+const EVIDENCE_SETTINGS = group({
+  kmsKeyId: at("DIGEST_KMS_KEY_ID", v.optional(text()), "DigestKey.keyId"),
+});
+
 const LOCAL_STORE = v.pipe(
   v.object({
     dataDir: v.optional(text(), DEFAULTS.dataDir),
@@ -275,7 +308,18 @@ export function loadStoreConfig(): StoreConfig {
   const raw = readGroup(STORE);
   if (raw.aws || raw.input.bucket !== undefined) {
     const { bucket, endpoint } = parseGroup(raw, S3_STORE);
-    return { kind: "s3", bucket, ...(endpoint === undefined ? {} : { endpoint }) };
+    const { mode, days } = parseGroup(readGroup(RETENTION.where), RETENTION.object);
+    // A mode alone locks with the default period; days alone, in the default mode.
+    const retention =
+      mode === undefined && days === undefined
+        ? undefined
+        : { mode: mode ?? DEFAULTS.retentionMode, days: days ?? DEFAULTS.objectRetentionDays };
+    return {
+      kind: "s3",
+      bucket,
+      ...(endpoint === undefined ? {} : { endpoint }),
+      ...(retention === undefined ? {} : { retention }),
+    };
   }
   const { dataDir, publicUrl, urlSigningKey } = parseGroup(raw, LOCAL_STORE);
   return {
@@ -283,6 +327,12 @@ export function loadStoreConfig(): StoreConfig {
     dataDir: resolve(dataDir),
     ...(publicUrl === undefined || urlSigningKey === undefined ? {} : { publicUrl, urlSigningKey }),
   };
+}
+
+/** The digest signing key; only the scheduler (in AWS) and the CLI read it. */
+export function loadEvidenceConfig(): EvidenceConfig {
+  const { kmsKeyId } = parseGroup(readGroup(EVIDENCE_SETTINGS.where), EVIDENCE_SETTINGS.object);
+  return kmsKeyId === undefined ? {} : { kmsKeyId };
 }
 
 export function loadQueueConfig(): QueueConfig {

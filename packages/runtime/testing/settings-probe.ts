@@ -20,6 +20,7 @@ export const LOADERS = [
   "loadStoreConfig",
   "loadQueueConfig",
   "loadApiConfig",
+  "loadEvidenceConfig",
 ] as const;
 export type Loader = (typeof LOADERS)[number];
 export type Outcome = { ok: unknown } | { error: { name: string; message: string; setting?: string } };

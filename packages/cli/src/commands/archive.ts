@@ -29,6 +29,7 @@ import {
 } from "./archive-summary.ts";
 import { countingStore } from "./counting-store.ts";
 import { cliCosSig, runHourMedia } from "./media-run.ts";
+import { sealAfterCommit } from "./seal-after.ts";
 
 export interface ArchiveOptions {
   from?: MsgTime;
@@ -45,6 +46,8 @@ export interface ArchiveOptions {
 
 /** Outcomes after which the hour has a manifest, so its media can be captured. */
 const COMMITTED: ReadonlySet<HourRow["outcome"]> = new Set(["archived", "empty", "expired", "skipped"]);
+/** Outcomes that wrote a manifest in this run (a digest seals them). */
+const WROTE_MANIFEST: ReadonlySet<HourRow["outcome"]> = new Set(["archived", "empty", "expired"]);
 
 const NO_CREDENTIALS_HINT =
   "set IM_SDKAPPID and IM_SECRET_KEY (and IM_REGION or IM_BASE_URL) for your Tencent IM app; " +
@@ -186,5 +189,9 @@ export async function archiveCommand(
       },
   );
   terminal.out(renderArchiveSummary(all));
+  // The run committed something: seal it into a digest now (docs/evidence.md).
+  if (!signal.aborted && all.some((row) => WROTE_MANIFEST.has(row.outcome))) {
+    terminal.out(await sealAfterCommit(store, logger));
+  }
   return archiveExitCode(all);
 }

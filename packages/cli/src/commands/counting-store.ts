@@ -15,6 +15,8 @@ export function countingStore(store: ArchiveStore, onBytes: (n: number) => void)
     list: (prefix) => store.list(prefix),
     delete: (key) => store.delete(key),
     signedUrl: (key, ttl) => store.signedUrl(key, ttl),
+    setLegalHold: (key, on) => store.setLegalHold(key, on),
+    legalHold: (key) => store.legalHold(key),
     put(key, body, options) {
       const counted = key.startsWith("raw/") || key.startsWith("media/");
       if (!counted || typeof body === "string" || Buffer.isBuffer(body)) {

@@ -1,4 +1,4 @@
-import type { Coverage, CoverageMedia, CoverageStatus } from "@imvault/im-core";
+import type { Coverage, CoverageMedia, CoverageStatus, EvidenceStatus } from "@imvault/im-core";
 import { manifestKey, recentCoverage, systemClock } from "@imvault/im-core";
 import { cliLookbackHours, cliStore } from "../deps.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
@@ -79,5 +79,26 @@ export function renderStatus(coverage: Coverage): string {
       (r) =>
         `corrupt manifest: ${manifestKey(r.chatType, r.msgTime)} (\`imvault verify\` says why; \`imvault archive\` of the hour keeps it under manifests-corrupt/ and writes a fresh one)`,
     );
-  return [`${renderTable(table)}`, `${coverage.from}..${coverage.to}: ${totals}`, ...corrupt].join("\n");
+  return [
+    `${renderTable(table)}`,
+    // Above the totals, which stay the last line (or the corrupt manifests' lines after them).
+    ...evidenceLine(coverage),
+    `${coverage.from}..${coverage.to}: ${totals}`,
+    ...corrupt,
+  ].join("\n");
+}
+
+/** One line on the chain of digests, under the table (absent when it could not be read). */
+function evidenceLine(coverage: Coverage & { evidence?: EvidenceStatus }): string[] {
+  const e = coverage.evidence;
+  if (e === undefined) return [];
+  const head =
+    e.head === null
+      ? "none sealed yet"
+      : `head ${e.head.key} (number ${e.head.seq}, sealed ${e.head.sealedAt})`;
+  const last =
+    e.lastVerified === null
+      ? "never verified"
+      : `last verified ${e.lastVerified.at}: ${e.lastVerified.ok ? "ok" : "FAILED"} (${e.lastVerified.summary})`;
+  return [`digests: ${head}; ${last}`];
 }

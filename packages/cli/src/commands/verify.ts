@@ -1,25 +1,66 @@
 import { existsSync } from "node:fs";
-import { verifyArchive } from "@imvault/im-core";
+import { readFile } from "node:fs/promises";
+import {
+  ConfigError,
+  type DigestSignatureVerifier,
+  type EvidenceReport,
+  hourEnd,
+  hourStart,
+  listDigestKeys,
+  type MsgTime,
+  signatureVerifier,
+  verificationRecords,
+  verifyEvidence,
+} from "@imvault/im-core";
+import { loadEvidenceConfig, loadStoreConfig } from "@imvault/runtime";
+import { makeDigestSigner } from "@imvault/runtime/evidence";
 import { cliStore, cliStoreLabel } from "../deps.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
-import { formatBytes, type Terminal } from "../terminal.ts";
+import type { Terminal } from "../terminal.ts";
+import { renderEvidence, verificationRecord } from "./verify-report.ts";
 
 export interface VerifyOptions {
   prefix?: string;
+  /** Digests whose end time falls in these Beijing hours (both inclusive). */
+  from?: MsgTime;
+  to?: MsgTime;
+  /** A PEM public key (`imvault key export`): checks the signatures without AWS or the private key. */
+  publicKey?: string;
+  /** Re-check sealed files against their manifest's sizes and MD5s too. */
+  deep?: boolean;
+  /** A line for every valid digest and object too, not only the others. */
+  verbose?: boolean;
 }
 
 /**
- * `imvault verify`: re-reads every stored file against its manifest (sizes and MD5s of the GZip and
- * the plain bytes, message framing). Exits 1 naming each file that is missing or differs and each
- * manifest that is corrupt; exits 4 when there was no manifest to check at all (an empty or missing
- * DATA_DIR, a wrong bucket, a --prefix matching nothing): "ok" only ever means something was checked.
+ * `imvault verify`: the chain of digests from its head back, as CloudTrail's validate-logs (each
+ * digest valid or INVALID; each sealed manifest, raw file and media file valid, modified, missing or
+ * moved; what was committed after the head), and today's re-hash of every file against its manifest
+ * (a file a digest seals is checked against its sealed SHA-256, which pins every byte; --deep checks
+ * the manifest's MD5s too). Exits 1 on anything wrong, 4 when there was nothing to check (no manifest
+ * and no digest: an empty or missing DATA_DIR, a wrong bucket, a --prefix matching nothing). Records
+ * the result (DATA_DIR/.imvault/verified/ or digests-verified/last.json) for `status` and for the next
+ * verification, which checks that the head it saw is still there.
  */
 export async function verifyCommand(options: VerifyOptions, terminal: Terminal): Promise<ExitCode> {
   const store = await cliStore();
+  const chained = (await listDigestKeys(store)).length > 0;
+  const verifier = await publicKeyVerifier(options.publicKey, chained);
+  const records = verificationRecords(store);
+  const previous = await records.read();
   let checked = 0;
   let lastShown = 0;
-  const report = await verifyArchive(store, {
+  const window = {
+    ...(options.from === undefined ? {} : { from: hourStart(options.from) }),
+    ...(options.to === undefined ? {} : { to: hourEnd(options.to) - 1 }),
+  };
+  const report: EvidenceReport = await verifyEvidence(store, {
+    verifier,
+    now: Date.now(),
+    previous,
+    ...(Object.keys(window).length === 0 ? {} : { window }),
     ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+    ...(options.deep === undefined ? {} : { deep: options.deep }),
     onFile: (key, ok) => {
       checked++;
       if (!ok) terminal.err(`differs or missing: ${key}`);
@@ -30,8 +71,9 @@ export async function verifyCommand(options: VerifyOptions, terminal: Terminal):
       }
     },
   });
-  for (const p of report.problems) terminal.out(`${p.problem}: ${p.key} (${p.detail})`);
-  if (report.manifests === 0) {
+  // With --prefix only the manifests and sealed objects under it count; without, the chain counts too.
+  const chainChecked = report.chained && options.prefix === undefined;
+  if (report.files.manifests === 0 && report.objects.length === 0 && !chainChecked) {
     const where = cliStoreLabel();
     const missing = where.localDir !== undefined && !existsSync(where.localDir) ? " (it does not exist)" : "";
     terminal.out(
@@ -39,11 +81,48 @@ export async function verifyCommand(options: VerifyOptions, terminal: Terminal):
     );
     return EXIT.nothingChecked;
   }
-  const summary = `${report.manifests} manifest(s), ${report.files} file(s), ${formatBytes(report.bytes)} re-hashed`;
-  if (report.problems.length === 0) {
-    terminal.out(`ok: ${summary}; every file matches its manifest`);
-    return EXIT.ok;
+  const lines = renderEvidence(report, {
+    verbose: options.verbose === true,
+    keyGiven: verifier !== undefined,
+  });
+  for (const line of lines) terminal.out(line);
+  if (verifier !== undefined && report.chained) {
+    await records.write(verificationRecord(report, new Date())).catch((error: unknown) => {
+      terminal.err(
+        `warning: could not record this verification: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    });
   }
-  terminal.out(`FAILED: ${summary}; ${report.problems.length} problem(s)`);
-  return EXIT.failure;
+  return report.ok ? EXIT.ok : EXIT.failure;
+}
+
+/**
+ * The verifier of the digests' signatures: the given PEM file's key; else on a DATA_DIR its own key,
+ * on a bucket the KMS key's public half (DIGEST_KMS_KEY_ID). None is needed while there is no digest.
+ */
+async function publicKeyVerifier(
+  file: string | undefined,
+  chained: boolean,
+): Promise<DigestSignatureVerifier | undefined> {
+  if (file !== undefined) {
+    const pem = await readFile(file, "utf8").catch((error: unknown) => {
+      throw new ConfigError(
+        "--public-key",
+        `cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    });
+    return signatureVerifier(pem);
+  }
+  if (!chained) return undefined;
+  const store = loadStoreConfig();
+  const signer = await makeDigestSigner(store, store.kind === "s3" ? loadEvidenceConfig() : {}, {
+    create: false,
+  });
+  if (signer === undefined) {
+    throw new ConfigError(
+      "--public-key",
+      "is needed: the digests cannot be checked without the public key (`imvault key export --out FILE` where the key is)",
+    );
+  }
+  return signatureVerifier(await signer.publicKeyPem());
 }

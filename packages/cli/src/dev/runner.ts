@@ -254,7 +254,14 @@ function scheduleLine(summary: ScheduleSummary, mediaOnly: boolean): string {
     summary.corrupt > 0
       ? `, ${summary.corrupt} with a corrupt manifest (archived again; \`imvault status\` names them)`
       : "";
-  return `scheduler: hours ${summary.from}..${summary.to} (Beijing): ${summary.enqueued} job(s) enqueued${media}, ${summary.skipped} already archived${corrupt}${failed}`;
+  return `scheduler: hours ${summary.from}..${summary.to} (Beijing): ${summary.enqueued} job(s) enqueued${media}, ${summary.skipped} already archived${corrupt}${failed}${digestNote(summary.digest)}`;
+}
+
+/** What the scheduler's digest came to, for its line: sealed (which), or why none. */
+function digestNote(digest: ScheduleSummary["digest"]): string {
+  if (digest?.outcome === "sealed") return `; sealed ${digest.key} (${digest.objects} object(s))`;
+  if (digest?.outcome === "failed") return `; no digest sealed: ${digest.error}`;
+  return "";
 }
 
 function parsePort(text: string | undefined): number {

@@ -1,10 +1,12 @@
 import { ValidationError } from "../errors.ts";
+import { sealDigest } from "../evidence/seal.ts";
+import type { DigestSigner } from "../evidence/signer.ts";
 import { CHAT_TYPES, type ChatType } from "../im/types.ts";
 import { mediaWindow, planMedia } from "../media/plan.ts";
 import { enqueueJobs } from "../queue/enqueue.ts";
 import { JOB_KINDS, type JobKind, queueJob } from "../queue/job.ts";
 import type { JobQueue } from "../queue/port.ts";
-import { LIMITS } from "../schemas/limits.ts";
+import { EVIDENCE, LIMITS } from "../schemas/limits.ts";
 import type { ArchiveStore } from "../store/port.ts";
 import { hourStart, type MsgTime, parseMsgTime } from "../time/msgtime.ts";
 import type { Clock } from "../util/clock.ts";
@@ -68,7 +70,18 @@ export interface ScheduleDeps {
   logger: Logger;
   metrics?: Metrics;
   config: { lookbackHours: number; settleHours: number; mediaRetentionDays: number };
+  /**
+   * Who signs the hourly digest (docs/evidence.md): the KMS key in AWS, the local key under
+   * `imvault dev`. Without it no digest is sealed; a signer that cannot be made is logged as an error.
+   */
+  digestSigner?: () => Promise<DigestSigner | undefined>;
 }
+
+/** The hourly digest: sealed (even with nothing new, for continuity), or why not. */
+export type ScheduleDigest =
+  | { outcome: "sealed"; key: string; objects: number; files: number }
+  | { outcome: "nothing-new" | "no-signer" }
+  | { outcome: "failed"; error: string };
 
 export interface ScheduleSummary {
   from: MsgTime;
@@ -86,6 +99,8 @@ export interface ScheduleSummary {
   mediaPlanned: number;
   /** Of those, hours past half of IM_MEDIA_RETENTION_DAYS (the MediaOverdue metric). */
   mediaOverdue: number;
+  /** The digest this run sealed; absent when the deps have no digestSigner. */
+  digest?: ScheduleDigest;
 }
 
 /**
@@ -168,6 +183,35 @@ export async function runSchedule(
   if (result.failed.length > 0) {
     deps.logger.error("some jobs could not be enqueued", { failed: result.failed });
   }
+  if (deps.digestSigner !== undefined) summary.digest = await sealHourly(deps, deps.digestSigner);
   deps.logger.info("schedule", { ...summary, backfill: backfill !== undefined, kinds });
   return summary;
+}
+
+/**
+ * After the jobs are enqueued, one digest: of what was committed since the last one, or empty when the
+ * head is older than EVIDENCE.emptyDigestAfterMs, so that every hour has one and a gap shows. A
+ * failure does not undo the enqueueing: it is logged, and the alarm on DigestsSealed fires.
+ */
+async function sealHourly(
+  deps: ScheduleDeps,
+  makeSigner: () => Promise<DigestSigner | undefined>,
+): Promise<ScheduleDigest> {
+  try {
+    const signer = await makeSigner();
+    if (signer === undefined) {
+      deps.logger.error("no digest signer is configured: no digest is sealed");
+      return { outcome: "no-signer" };
+    }
+    const sealed = await sealDigest(
+      { store: deps.store, signer, clock: deps.clock, logger: deps.logger, metrics: deps.metrics },
+      { emptyAfterMs: EVIDENCE.emptyDigestAfterMs },
+    );
+    if (sealed.outcome === "nothing-new" || sealed.key === undefined) return { outcome: "nothing-new" };
+    return { outcome: "sealed", key: sealed.key, objects: sealed.objects, files: sealed.files };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    deps.logger.error("the hourly digest could not be sealed", { error: message });
+    return { outcome: "failed", error: message };
+  }
 }

@@ -3,6 +3,7 @@ import { manifestKey } from "../archive/layout.ts";
 import { readManifest } from "../archive/manifest.ts";
 import { defaultWindow } from "../archive/plan.ts";
 import { CorruptManifestError, IntegrityError, NotFoundError, ValidationError } from "../errors.ts";
+import { evidenceStatus } from "../evidence/records.ts";
 import type { ChatType } from "../im/types.ts";
 import { readMediaManifest } from "../media/manifest.ts";
 import type { ArchivedHourView } from "../schemas/archive-view.ts";
@@ -81,10 +82,18 @@ export function parseStatusHours(text: string | undefined, fallback: number): nu
   return Number(text);
 }
 
-/** Coverage of the last `hours` ended Beijing hours, both chat types: what `imvault status` prints. */
+/**
+ * Coverage of the last `hours` ended Beijing hours, both chat types: what `imvault status` prints,
+ * with the chain's head and the last verification. Those are left out, not failed, when they cannot
+ * be read: the coverage is what the status is for.
+ */
 export async function recentCoverage(
   deps: { store: ArchiveStore; clock: Clock },
   hours: number,
 ): Promise<RecentCoverage> {
-  return { hours, ...(await coverage(deps.store, defaultWindow(deps.clock.now(), hours))) };
+  const [covered, evidence] = await Promise.all([
+    coverage(deps.store, defaultWindow(deps.clock.now(), hours)),
+    evidenceStatus(deps.store).catch(() => undefined),
+  ]);
+  return { hours, ...covered, ...(evidence === undefined ? {} : { evidence }) };
 }

@@ -19,6 +19,9 @@ export const CountSchema = v.pipe(v.number(), v.integer(), v.minValue(0));
 /** An MD5 digest in lower-case hex, as imvault records it. */
 export const Md5Schema = v.pipe(v.string(), v.regex(/^[0-9a-f]{32}$/));
 
+/** A SHA-256 digest in lower-case hex. */
+export const Sha256Schema = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, "not a SHA-256 in lower-case hex"));
+
 /** An instant as Date.prototype.toISOString writes it. */
 export const TimestampSchema = v.pipe(v.string(), v.isoTimestamp());
 

@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { ChatTypeSchema, CountSchema, MsgTimeSchema } from "./common.ts";
+import { EvidenceStatusSchema } from "./digest.ts";
 import { HOUR_STATUSES } from "./manifest.ts";
 
 /**
@@ -60,5 +61,7 @@ export type Coverage = v.InferOutput<typeof CoverageSchema>;
 export const RecentCoverageSchema = v.object({
   hours: v.pipe(v.number(), v.integer(), v.minValue(1)),
   ...CoverageSchema.entries,
+  /** The chain of digests: its head and the last verification (absent when they cannot be read). */
+  evidence: v.optional(EvidenceStatusSchema),
 });
 export type RecentCoverage = v.InferOutput<typeof RecentCoverageSchema>;

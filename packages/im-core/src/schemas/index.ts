@@ -7,5 +7,7 @@ export * from "./archive-view.ts";
 export * from "./common.ts";
 export * from "./cos-sig.ts";
 export * from "./coverage.ts";
+export * from "./digest.ts";
+export * from "./hold.ts";
 export * from "./manifest.ts";
 export * from "./media.ts";

@@ -67,6 +67,35 @@ export const DEFAULTS = {
   maxBodyBytes: 64 * 1024,
   /** Archive download links live this long: enough to start a download, short enough if leaked. */
   downloadTtlSeconds: 300,
+  /** RETENTION_MODE: S3 Object Lock's mode (compliance only with RETENTION_COMPLIANCE_CONFIRM). */
+  retentionMode: "governance" as "governance" | "compliance",
+  /** RETENTION_DAYS: how long each archived object stays locked after its hour ends (SEC 17a-4: 3 years). */
+  objectRetentionDays: 1095,
+} as const;
+
+/** What RETENTION_COMPLIANCE_CONFIRM must say before compliance mode, which nobody can undo, is set. */
+export const COMPLIANCE_CONFIRMATION = "yes-i-understand";
+
+/** How digests are sealed and checked (docs/evidence.md). Not settings: the evidence's own rules. */
+export const EVIDENCE = {
+  /**
+   * A digest seals what was modified since the previous digest's listing began, less this overlap:
+   * S3 dates a multipart upload by its start (an archive Lambda runs up to 15 minutes) and clocks
+   * differ a little. What the recent digests sealed already is not sealed again.
+   */
+  sealOverlapMs: 30 * 60_000,
+  /** A committed object no digest seals is reported by verify; after this long it is a failure. */
+  unsealedGraceMs: 2 * 3_600_000,
+  /** The scheduler seals an empty digest when the head is older than this (one at least every hour). */
+  emptyDigestAfterMs: 30 * 60_000,
+  /** Objects one digest seals at most (a first digest over a large archive is sealed in parts). */
+  maxObjectsPerDigest: 5000,
+  /** Sealers that keep losing the race to another give up after this many tries. */
+  maxSealAttempts: 8,
+  /** Objects hashed at once while sealing or verifying. */
+  concurrency: 4,
+  /** How long state objects (the head hint, the last verification) are locked in the bucket. */
+  stateRetentionDays: 1,
 } as const;
 
 /** An inclusive range of a numeric setting (no `max`: any larger safe number). */
@@ -102,4 +131,6 @@ export const LIMITS = {
   minApiTokenChars: 16,
   /** The HMAC key of the local store's signed download URLs. */
   minUrlSigningKeyChars: 16,
+  /** RETENTION_DAYS: at most 100 years. */
+  objectRetentionDays: { min: 1, max: 36500 },
 } as const satisfies Record<string, number | Range>;

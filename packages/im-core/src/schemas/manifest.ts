@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { ChatTypeSchema, CountSchema, Md5Schema, MsgTimeSchema } from "./common.ts";
+import { ChatTypeSchema, CountSchema, Md5Schema, MsgTimeSchema, Sha256Schema } from "./common.ts";
 
 /** The manifest: an hour's commit point and the only state imvault keeps (SPEC "Storage layout"). */
 
@@ -15,6 +15,9 @@ export const ManifestFileSchema = v.object({
   fileSize: CountSchema,
   fileMd5: Md5Schema,
   messageCount: CountSchema,
+  // Optional: manifests written before SHA-256 was recorded stay valid; a digest then hashes the stored file.
+  gzipSha256: v.optional(v.pipe(Sha256Schema, v.description("SHA-256 of the GZip bytes as stored"))),
+  fileSha256: v.optional(v.pipe(Sha256Schema, v.description("SHA-256 of the plain (inflated) bytes"))),
   framingProblem: v.optional(
     v.pipe(
       v.string(),

@@ -3,9 +3,16 @@ import type { Dirent } from "node:fs";
 import { link, open, readdir, rename, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
-import { AlreadyExistsError, ImvaultError, NotFoundError, ValidationError } from "../errors.ts";
+import {
+  AlreadyExistsError,
+  ImvaultError,
+  LegalHoldError,
+  NotFoundError,
+  ValidationError,
+} from "../errors.ts";
 import { writeInBatches } from "./local-batched-write.ts";
 import { ensureDir, errorCode, FILE_MODE, storeFailure } from "./local-fs-errors.ts";
+import { isHeld, setHoldMarker } from "./local-holds.ts";
 import type { ArchiveStore, ObjectInfo, PutOptions } from "./port.ts";
 
 /** Local state that is not archive data lives here (SPEC "Storage layout"); list() never shows it. */
@@ -91,6 +98,8 @@ export function createLocalStore(options: LocalStoreOptions): LocalArchiveStore 
         }
         await unlink(tempPath);
       } else {
+        // A held object is never replaced (S3 keeps the held version; here there is only one).
+        if (await isHeld(root, key)) throw heldError(key, "replaced");
         await rename(tempPath, target);
       }
     } catch (error) {
@@ -155,6 +164,7 @@ export function createLocalStore(options: LocalStoreOptions): LocalArchiveStore 
 
     async delete(key) {
       const path = pathOf(key);
+      if (await isHeld(root, key)) throw heldError(key, "deleted");
       try {
         await unlink(path);
       } catch (error) {
@@ -172,6 +182,20 @@ export function createLocalStore(options: LocalStoreOptions): LocalArchiveStore 
       return urlFor(key, ttlSeconds);
     },
 
+    async setLegalHold(key, on) {
+      const path = pathOf(key);
+      const info = await stat(path).catch(() => undefined);
+      if (on && info?.isFile() !== true) throw new NotFoundError(`no object at ${key}`, { details: { key } });
+      await setHoldMarker(root, key, on).catch((error: unknown) => {
+        throw storeFailure(error, path, "write");
+      });
+    },
+
+    async legalHold(key) {
+      pathOf(key);
+      return isHeld(root, key);
+    },
+
     cleanupTemp(olderThanMs = DEFAULT_TEMP_MAX_AGE_MS) {
       return cleanupLocalTemp(root, olderThanMs, now);
     },
@@ -183,6 +207,12 @@ export function createLocalStore(options: LocalStoreOptions): LocalArchiveStore 
       await unlink(tempPath);
     },
   };
+}
+
+function heldError(key: string, what: "deleted" | "replaced"): LegalHoldError {
+  return new LegalHoldError(`${key} is under a legal hold: it cannot be ${what} until the hold is released`, {
+    details: { key },
+  });
 }
 
 /**

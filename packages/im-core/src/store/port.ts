@@ -15,6 +15,11 @@ export interface PutOptions {
    */
   ifNoneMatch?: boolean;
   contentType?: string;
+  /**
+   * Write-once storage: lock the object until then (S3 Object Lock, in the store's mode). A local
+   * store does not lock; it ignores this.
+   */
+  retainUntil?: Date;
 }
 
 /**
@@ -43,4 +48,12 @@ export interface ArchiveStore {
   delete(key: string): Promise<void>;
   /** A URL that lets its holder GET the object for `ttlSeconds`, without credentials. */
   signedUrl(key: string, ttlSeconds: number): Promise<string>;
+  /**
+   * Places (`on`) or lifts a legal hold on the object: while held it cannot be deleted or replaced
+   * (S3: PutObjectLegalHold on the current version; locally enforced by the store). NotFoundError
+   * when placing one on a key with no object.
+   */
+  setLegalHold(key: string, on: boolean): Promise<void>;
+  /** Whether the object is under a legal hold (false when there is no object). */
+  legalHold(key: string): Promise<boolean>;
 }

@@ -32,6 +32,9 @@ export const METRIC = {
    * IM_MEDIA_RETENTION_DAYS after the hour: seen by the scheduler, which enqueues them again.
    */
   mediaOverdue: "MediaOverdue",
+  /** Evidence: a digest sealed (the scheduler: at least one an hour); a digest that does not check out. */
+  digestsSealed: "DigestsSealed",
+  digestChainBroken: "DigestChainBroken",
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 

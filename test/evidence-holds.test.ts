@@ -36,7 +36,7 @@ describe("imvault hold on a DATA_DIR", () => {
       IM_BASE_URL: sim.url,
       DATA_DIR: dir,
     });
-    const run = await runImvault(["archive", "--from", hour, "--to", hour], env);
+    const run = await runImvault(["archive", "--no-media", "--no-index", "--from", hour, "--to", hour], env);
     expect(run.code, run.stderr).toBe(0);
   });
   afterAll(async () => {

@@ -74,8 +74,8 @@ describe("digests as real runs make them", () => {
     const env = envFor({ DATA_DIR: dir });
 
     const runs = await Promise.all([
-      runImvault(["archive", "--from", hour(9), "--to", hour(7)], env),
-      runImvault(["archive", "--from", hour(6), "--to", hour(4)], env),
+      runImvault(["archive", "--no-media", "--no-index", "--from", hour(9), "--to", hour(7)], env),
+      runImvault(["archive", "--no-media", "--no-index", "--from", hour(6), "--to", hour(4)], env),
     ]);
     const verify = await runImvault(["verify"], env);
 
@@ -100,7 +100,10 @@ describe("digests as real runs make them", () => {
     const keyPath = join(dir, ".imvault", "digest-signing-key.pem");
     expect(spawnSync("mkfifo", [keyPath]).status).toBe(0);
     const committed = manifestKey("C2C", hour(5));
-    const victim = startImvault(["archive", "--from", hour(5), "--to", hour(5), "--chat-type", "C2C"], env);
+    const victim = startImvault(
+      ["archive", "--no-media", "--no-index", "--from", hour(5), "--to", hour(5), "--chat-type", "C2C"],
+      env,
+    );
     const exited = new Promise((resolve) => victim.on("exit", resolve));
     await waitFor("the manifest's commit", 30_000, () =>
       existsSync(join(dir, committed)) ? true : undefined,
@@ -113,7 +116,10 @@ describe("digests as real runs make them", () => {
     await exited;
     await rm(keyPath);
     const before = await chainIn(dir);
-    const next = await runImvault(["archive", "--from", hour(4), "--to", hour(4), "--chat-type", "C2C"], env);
+    const next = await runImvault(
+      ["archive", "--no-media", "--no-index", "--from", hour(4), "--to", hour(4), "--chat-type", "C2C"],
+      env,
+    );
     const verify = await runImvault(["verify"], env);
 
     expect(before).toEqual([]);
@@ -128,7 +134,10 @@ describe("digests as real runs make them", () => {
   it("status shows the chain's head and the last verification", async () => {
     const dir = join(scratch, "status");
     const env = envFor({ DATA_DIR: dir });
-    expect((await runImvault(["archive", "--from", hour(3), "--to", hour(3)], env)).code).toBe(0);
+    expect(
+      (await runImvault(["archive", "--no-media", "--no-index", "--from", hour(3), "--to", hour(3)], env))
+        .code,
+    ).toBe(0);
     expect((await runImvault(["verify"], env)).code).toBe(0);
 
     const status = await runImvault(["status", "--hours", "4", "--json"], env);
@@ -156,7 +165,10 @@ describe("digests as real runs make them", () => {
         AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
         AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
       });
-      const run = await runImvault(["archive", "--from", hour(6), "--to", hour(5)], s3env);
+      const run = await runImvault(
+        ["archive", "--no-media", "--no-index", "--from", hour(6), "--to", hour(5)],
+        s3env,
+      );
       expect(run.code, run.stderr).toBe(0);
       expect(run.stdout).toContain("digest: none sealed here (in AWS only the scheduler signs digests");
       // The scheduler's part, here: seal the bucket with a key, and export its public half.

@@ -130,7 +130,7 @@ describe("sst.config.ts: media capture", () => {
     await expect(deploy()).rejects.toThrow(/IM_MEDIA_CONCURRENCY must be an integer from 1 to 64/);
   });
 
-  it("lets only the archive function write media, never delete them; the API and the scheduler read what they need", async () => {
+  it("lets only the archive function write media, never delete them; the API reads them, the scheduler only the media manifests it seals", async () => {
     const { r } = await deploy();
     /** The resources one function may run `action` on. */
     const on = (fn: string, action: string) =>
@@ -146,8 +146,11 @@ describe("sst.config.ts: media capture", () => {
       for (const fn of ["Archiver", "ApiHandler", "Scheduler"]) {
         expect(on(fn, "s3:DeleteObject"), `${fn} ${prefix}`).not.toContain(objects);
       }
-      // The scheduler plans media jobs from listings alone: ListBucket, no object under these prefixes.
-      expect(allowed(r, "Scheduler").join(" "), prefix).not.toContain(`${BUCKET}/${prefix}`);
+      // The scheduler plans media jobs from listings alone (ListBucket); of these prefixes it reads
+      // only the media manifests, which the hourly digest seals, and writes none.
+      expect(on("Scheduler", "s3:PutObject"), prefix).not.toContain(objects);
+      if (prefix === "media-manifests/") expect(on("Scheduler", "s3:GetObject"), prefix).toContain(objects);
+      else expect(allowed(r, "Scheduler").join(" "), prefix).not.toContain(`${BUCKET}/${prefix}`);
     }
     expect(on("ApiHandler", "s3:PutObject")).toEqual([]);
   });

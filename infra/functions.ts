@@ -127,6 +127,11 @@ export function functions(
         resources: objects("media/", "media-index/", "media-manifests/"),
       },
       {
+        // The message table: each archived hour's Parquet files, written after its commit.
+        actions: ["s3:GetObject", "s3:PutObject", "s3:PutObjectRetention", "s3:AbortMultipartUpload"],
+        resources: objects("tables/"),
+      },
+      {
         // Raw files are written create-only; once an hour's manifest is committed, the archiver
         // removes what dead attempts left under the hour that the manifest does not name. Nothing a
         // manifest names, and no manifest, is ever deleted.

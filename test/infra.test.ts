@@ -107,6 +107,8 @@ describe("sst.config.ts", () => {
       `s3:AbortMultipartUpload ${written}`,
       ...["s3:GetObject", "s3:PutObject", "s3:PutObjectRetention"].map((a) => `${a} ${media}`),
       `s3:AbortMultipartUpload ${media}`,
+      ...["s3:GetObject", "s3:PutObject", "s3:PutObjectRetention"].map((a) => `${a} ${at("tables")}`),
+      `s3:AbortMultipartUpload ${at("tables")}`,
       `s3:DeleteObject ${bucket}/raw/*`,
       `sqs:ReceiveMessage ${queue}`,
       `sqs:DeleteMessage ${queue}`,

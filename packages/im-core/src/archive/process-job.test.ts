@@ -7,6 +7,8 @@ import {
   elem,
   FakeCos,
   fakeClock,
+  fakeFetch,
+  makeHistoryFile,
   recordingLogger,
   storeArchivedHour,
 } from "../../testing/index.ts";
@@ -14,6 +16,7 @@ import { ImTransportError } from "../errors.ts";
 import { DEFAULT_MEDIA_CONFIG } from "../media/capture-hour.ts";
 import { readMediaManifest } from "../media/manifest.ts";
 import { createLocalStore, type LocalArchiveStore } from "../store/local-store.ts";
+import { TABLE_PREFIX, tableKeyOf } from "../table/index-hour.ts";
 import { METRIC } from "../util/metrics.ts";
 import { readManifest } from "./manifest.ts";
 import { type JobDeps, processJobMessage } from "./process-job.ts";
@@ -95,6 +98,44 @@ describe("processJobMessage dispatches by kind", () => {
     expect(outcome).toMatchObject({ kind: "done", job: { kind: "history" }, result: { outcome: "skipped" } });
     expect(cos.signCalls).toEqual([]);
     expect(await readMediaManifest(store, "C2C", HOUR)).toBeUndefined();
+  });
+
+  it("writes an archived hour's table files right after its commit; a failure there leaves the job done", async () => {
+    const hour = "2024030117";
+    const url = "https://download.tim.qq.com/msg_history/1/c.gz";
+    const file = makeHistoryFile("C2C", hour, 12, url, NOW + 3_600_000);
+    const history = {
+      ...deps,
+      getHistory: async () => [file.history],
+      fetch: fakeFetch(new Map([[url, () => new Response(file.gz)]])),
+    };
+
+    const outcome = await processJobMessage(body({ msgTime: hour }), history, context);
+
+    expect(outcome).toMatchObject({ kind: "done", result: { outcome: "archived" } });
+    const key = (await readManifest(store, "C2C", hour))!.files[0]!.key;
+    expect((await store.head(tableKeyOf(key)))?.size).toBeGreaterThan(0);
+
+    // The same hour again, on a store that refuses the table's key: archived, the failure counted.
+    const hour2 = "2024030116";
+    const file2 = makeHistoryFile("C2C", hour2, 3, url, NOW + 3_600_000);
+    const refusing = {
+      ...store,
+      put: (key: string, ...rest: Parameters<typeof store.put> extends [unknown, ...infer R] ? R : never) =>
+        key.startsWith(TABLE_PREFIX) ? Promise.reject(new Error("disk full")) : store.put(key, ...rest),
+    };
+    const failing = {
+      ...history,
+      store: refusing,
+      getHistory: async () => [file2.history],
+      fetch: fakeFetch(new Map([[url, () => new Response(file2.gz)]])),
+    };
+
+    const second = await processJobMessage(body({ msgTime: hour2 }), failing, context);
+
+    expect(second).toMatchObject({ kind: "done", result: { outcome: "archived" } });
+    expect(metrics.counts.get(METRIC.indexFailures)).toBe(1);
+    expect(logger.lines.some((l) => l.level === "warn" && /indexing failed/.test(l.message))).toBe(true);
   });
 
   it("drops a message of an unknown kind with one error line, running nothing", async () => {

@@ -1,6 +1,7 @@
 import { ImvaultError, ValidationError } from "../errors.ts";
 import { captureHourMedia, type MediaDeps, type MediaResult } from "../media/capture-hour.ts";
 import { parseJob, type QueueJob } from "../queue/job.ts";
+import { indexHour } from "../table/index-hour.ts";
 import { METRIC, noMetrics } from "../util/metrics.ts";
 import { type ArchiveDeps, type ArchiveResult, archiveHour } from "./archive-hour.ts";
 
@@ -63,6 +64,7 @@ export async function processJobMessage(
       return { kind: "done", job: { ...job, kind: "media" }, result };
     }
     const result = await archiveHour(job, deps, context.signal);
+    if (result.outcome === "archived") await indexArchived(job, deps, context.signal);
     deps.logger.info("job", { ...base, ...result, durationMs: deps.clock.now() - started });
     return { kind: "done", job: { ...job, kind: "history" }, result };
   } catch (err) {
@@ -85,4 +87,21 @@ function captureMedia(job: QueueJob, deps: JobDeps, signal: AbortSignal | undefi
     throw new ImvaultError("this queue consumer was built without media deps: it cannot run media jobs");
   }
   return captureHourMedia(job, deps.media, signal);
+}
+
+/**
+ * The hour's rows in the message table, written right after its commit. The table is derived and
+ * rebuildable (`imvault index`), so a failure here is logged and counted, never the job's failure.
+ */
+async function indexArchived(job: QueueJob, deps: JobDeps, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    await indexHour(job, { store: deps.store, logger: deps.logger }, signal === undefined ? {} : { signal });
+  } catch (err) {
+    (deps.metrics ?? noMetrics).count(METRIC.indexFailures);
+    deps.logger.warn("indexing failed: `imvault index` writes the hour's table files again", {
+      chatType: job.chatType,
+      msgTime: job.msgTime,
+      error: err instanceof Error ? err.message : String(err),
+    });
+  }
 }

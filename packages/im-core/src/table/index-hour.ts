@@ -136,37 +136,42 @@ async function writeTableFile(
     ConvertOptions & { messageCount: number; signal?: AbortSignal },
 ) {
   const body = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
+  // The put owns the body's errors; this function learns of them through `putting`.
+  body.on("error", () => {});
   const putting = store.put(key, body, { contentType: "application/vnd.apache.parquet" });
   // Awaited below; a failed conversion destroys the body, which fails the put (and leaves nothing).
-  putting.catch(() => {});
+  // A put that fails first ends the body, so that a conversion waiting for room stops at once.
+  putting.catch(() => body.destroy());
+  const write = (bytes: Uint8Array): Promise<void> | undefined => {
+    if (body.destroyed) return putting.then(() => {});
+    if (body.write(bytes)) return undefined;
+    return new Promise<void>((resolve, reject) => {
+      body.once("drain", resolve);
+      body.once("close", () => putting.then(() => resolve(), reject));
+    });
+  };
   const abort = () => gz.destroy(source.signal?.reason ?? new Error("aborted"));
   source.signal?.addEventListener("abort", abort, { once: true });
   try {
-    const result = await convertHistoryToParquet(
-      gz,
-      source,
-      (bytes) =>
-        body.write(bytes) ? undefined : new Promise<void>((resolve) => body.once("drain", resolve)),
-      {
-        ...source,
-        check: (r) => {
-          if (r.gzipMd5 !== source.gzipMd5) {
-            throw new IntegrityError(
-              `${source.sourceKey}: GZip MD5 ${r.gzipMd5} is not the manifest's ${source.gzipMd5}`,
-              {
-                key: source.sourceKey,
-              },
-            );
-          }
-          if (r.messages !== source.messageCount) {
-            throw new IntegrityError(
-              `${source.sourceKey}: ${r.messages} messages, the manifest says ${source.messageCount}`,
-              { key: source.sourceKey },
-            );
-          }
-        },
+    const result = await convertHistoryToParquet(gz, source, write, {
+      ...source,
+      check: (r) => {
+        if (r.gzipMd5 !== source.gzipMd5) {
+          throw new IntegrityError(
+            `${source.sourceKey}: GZip MD5 ${r.gzipMd5} is not the manifest's ${source.gzipMd5}`,
+            {
+              key: source.sourceKey,
+            },
+          );
+        }
+        if (r.messages !== source.messageCount) {
+          throw new IntegrityError(
+            `${source.sourceKey}: ${r.messages} messages, the manifest says ${source.messageCount}`,
+            { key: source.sourceKey },
+          );
+        }
       },
-    );
+    });
     body.end();
     await putting;
     return result;

@@ -15,6 +15,8 @@ export const METRIC = {
   hoursMissingPastSettle: "HoursMissingPastSettle",
   /** A manifest that is not JSON or not a manifest: seen by the scheduler, or set aside by an archive job. */
   corruptManifests: "CorruptManifests",
+  /** The message table of an archived hour could not be written (the job still succeeds). */
+  indexFailures: "IndexFailures",
   jobsEnqueued: "JobsEnqueued",
   apiRequests: "ApiRequests",
   /** Media capture: hours committed, objects downloaded and stored, bytes downloaded, and so on. */

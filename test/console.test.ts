@@ -90,12 +90,13 @@ describe("the web console in chromium, against imvault dev on the simulator", ()
       30_000,
       () => /^ {2}API {8}(http:\/\/127\.0\.0\.1:\d+)$/m.exec(dev.output())?.[1],
     );
-    await waitFor("dev's first jobs", 45_000, () =>
+    // The first run archives the window and then captures its media: minutes on a busy machine.
+    await waitFor("dev's first jobs", 180_000, () =>
       /jobs of this run handled/.test(dev.output()) ? true : undefined,
     );
     browser = await launchChromium(executablePath);
     await mkdir(SHOTS, { recursive: true });
-  }, 120_000);
+  }, 240_000);
 
   afterAll(async () => {
     await browser?.close();

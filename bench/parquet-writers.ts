@@ -21,6 +21,7 @@ import {
   convertHistoryToParquet,
   fileRowFields,
   HistoryParser,
+  MESSAGE_COLUMNS,
   type MessageRow,
   messageRow,
 } from "@imvault/im-core";
@@ -150,26 +151,7 @@ async function load(name: string): Promise<(input: string, out: string) => Promi
           { name: "list", repetition_type: "REPEATED", num_children: 1 },
           { name: "element", type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "OPTIONAL" },
         ];
-        const cols = [
-          "chat_type",
-          "msg_time",
-          "dt",
-          "hour",
-          "msg_timestamp",
-          "ts",
-          "from_account",
-          "to_account",
-          "group_id",
-          "conversation",
-          "msg_seq",
-          "msg_random",
-          "msg_types",
-          "text",
-          "media_urls",
-          "raw",
-          "source_key",
-          "line",
-        ] as const;
+        const cols = MESSAGE_COLUMNS;
         const ints = new Set(["msg_timestamp", "ts", "msg_seq", "msg_random", "line"]);
         const schema: Record<string, unknown>[] = [
           { name: "root", num_children: cols.length },

@@ -103,16 +103,26 @@ export async function manifestsIn(
 }
 
 /** Manifest keys present for these hours, read with one listing per chat type and day. */
-export async function manifestKeysIn(
+export function manifestKeysIn(
   store: ArchiveStore,
   chatTypes: readonly ChatType[],
   hours: readonly MsgTime[],
+): Promise<Set<string>> {
+  return keysInDays(store, chatTypes, hours, manifestDayPrefix);
+}
+
+/** Keys under `dayPrefix(chatType, dt)` for each chat type and each day of these hours. */
+export async function keysInDays(
+  store: ArchiveStore,
+  chatTypes: readonly ChatType[],
+  hours: readonly MsgTime[],
+  dayPrefix: (chatType: ChatType, dt: string) => string,
 ): Promise<Set<string>> {
   const days = [...new Set(hours.map((h) => hourParts(h).dt))];
   const keys = new Set<string>();
   for (const chatType of chatTypes) {
     for (const dt of days) {
-      for await (const obj of store.list(manifestDayPrefix(chatType, dt))) keys.add(obj.key);
+      for await (const obj of store.list(dayPrefix(chatType, dt))) keys.add(obj.key);
     }
   }
   return keys;

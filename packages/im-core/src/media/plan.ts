@@ -1,10 +1,10 @@
 import { manifestKey } from "../archive/layout.ts";
-import { manifestKeysIn } from "../archive/plan.ts";
+import { keysInDays, manifestKeysIn } from "../archive/plan.ts";
 import { IntegrityError } from "../errors.ts";
 import { CHAT_TYPES, type ChatType } from "../im/types.ts";
 import type { HourJob } from "../queue/job.ts";
 import type { ArchiveStore } from "../store/port.ts";
-import { addHours, hourEnd, hourOf, hourParts, hourRange, type MsgTime } from "../time/msgtime.ts";
+import { addHours, hourEnd, hourOf, hourRange, type MsgTime } from "../time/msgtime.ts";
 import { mediaManifestDayPrefix, mediaManifestKey } from "./layout.ts";
 import { type MediaManifest, readMediaManifest } from "./manifest.ts";
 
@@ -75,19 +75,12 @@ export async function planMedia(
 }
 
 /** Media manifest keys present for these hours, read with one listing per chat type and day. */
-export async function mediaManifestKeysIn(
+export function mediaManifestKeysIn(
   store: ArchiveStore,
   chatTypes: readonly ChatType[],
   hours: readonly MsgTime[],
 ): Promise<Set<string>> {
-  const days = [...new Set(hours.map((h) => hourParts(h).dt))];
-  const keys = new Set<string>();
-  for (const chatType of chatTypes) {
-    for (const dt of days) {
-      for await (const obj of store.list(mediaManifestDayPrefix(chatType, dt))) keys.add(obj.key);
-    }
-  }
-  return keys;
+  return keysInDays(store, chatTypes, hours, mediaManifestDayPrefix);
 }
 
 /** Media manifests read at once: small GETs whose latency is what adds up. */

@@ -2,8 +2,8 @@
  * imvault's library: the Tencent IM client, history parsing, archiving, storage ports and lookups.
  * This file is the package's public surface (`@imvault/im-core`); the AWS adapters have their own
  * entry points so that importing the domain never loads the AWS SDK: `@imvault/im-core/s3` (the S3
- * store), `@imvault/im-core/sqs` (the SQS job queue) and `@imvault/im-core/duckdb` (the message table
- * through DuckDB). Test kit: `@imvault/im-core/testing`.
+ * store), `@imvault/im-core/sqs` (the SQS job queue), `@imvault/im-core/duckdb` (the message table
+ * through DuckDB) and `@imvault/im-core/athena` (searches of the table through Athena). Test kit: `@imvault/im-core/testing`.
  * The data shapes (manifest, cos-sig, archive view, coverage, API error and health) are valibot
  * schemas in schemas/, exported here with their inferred types.
  */

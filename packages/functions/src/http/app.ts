@@ -20,6 +20,7 @@ import {
   parseStatusHours,
   recentCoverage,
   redactText,
+  startSearch,
   ValidationError,
   validateCosSigRequest,
 } from "@imvault/im-core";
@@ -37,7 +38,7 @@ export interface ApiDeps {
   logger: Logger;
   /** Counts one answered request (ApiRequests by status and route). */
   countRequest?: (status: number, route: string) => void;
-  /** Message searches (`/v1/searches`): DuckDB on one machine; none where the store is a bucket (yet). */
+  /** Message searches (`/v1/searches`): DuckDB on one machine, Athena in AWS; none without either. */
   searches?: SearchService;
   /** Values blanked from anything the handler logs (the IM secret key); API tokens are added. */
   secrets?: readonly string[];
@@ -204,7 +205,8 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
       auth: true,
       run: async (req) => {
         const search = parseSearchBody(readJsonBody(req.event, config.maxBodyBytes, SEARCH_BODY));
-        return new Reply(202, await searches().start(search, { keyName: req.keyName ?? "" }));
+        const caller = { keyName: req.keyName ?? "", requestId: req.requestId };
+        return new Reply(202, await startSearch({ searches: searches(), logger, clock }, search, caller));
       },
     },
     {
@@ -338,7 +340,7 @@ function oneQueryValue(event: APIGatewayProxyEventV2, name: string): string | un
 
 /** The JSON body, base64-decoded when API Gateway encoded it, within the size cap. */
 const COS_SIG_BODY = '{"RawURLs":[{"ResourceID":int,"RawURL":string}]}';
-const SEARCH_BODY = '{"user"?,"peer"?,"group"?,"text"?,"type"?,"from"?,"to"?,"limit"?}';
+const SEARCH_BODY = '{"from","to","user"?,"peer"?,"group"?,"text"?,"type"?,"limit"?}';
 
 function readJsonBody(event: APIGatewayProxyEventV2, maxBytes: number, shape: string): unknown {
   const raw = event.body ?? "";

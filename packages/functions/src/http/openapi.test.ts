@@ -8,6 +8,8 @@ import {
   ManifestSchema,
   TimeoutError,
 } from "@imvault/im-core";
+import { AthenaSearches } from "@imvault/im-core/athena";
+import { athenaMessages, FakeAthena } from "@imvault/im-core/testing";
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import * as v from "valibot";
@@ -138,6 +140,29 @@ describe("OpenAPI contract", () => {
     const openapi = json(await ok.call({ path: "/v1/openapi.json", headers: AUTH })) as OpenApiDocument;
     const schemaAt = documentValidator(openapi);
     const twoAuthorizations = { authorization: `Bearer ${MOD_TOKEN},Bearer ${OPS_TOKEN}` };
+    // Searches on the Athena adapter over a fake Athena: one finished, one running, one failed.
+    const athena = new FakeAthena(athenaMessages(3));
+    const athenaSearches = (client = athena) =>
+      new AthenaSearches({ client, workgroup: "wg", database: "db", pageSize: 2 });
+    const searching = harness({ searches: athenaSearches() });
+    const window = { from: "2015120100", to: "2015120123" };
+    const [done, running, failed] = await Promise.all(
+      [0, 1, 2].map(async () => (await athenaSearches().start(window, { keyName: "ops" })).id),
+    );
+    athena.finish(done!, "SUCCEEDED");
+    athena.finish(failed!, "CANCELLED", "Bytes scanned limit was exceeded");
+    const broken = harness({
+      searches: athenaSearches({ send: failing(new Error("athena down")) } as unknown as FakeAthena),
+    });
+    const search = (
+      body: string | object,
+      headers: Record<string, string> | null = AUTH,
+    ): ApiGatewayEventInit => ({
+      method: "POST",
+      path: "/v1/searches",
+      ...(headers === null ? {} : { headers }),
+      body,
+    });
     const scenarios: [ApiHandler, ApiGatewayEventInit][] = [
       [ok.handle, { path: "/v1/health" }],
       [ok.handle, { method: "HEAD", path: "/v1/health" }],
@@ -183,6 +208,21 @@ describe("OpenAPI contract", () => {
       [ok.handle, { path: "/v1/status?hours=0", headers: AUTH }],
       [ok.handle, { path: "/v1/status" }],
       [harness({ store: brokenStore }).handle, { path: "/v1/status", headers: AUTH }],
+      [searching.handle, search({ user: "u1", text: "你好", ...window })],
+      [searching.handle, search({ user: "u1" })],
+      [searching.handle, search({ sql: "DROP TABLE messages", ...window })],
+      [searching.handle, search({ from: "2015-12-01", to: "2015120123" })],
+      [searching.handle, search(window, null)],
+      [searching.handle, search("x".repeat(5000))],
+      [ok.handle, search(window)],
+      [broken.handle, search(window)],
+      [searching.handle, { path: `/v1/searches/${done}`, headers: AUTH }],
+      [searching.handle, { path: `/v1/searches/${running}`, headers: AUTH }],
+      [searching.handle, { path: `/v1/searches/${failed}`, headers: AUTH }],
+      [searching.handle, { path: `/v1/searches/${done}?cursor=nope`, headers: AUTH }],
+      [searching.handle, { path: `/v1/searches/${done}` }],
+      [searching.handle, { path: "/v1/searches/0f0e0d0c-0b0a-4909-8807-060504030201", headers: AUTH }],
+      [broken.handle, { path: `/v1/searches/${done}`, headers: AUTH }],
       [ok.handle, { path: "/v1/nope", headers: AUTH }],
       [ok.handle, { method: "DELETE", path: "/v1/status", headers: AUTH }],
     ];

@@ -20,6 +20,10 @@ import {
   MediaLookupSchema,
   MsgTimeSchema,
   RecentCoverageSchema,
+  SearchPageSchema,
+  SearchRequestSchema,
+  SearchRowSchema,
+  SearchStartedSchema,
 } from "@imvault/im-core";
 import { type ConversionConfig, type JsonSchema, toJsonSchemaDefs } from "@valibot/to-json-schema";
 
@@ -99,6 +103,10 @@ function componentSchemas(maxItems: number): Record<string, JsonSchema> {
       CoverageRow: CoverageRowSchema,
       CoverageTotals: CoverageTotalsSchema,
       Coverage: RecentCoverageSchema,
+      SearchRequest: SearchRequestSchema,
+      SearchStarted: SearchStartedSchema,
+      SearchRow: SearchRowSchema,
+      SearchPage: SearchPageSchema,
     },
     CONVERSION,
   );
@@ -245,18 +253,19 @@ export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
           },
         },
       },
+      ...searchPaths(options),
     },
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
       responses: {
         E400: errorResponse(
-          "The request is invalid (details.items names every bad RawURLs item), or it carries more than one Authorization header",
+          "The request is invalid (details.items names every bad RawURLs item; details.issues every bad search field), or it carries more than one Authorization header",
         ),
         E401: errorResponse("Missing, malformed or unknown token", {
           "WWW-Authenticate": { schema: { type: "string", const: "Bearer" } },
         }),
         E404: errorResponse(
-          "Not found (an hour not archived yet, a media URL whose bytes are not archived, an unknown route)",
+          "Not found (an hour not archived yet, a media URL whose bytes are not archived, an unknown or expired search, an unknown route)",
         ),
         E409: errorResponse(
           "The hour's manifest is corrupt (not JSON or not a manifest): code manifest_corrupt, details name its key",
@@ -270,6 +279,64 @@ export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
         E504: errorResponse("Tencent IM did not answer in time"),
       },
       schemas: componentSchemas(options.maxItems),
+    },
+  };
+}
+
+/**
+ * `/v1/searches`: a search of the message table (DuckDB on one machine, Athena in AWS), started with
+ * the filters of `imvault search` and answered later, a page at a time.
+ */
+function searchPaths(options: OpenApiOptions): Record<string, Record<string, OpenApiOperation>> {
+  return {
+    "/v1/searches": {
+      post: {
+        operationId: "startSearch",
+        summary:
+          "Start a search of the archived messages (the filters of `imvault search`; a window, from and to, is required); audited under the key's name",
+        requestBody: {
+          required: true,
+          description: `At most ${options.maxBodyBytes} bytes. An unknown field, a malformed hour, from after to, or no window is refused with 400.`,
+          content: json(ref("SearchRequest")),
+        },
+        responses: {
+          "202": {
+            description: "The search has started; GET /v1/searches/{id} answers it",
+            content: json(ref("SearchStarted")),
+          },
+          ...errors(400, 401, 404, 413, 500),
+        },
+      },
+    },
+    "/v1/searches/{id}": {
+      get: {
+        operationId: "searchPage",
+        summary: "A search's state and a page of its rows, oldest first",
+        parameters: [
+          {
+            name: "id",
+            in: "path",
+            required: true,
+            description: "The id POST /v1/searches answered",
+            schema: { type: "string", minLength: 1 },
+          },
+          {
+            name: "cursor",
+            in: "query",
+            required: false,
+            description: "The previous page's nextCursor; none for the first page",
+            schema: { type: "string" },
+          },
+        ],
+        responses: {
+          "200": {
+            description:
+              "state running (ask again with the same cursor), succeeded (rows; follow nextCursor until it is null) or failed (error says why)",
+            content: json(ref("SearchPage")),
+          },
+          ...errors(400, 401, 404, 500),
+        },
+      },
     },
   };
 }

@@ -30,6 +30,7 @@ const lines = [
 describe("POST /v1/searches and GET /v1/searches/{id} with DuckDB on one machine", () => {
   let dir: string;
   let handle: ApiHandler;
+  const logger = recordingLogger();
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "imvault-searches-"));
@@ -54,7 +55,7 @@ describe("POST /v1/searches and GET /v1/searches/{id} with DuckDB on one machine
       getCosSig: async () => [],
       store: createLocalStore({ root: dir, urlFor: (k) => `https://files.test/${k}` }),
       clock: new FakeClock(Date.parse("2024-03-01T10:30:00Z")),
-      logger: recordingLogger(),
+      logger,
       searches: new LocalSearches({ tablesDir: join(dir, "tables/messages"), pageSize: 7 }),
       config: {
         apiKeys: [{ name: "ops", token: TOKEN }],
@@ -80,9 +81,24 @@ describe("POST /v1/searches and GET /v1/searches/{id} with DuckDB on one machine
       method: "POST",
       path: "/v1/searches",
       headers: AUTH,
-      body: { text: "爬山", user: "u1" },
+      body: { text: "爬山", user: "u1", from: "2024030112", to: "2024030112" },
+      requestId: "req-search-1",
     });
     expect(started.status).toBe(202);
+    // Audited like the lookups: who, what they searched for, the search's id.
+    const audits = logger.lines.filter((l) => l.fields?.audit === true);
+    expect(audits.map((l) => [l.message, l.fields])).toEqual([
+      [
+        "message search",
+        expect.objectContaining({
+          keyName: "ops",
+          requestId: "req-search-1",
+          search: { text: "爬山", user: "u1", from: "2024030112", to: "2024030112" },
+          outcome: "ok",
+          id: started.body.id,
+        }),
+      ],
+    ]);
 
     const rows: Record<string, unknown>[] = [];
     let cursor: string | null = "";
@@ -108,19 +124,44 @@ describe("POST /v1/searches and GET /v1/searches/{id} with DuckDB on one machine
       method: "POST",
       path: "/v1/searches",
       headers: AUTH,
-      body: { sql: "DROP" },
+      body: { sql: "DROP", from: "2024030100", to: "2024030123" },
     });
+    const window = { from: "2024030100", to: "2024030123" };
     const badHour = await call({
       method: "POST",
       path: "/v1/searches",
       headers: AUTH,
-      body: { from: "yesterday" },
+      body: { from: "yesterday", to: "2024030100" },
+    });
+    const notAnHour = await call({
+      method: "POST",
+      path: "/v1/searches",
+      headers: AUTH,
+      body: { from: "2024023000", to: "2024030100" },
+    });
+    const backwards = await call({
+      method: "POST",
+      path: "/v1/searches",
+      headers: AUTH,
+      body: { from: "2024030200", to: "2024030100" },
+    });
+    const noWindow = await call({
+      method: "POST",
+      path: "/v1/searches",
+      headers: AUTH,
+      body: { user: "u1" },
+    });
+    const halfWindow = await call({
+      method: "POST",
+      path: "/v1/searches",
+      headers: AUTH,
+      body: { user: "u1", from: "2024030100" },
     });
     const peerAlone = await call({
       method: "POST",
       path: "/v1/searches",
       headers: AUTH,
-      body: { peer: "u1" },
+      body: { peer: "u1", ...window },
     });
     const unknown = await call({ path: "/v1/searches/nope", headers: AUTH });
 
@@ -130,6 +171,22 @@ describe("POST /v1/searches and GET /v1/searches/{id} with DuckDB on one machine
       expect.stringMatching(/sql/),
     ]);
     expect([badHour.status, JSON.stringify(badHour.body)]).toEqual([400, expect.stringMatching(/from/)]);
+    expect([notAnHour.status, JSON.stringify(notAnHour.body)]).toEqual([
+      400,
+      expect.stringMatching(/from: is not a real hour/),
+    ]);
+    expect([backwards.status, backwards.body.error.message]).toEqual([400, expect.stringMatching(/after/)]);
+    expect([noWindow.status, noWindow.body.error.message]).toEqual([
+      400,
+      expect.stringMatching(/needs a window: give from and to.*from and to missing/),
+    ]);
+    expect([halfWindow.status, halfWindow.body.error.message]).toEqual([
+      400,
+      expect.stringMatching(/to missing/),
+    ]);
+    for (const refused of [unknownField, badHour, notAnHour, backwards, noWindow, peerAlone]) {
+      expect(JSON.stringify(refused.body)).not.toMatch(/ at .*\.ts:\d+/); // no stack trace
+    }
     expect(peerAlone.status).toBe(400);
     expect(unknown.status).toBe(404);
   });

@@ -1,7 +1,12 @@
 import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ValidationError } from "../errors.ts";
-import { buildSearchSql, type MessageSearch } from "./search-sql.ts";
+import {
+  athenaExecutionParameters,
+  buildSearchSql,
+  MAX_ATHENA_PARAMETER_CHARS,
+  type MessageSearch,
+} from "./search-sql.ts";
 
 /** line, chat_type, msg_time, from, to, group, text, types */
 const ROWS: [number, string, string, string | null, string | null, string | null, string | null, string[]][] =
@@ -77,6 +82,39 @@ describe("buildSearchSql", () => {
     expect(sql).not.toContain("list_contains");
     expect(sql).toContain("FROM imvault.messages WHERE");
     expect(sql.endsWith("\nLIMIT 5")).toBe(true);
+  });
+
+  it("has Athena answer the list columns as JSON text, the others as they are, from the same filters", () => {
+    const search = { user: "u1", text: "天气", from: "2024050100", to: "2024050123" };
+    const duck = buildSearchSql(search);
+    const athena = buildSearchSql(search, { dialect: "athena" });
+
+    expect(athena.params).toEqual(duck.params);
+    expect(athena.sql).toContain("json_format(CAST(m.msg_types AS JSON)) AS msg_types");
+    expect(athena.sql).toContain("json_format(CAST(m.media_urls AS JSON)) AS media_urls");
+    expect(athena.sql).toContain("m.raw, m.source_key, m.line");
+    expect(duck.sql).not.toContain("json_format");
+    // Only the select list differs: the filters (and their `?`s) are the same text.
+    expect(athena.sql.slice(athena.sql.indexOf("FROM ("))).toBe(duck.sql.slice(duck.sql.indexOf("FROM (")));
+  });
+
+  it("gives Athena each value as one quoted literal that no quote in it can end", () => {
+    const values = ["plain", "x' OR 1=1 --", "'", "''; DROP TABLE messages; --", "天气 '날씨'", "a\\'b"];
+
+    const literals = athenaExecutionParameters(values);
+
+    literals.forEach((literal, i) => {
+      expect(literal.startsWith("'") && literal.endsWith("'")).toBe(true);
+      const body = literal.slice(1, -1);
+      // Inside the quotes every ' is doubled, so none closes the literal early...
+      expect(body.replaceAll("''", "")).not.toContain("'");
+      // ...and reading the literal back gives exactly the value.
+      expect(body.replaceAll("''", "'")).toBe(values[i]);
+    });
+    expect(athenaExecutionParameters(["x".repeat(MAX_ATHENA_PARAMETER_CHARS - 2)])).toHaveLength(1);
+    expect(() => athenaExecutionParameters(["x".repeat(MAX_ATHENA_PARAMETER_CHARS - 1)])).toThrow(
+      ValidationError,
+    );
   });
 
   it.each([

@@ -1,8 +1,9 @@
 /**
  * The one place that turns a message search into SQL over the `messages` table: every value the
  * caller gave becomes a `?` parameter, never text in the statement, so the same statement runs on
- * DuckDB (locally) and Athena (in AWS), which both bind positional `?` parameters. Only the list
- * membership test differs between the two dialects.
+ * DuckDB (locally) and Athena (in AWS), which both bind positional `?` parameters (Athena's as
+ * quoted literals: athenaExecutionParameters). The dialects differ in the list membership test and
+ * in how Athena answers the list columns (JSON text, which its adapter parses back into arrays).
  */
 import { ValidationError } from "../errors.ts";
 import { hourParts, hourStart, type MsgTime } from "../time/msgtime.ts";
@@ -104,7 +105,9 @@ export function buildSearchSql(
     return `  SELECT ${MESSAGE_COLUMNS.join(", ")} FROM ${relation}${where}`;
   });
   const outer =
-    options.as === "json" ? "to_json(m) AS json" : MESSAGE_COLUMNS.map((c) => `m.${c}`).join(", ");
+    options.as === "json"
+      ? "to_json(m) AS json"
+      : MESSAGE_COLUMNS.map((c) => outerColumn(c, dialect)).join(", ");
   const sql =
     `SELECT ${outer}\nFROM (\n${selects.join("\n  UNION ALL\n")}\n) AS m` +
     "\nORDER BY m.msg_time, m.chat_type, m.source_key, m.line" +
@@ -115,4 +118,34 @@ export function buildSearchSql(
 interface Cond {
   sql: string;
   params: string[];
+}
+
+/** The list columns, which Athena's results would render as `[a, b]` (ambiguous): JSON text there. */
+const LIST_COLUMNS = new Set<string>(["msg_types", "media_urls"]);
+
+function outerColumn(column: string, dialect: SqlDialect): string {
+  return dialect === "athena" && LIST_COLUMNS.has(column)
+    ? `json_format(CAST(m.${column} AS JSON)) AS ${column}`
+    : `m.${column}`;
+}
+
+/** The most characters of one Athena execution parameter (StartQueryExecution's limit). */
+export const MAX_ATHENA_PARAMETER_CHARS = 1024;
+
+/**
+ * A statement's `?` values as Athena's ExecutionParameters. Athena substitutes each one as a SQL
+ * literal (a string is given with its quotes, as in `EXECUTE … USING 'x'`), so each value becomes a
+ * string literal here: quoted, every `'` doubled, and nothing else allowed to end it. A value may
+ * hold anything else (CJK text, `--`, `;`): inside the literal it is only text.
+ */
+export function athenaExecutionParameters(params: readonly string[]): string[] {
+  return params.map((value) => {
+    const literal = `'${value.replaceAll("'", "''")}'`;
+    if (literal.length > MAX_ATHENA_PARAMETER_CHARS) {
+      throw new ValidationError(
+        `a search value is too long for Athena (${value.length} characters; at most ${MAX_ATHENA_PARAMETER_CHARS - 2} with each ' counted twice)`,
+      );
+    }
+    return literal;
+  });
 }

@@ -8,6 +8,7 @@ import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { consoleSite } from "@imvault/console";
 import { METRIC, type SearchService, TABLE_PREFIX } from "@imvault/im-core";
 import { loadArchiveConfig, loadStoreConfig } from "@imvault/runtime";
+import { athenaSearchesFromSettings } from "@imvault/runtime/athena";
 import { createApiDeps } from "@imvault/runtime/lambda";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { createApiHandler } from "./http/app.ts";
@@ -19,7 +20,7 @@ const { settleHours, retentionDays } = loadArchiveConfig();
 const handle = createApiHandler({
   ...services,
   console: { site: consoleSite, settleHours, retentionDays },
-  ...localSearches(),
+  ...searchEngine(),
   countRequest: (status, route) => {
     // One request per invocation: these dimensions are cleared by the flush below.
     metrics.addDimensions({ route, status: String(status) });
@@ -39,12 +40,15 @@ export async function handler(
 }
 
 /**
- * On one machine (`imvault dev`, a DATA_DIR store), searches run on DuckDB over the local table,
+ * Where searches run: Athena in AWS (the deployment links MessageTable; on one machine with
+ * ATHENA_WORKGROUP and ATHENA_DATABASE), else DuckDB over a DATA_DIR store's table (`imvault dev`),
  * loaded at the first search. DuckDB is a native library that the Lambda bundles leave out, so its
- * module is named at run time, where esbuild does not follow it. In AWS (a bucket) there is none
- * until the Athena adapter exists: the routes answer 404 saying so.
+ * module is named at run time, where esbuild does not follow it. A bucket without Athena has none:
+ * the routes answer 404 saying so.
  */
-function localSearches(): { searches?: SearchService } {
+function searchEngine(): { searches?: SearchService } {
+  const athena = athenaSearchesFromSettings();
+  if (athena !== undefined) return { searches: athena };
   const store = loadStoreConfig();
   if (store.kind !== "local") return {};
   const entry = ["@imvault/im-core", "duckdb"].join("/");

@@ -48,6 +48,7 @@ describe("AWS mode (SST links)", () => {
       type: "sst.sst.Linkable",
       url: "https://sqs.eu-west-1.amazonaws.com/123456789012/imvault-test-JobQueue",
     },
+    MessageTable: { type: "sst.sst.Linkable", workgroup: "imvault-test", database: "imvault_test" },
   };
   const asEnv = (resources: Record<string, unknown>) =>
     Object.fromEntries(
@@ -78,6 +79,7 @@ describe("AWS mode (SST links)", () => {
     },
     loadEvidenceConfig: { kmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/digest" },
     loadQueueConfig: { queueUrl: links.Jobs.url },
+    loadAthenaConfig: { workgroup: "imvault-test", database: "imvault_test" },
     loadApiConfig: {
       apiKeys: [{ name: "ops", token: "aws-token-0009-abcdef" }],
       cosUrlHosts: ["*.myqcloud.com", "*.tim.qq.com", "*.im.qcloud.com", "*.my-imcloud.com"],
@@ -93,6 +95,7 @@ describe("AWS mode (SST links)", () => {
       ...asEnv(links),
       ...LOCAL_MINIMUM,
       ARCHIVE_BUCKET: "not-this-one",
+      ATHENA_WORKGROUP: "not-this-one",
       LOOKBACK_HOURS: "1",
       IM_MEDIA_RETENTION_DAYS: "2",
     });
@@ -125,6 +128,8 @@ describe("AWS mode (SST links)", () => {
     expect(configError(out.loadStoreConfig).setting).toBe("Resource.ArchiveBucket");
     expect(configError(out.loadQueueConfig).setting).toBe("Resource.Jobs");
     expect(configError(out.loadApiConfig).setting).toBe("Resource.ApiKeys");
+    // In AWS searches always run on Athena: its link missing is an error, not a quiet fallback.
+    expect(configError(out.loadAthenaConfig).setting).toBe("Resource.MessageTable");
     expect(ok(out.loadArchiveConfig)).toEqual(expected.loadArchiveConfig);
   });
 

@@ -143,6 +143,18 @@ describe("local mode (environment)", () => {
     expect(ok((await probe(LOCAL_MINIMUM)).loadEvidenceConfig)).toEqual({});
   });
 
+  it("ATHENA_WORKGROUP with ATHENA_DATABASE select Athena for searches; neither means none; one alone is named", async () => {
+    const [both, neither, one] = await Promise.all([
+      probe({ ...LOCAL_MINIMUM, ATHENA_WORKGROUP: " wg ", ATHENA_DATABASE: "db" }),
+      probe(LOCAL_MINIMUM),
+      probe({ ...LOCAL_MINIMUM, ATHENA_WORKGROUP: "wg" }),
+    ]);
+
+    expect(ok(both.loadAthenaConfig)).toEqual({ workgroup: "wg", database: "db" });
+    expect(ok(neither.loadAthenaConfig)).toBeUndefined();
+    expect(configError(one.loadAthenaConfig).message).toMatch(/^configuration: ATHENA_DATABASE is missing/);
+  }, 20_000); // three cold starts at once (each a Node process): more than 5 s on a busy machine
+
   it("with nothing set, each loader throws one ConfigError naming every missing setting", async () => {
     const out = await probe({});
 

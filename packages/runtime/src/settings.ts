@@ -109,6 +109,14 @@ export interface LookupConfig {
   maxItems: number;
 }
 
+/** Searches of the message table through Athena (the API in AWS): where its queries run. */
+export interface AthenaConfig {
+  /** The Athena workgroup: its results location and bytes-scanned limit apply to every search. */
+  workgroup: string;
+  /** The Glue database of the `messages` table. */
+  database: string;
+}
+
 /** The HTTP API's settings (packages/functions/src/http/app.ts). */
 export interface ApiConfig extends LookupConfig {
   apiKeys: readonly ApiKey[];
@@ -275,6 +283,20 @@ const API = group({
   lookbackHours,
 });
 
+/** In AWS the deployment links both; on one machine both are set, or neither (then: DuckDB). */
+const ATHENA = group({
+  workgroup: at(
+    "ATHENA_WORKGROUP",
+    required(text(), "the Athena workgroup of the searches (with ATHENA_DATABASE)"),
+    "MessageTable.workgroup",
+  ),
+  database: at(
+    "ATHENA_DATABASE",
+    required(text(), "the Glue database of the messages table (with ATHENA_WORKGROUP)"),
+    "MessageTable.database",
+  ),
+});
+
 /** COS_URL_HOSTS, or else the COS media hosts and the download hosts in effect (SPEC "Environment"). */
 function lookupOf(values: {
   baseUrl?: string | undefined;
@@ -342,6 +364,13 @@ export function loadQueueConfig(): QueueConfig {
 
 export function loadLookupConfig(): LookupConfig {
   return lookupOf(parseGroup(readGroup(LOOKUP.where), LOOKUP.object));
+}
+
+/** Athena's settings; undefined on one machine where neither is set (searches run on DuckDB there). */
+export function loadAthenaConfig(): AthenaConfig | undefined {
+  const raw = readGroup(ATHENA.where);
+  if (!raw.aws && raw.input.workgroup === undefined && raw.input.database === undefined) return undefined;
+  return parseGroup(raw, ATHENA.object);
 }
 
 export function loadApiConfig(): ApiConfig {

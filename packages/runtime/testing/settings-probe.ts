@@ -21,6 +21,7 @@ export const LOADERS = [
   "loadQueueConfig",
   "loadApiConfig",
   "loadEvidenceConfig",
+  "loadAthenaConfig",
 ] as const;
 export type Loader = (typeof LOADERS)[number];
 export type Outcome = { ok: unknown } | { error: { name: string; message: string; setting?: string } };

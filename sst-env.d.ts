@@ -71,9 +71,18 @@ declare module "sst" {
       "type": "sst.sst.Linkable"
       "url": string
     }
+    "MessageTable": {
+      "database": string
+      "type": "sst.sst.Linkable"
+      "workgroup": string
+    }
     "Scheduler": {
       "name": string
       "type": "sst.aws.Function"
+    }
+    "SearchResults": {
+      "name": string
+      "type": "sst.aws.Bucket"
     }
   }
 }

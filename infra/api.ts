@@ -17,6 +17,9 @@ export function httpApi(apiFn: sst.aws.Function) {
     "GET /v1/health",
     "HEAD /v1/health",
     "GET /v1/openapi.json",
+    // Message searches: Athena over the Glue table (infra/query.ts).
+    "POST /v1/searches",
+    "GET /v1/searches/{id}",
     // The web console: the page and its hashed assets, served by the api function itself (same
     // origin as the API, so its CSP stays 'self' and the API needs no CORS).
     "GET /",

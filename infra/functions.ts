@@ -1,3 +1,4 @@
+import { type MessageTable, RESULTS_PREFIX, TABLE_PREFIX } from "./query";
 import { ARCHIVE, type Settings } from "./settings";
 
 /**
@@ -9,6 +10,7 @@ export function functions(
   settings: Settings,
   { bucket }: { bucket: sst.aws.Bucket },
   { queue }: { queue: sst.aws.Queue },
+  query: MessageTable,
 ) {
   // What the functions read at run time (@imvault/runtime's settings, by these names). Linkables
   // carry values only; IAM is granted per function below (a linked sst.aws.Bucket/Queue would grant
@@ -154,11 +156,11 @@ export function functions(
   const apiFn = new sst.aws.Function("ApiHandler", {
     ...common,
     handler: "packages/functions/src/api.handler",
-    description: "imvault: HTTP API (cos-sig lookups, archive manifests, media, status)",
+    description: "imvault: HTTP API (cos-sig lookups, archive manifests, media, status, message searches)",
     timeout: "28 seconds", // under API Gateway's 30 s integration limit: answer 504 ourselves
     memory: "1024 MB",
     environment: { ...common.environment, POWERTOOLS_SERVICE_NAME: "api" },
-    link: [archiveBucket, imSecretKey, apiKeys, imApp],
+    link: [archiveBucket, imSecretKey, apiKeys, imApp, query.link],
     // GetObject on media/ signs /v1/media's download URLs; media-index/ holds an object's facts,
     // media-manifests/ the hour's media for /v1/archive and /v1/status; digests/, digests-state/ and
     // digests-verified/ the chain's head and the last verification.
@@ -177,6 +179,7 @@ export function functions(
           "digests-verified/",
         ),
       },
+      ...searchPermissions(bucket, query),
     ],
   });
 
@@ -201,6 +204,37 @@ export function functions(
   });
 
   return { scheduleFn, archiveFn, apiFn, signingKey: signing.key };
+}
+
+/**
+ * What a search needs (Athena runs it with the caller's permissions): the workgroup's query calls,
+ * the table's definition in Glue (its catalog, database and table), the table's files, and the
+ * results bucket, where Athena writes each result and GetQueryResults reads it back.
+ */
+function searchPermissions(bucket: sst.aws.Bucket, query: MessageTable) {
+  const region = aws.getRegionOutput().region;
+  const account = aws.getCallerIdentityOutput().accountId;
+  return [
+    {
+      actions: ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults"],
+      resources: [query.workgroup.arn],
+    },
+    {
+      actions: ["glue:GetDatabase", "glue:GetTable", "glue:GetPartitions"],
+      resources: [
+        $interpolate`arn:aws:glue:${region}:${account}:catalog`,
+        query.database.arn,
+        query.table.arn,
+      ],
+    },
+    { actions: ["s3:GetObject"], resources: [$interpolate`${bucket.arn}/${TABLE_PREFIX}*`] },
+    { actions: ["s3:GetBucketLocation"], resources: [bucket.arn, query.results.arn] },
+    { actions: ["s3:ListBucket"], resources: [query.results.arn] },
+    {
+      actions: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+      resources: [$interpolate`${query.results.arn}/${RESULTS_PREFIX}*`],
+    },
+  ];
 }
 
 /**

@@ -57,6 +57,10 @@ export interface Settings {
   retentionDays: number;
   /** Subscribed to the Alerts topic when set. */
   alertEmail: string | undefined;
+  /** Athena's workgroup cancels a search that would read more than this many GB (ATHENA_SCAN_LIMIT_GB). */
+  athenaScanLimitGb: number;
+  /** Search results are deleted from their bucket after this many days (ATHENA_RESULTS_DAYS). */
+  athenaResultsDays: number;
 }
 
 /**
@@ -133,6 +137,8 @@ export function loadSettings(stage: string, env: NodeJS.ProcessEnv = process.env
     retentionMode,
     retentionDays,
     alertEmail: env.ALERT_EMAIL?.trim() || undefined,
+    athenaScanLimitGb: int("ATHENA_SCAN_LIMIT_GB", DEFAULTS.athenaScanLimitGb, LIMITS.athenaScanLimitGb),
+    athenaResultsDays: int("ATHENA_RESULTS_DAYS", DEFAULTS.athenaResultsDays, LIMITS.athenaResultsDays),
   };
 }
 

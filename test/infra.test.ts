@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { REGIONS } from "@imvault/im-core";
+import { DEFAULTS, REGIONS, TABLE_PREFIX } from "@imvault/im-core";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   allowed,
@@ -68,6 +68,7 @@ describe("sst.config.ts", () => {
     expect(refs(r.args(FN, "ApiHandler").link)).toEqual([
       "sst.sst.Linkable:ArchiveBucket",
       "sst.sst.Linkable:ImApp",
+      "sst.sst.Linkable:MessageTable",
       "sst.sst.Secret:ApiKeys",
       "sst.sst.Secret:ImSecretKey",
     ]);
@@ -80,6 +81,10 @@ describe("sst.config.ts", () => {
     });
     expect(r.args("sst.sst.Linkable", "Jobs").properties).toEqual({
       url: "https://sqs.eu-west-1.amazonaws.com/123456789012/JobQueue",
+    });
+    expect(r.args("sst.sst.Linkable", "MessageTable").properties).toEqual({
+      database: "imvault_dev",
+      workgroup: "imvault-dev",
     });
   });
 
@@ -115,10 +120,11 @@ describe("sst.config.ts", () => {
       `sqs:ChangeMessageVisibility ${queue}`,
       `sqs:GetQueueAttributes ${queue}`,
     ]);
-    expect(allowed(r, "ApiHandler")).toEqual([
+    expect(allowed(r, "ApiHandler").slice(0, 2)).toEqual([
       `s3:ListBucket ${bucket}`,
       `s3:GetObject ${at("manifests", "raw", "media", "media-index", "media-manifests", "digests", "digests-state", "digests-verified")}`,
     ]);
+    // The rest is what searches need (next test).
   });
 
   it("every function runs nodejs24.x on arm64 with log retention, and its handler file exports handler", async () => {
@@ -214,9 +220,11 @@ describe("sst.config.ts", () => {
       "GET /v1/health",
       "GET /v1/media",
       "GET /v1/openapi.json",
+      "GET /v1/searches/{id}",
       "GET /v1/status",
       "HEAD /v1/health",
       "POST /v1/cos-sig",
+      "POST /v1/searches",
     ]);
     for (const route of r.routes) {
       expect(resolved(route.handler, r)).toBe("arn:aws:lambda:eu-west-1:123456789012:function:ApiHandler");
@@ -273,6 +281,150 @@ describe("sst.config.ts", () => {
     expect(rules).toContainEqual(
       expect.objectContaining({ noncurrentVersionExpiration: { noncurrentDays: 30 } }),
     );
+  });
+
+  it("message table: a Glue table over tables/messages/ found by partition projection, no crawler", async () => {
+    const { r, outputs } = await deploy();
+    const bucket = "imvault-dev-archivestore-abc123";
+
+    expect(r.args("aws.glue.CatalogDatabase", "MessagesDatabase").name).toBe("imvault_dev");
+    const table = r.args("aws.glue.CatalogTable", "MessagesTable") as {
+      databaseName: string;
+      name: string;
+      tableType: string;
+      parameters: Record<string, string>;
+      partitionKeys: { name: string; type: string }[];
+      storageDescriptor: { location: string; columns: { name: string }[]; serDeInfo: Record<string, string> };
+    };
+    expect([table.databaseName, table.name, table.tableType]).toEqual([
+      "imvault_dev",
+      "messages",
+      "EXTERNAL_TABLE",
+    ]);
+    expect(table.storageDescriptor.location).toBe(`s3://${bucket}/${TABLE_PREFIX}`);
+    expect(table.parameters).toMatchObject({
+      classification: "parquet",
+      "projection.enabled": "true",
+      "projection.chat_type.type": "enum",
+      "projection.chat_type.values": "C2C,Group",
+      "projection.dt.type": "date",
+      "projection.dt.format": "yyyy-MM-dd",
+      "projection.hour.type": "integer",
+      "projection.hour.range": "0,23",
+      "projection.hour.digits": "2",
+      "storage.location.template": `s3://${bucket}/tables/messages/chat_type=\${chat_type}/dt=\${dt}/hour=\${hour}/`,
+    });
+    expect(table.parameters["projection.dt.range"]).toMatch(/^\d{4}-\d{2}-\d{2},NOW\+1DAYS$/);
+    expect(table.storageDescriptor.serDeInfo.serializationLibrary).toMatch(/ParquetHiveSerDe$/);
+    // The partitions, then the files' other columns: together the table's columns, in order.
+    const { MESSAGE_COLUMNS } = await import("@imvault/im-core");
+    expect(table.partitionKeys).toEqual(
+      ["chat_type", "dt", "hour"].map((name) => ({ name, type: "string" })),
+    );
+    expect([...table.partitionKeys, ...table.storageDescriptor.columns].map((c) => c.name).sort()).toEqual(
+      [...MESSAGE_COLUMNS].sort(),
+    );
+    // No crawler, no partition registration: projection alone.
+    expect(r.records.filter((x) => /Crawler|Partition/.test(x.type))).toEqual([]);
+    expect(outputs).toMatchObject({ searchWorkgroup: "imvault-dev", messagesDatabase: "imvault_dev" });
+  });
+
+  it("Athena workgroup: enforced bytes-scanned limit (ATHENA_SCAN_LIMIT_GB) and its own expiring results bucket", async () => {
+    const results = "imvault-dev-searchresults-abc123";
+    const workgroupOf = async () => {
+      const { r } = await deploy();
+      return { r, wg: r.args("aws.athena.Workgroup", "MessagesWorkgroup") };
+    };
+
+    const { r, wg } = await workgroupOf();
+    expect(wg).toMatchObject({
+      name: "imvault-dev",
+      configuration: {
+        enforceWorkgroupConfiguration: true,
+        bytesScannedCutoffPerQuery: DEFAULTS.athenaScanLimitGb * 1024 ** 3,
+        resultConfiguration: {
+          outputLocation: `s3://${results}/searches/`,
+          encryptionConfiguration: { encryptionOption: "SSE_S3" },
+        },
+      },
+    });
+    // Not the archive bucket: its Object Lock would keep every result for RETENTION_DAYS.
+    expect(r.args("sst.aws.Bucket", "SearchResults")).toMatchObject({
+      enforceHttps: true,
+      transform: { bucket: { forceDestroy: true } },
+    });
+    expect(r.args("sst.aws.Bucket", "SearchResults").transform).not.toHaveProperty(
+      "bucket.objectLockEnabled",
+    );
+    const { rules } = r.args("aws.s3.BucketLifecycleConfiguration", "SearchResultsLifecycle") as {
+      bucket: string;
+      rules: Record<string, unknown>[];
+    };
+    expect(r.args("aws.s3.BucketLifecycleConfiguration", "SearchResultsLifecycle").bucket).toBe(results);
+    expect(rules).toEqual([
+      expect.objectContaining({
+        status: "Enabled",
+        filter: { prefix: "" },
+        expiration: { days: DEFAULTS.athenaResultsDays },
+      }),
+    ]);
+
+    vi.stubEnv("ATHENA_SCAN_LIMIT_GB", "3");
+    vi.stubEnv("ATHENA_RESULTS_DAYS", "7");
+    const set = await deploy();
+    expect(
+      (set.r.args("aws.athena.Workgroup", "MessagesWorkgroup").configuration as Record<string, number>)
+        .bytesScannedCutoffPerQuery,
+    ).toBe(3 * 1024 ** 3);
+    expect(
+      (
+        set.r.args("aws.s3.BucketLifecycleConfiguration", "SearchResultsLifecycle").rules as Record<
+          string,
+          unknown
+        >[]
+      )[0],
+    ).toMatchObject({ expiration: { days: 7 } });
+    vi.stubEnv("ATHENA_SCAN_LIMIT_GB", "0");
+    await expect(deploy()).rejects.toThrow(/ATHENA_SCAN_LIMIT_GB must be an integer from 1/);
+  });
+
+  it("the API function may search and nothing more: its workgroup, its table in Glue, the table's files, the results bucket", async () => {
+    const { r } = await deploy();
+    const bucket = "arn:aws:s3:::imvault-dev-archivestore-abc123";
+    const results = "arn:aws:s3:::imvault-dev-searchresults-abc123";
+    const glue = "arn:aws:glue:eu-west-1:123456789012";
+    const workgroup = "arn:aws:athena:eu-west-1:123456789012:workgroup/imvault-dev";
+    const tableGrants = [
+      `${glue}:catalog`,
+      `${glue}:database/imvault_dev`,
+      `${glue}:table/imvault_dev/messages`,
+    ];
+
+    expect(allowed(r, "ApiHandler").slice(2)).toEqual([
+      `athena:StartQueryExecution ${workgroup}`,
+      `athena:GetQueryExecution ${workgroup}`,
+      `athena:GetQueryResults ${workgroup}`,
+      `glue:GetDatabase ${tableGrants.join(" ")}`,
+      `glue:GetTable ${tableGrants.join(" ")}`,
+      `glue:GetPartitions ${tableGrants.join(" ")}`,
+      `s3:GetObject ${bucket}/tables/messages/*`,
+      `s3:GetBucketLocation ${bucket} ${results}`,
+      `s3:ListBucket ${results}`,
+      `s3:GetObject ${results}/searches/*`,
+      `s3:PutObject ${results}/searches/*`,
+      `s3:AbortMultipartUpload ${results}/searches/*`,
+    ]);
+    // Nobody else touches Athena, Glue or the results.
+    for (const fn of ["Scheduler", "Archiver"]) {
+      expect(allowed(r, fn).filter((a) => /athena:|glue:|searchresults/.test(a))).toEqual([]);
+    }
+    // Where the workgroup writes is where the API may write: the same prefix of the same bucket.
+    const output = (
+      r.args("aws.athena.Workgroup", "MessagesWorkgroup").configuration as {
+        resultConfiguration: { outputLocation: string };
+      }
+    ).resultConfiguration.outputLocation;
+    expect(`${output.replace("s3://", "arn:aws:s3:::")}*`).toBe(`${results}/searches/*`);
   });
 
   it("production never force-destroys the bucket", async () => {

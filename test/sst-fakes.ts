@@ -163,6 +163,24 @@ export function installSstFakes(app: { stage: string }): { recorder: Recorder; u
       BucketLifecycleConfiguration: component("aws.s3.BucketLifecycleConfiguration", () => ({})),
     },
     sns: { TopicSubscription: component("aws.sns.TopicSubscription", () => ({})) },
+    glue: {
+      CatalogDatabase: component("aws.glue.CatalogDatabase", (_name, args) => ({
+        name: out(args.name),
+        arn: arn("glue", `database/${String(args.name)}`),
+      })),
+      CatalogTable: component("aws.glue.CatalogTable", (_name, args) => ({
+        name: out(args.name),
+        arn: (args.databaseName as FakeOutput<string>).apply(
+          (db) => `arn:aws:glue:eu-west-1:123456789012:table/${db}/${String(args.name)}`,
+        ),
+      })),
+    },
+    athena: {
+      Workgroup: component("aws.athena.Workgroup", (_name, args) => ({
+        name: out(args.name),
+        arn: arn("athena", `workgroup/${String(args.name)}`),
+      })),
+    },
     cloudwatch: {
       MetricAlarm: component("aws.cloudwatch.MetricAlarm", (name) => ({
         arn: arn("cloudwatch", `alarm:${name}`),
@@ -219,6 +237,8 @@ export const DEPLOY_VARS = [
   "RETENTION_COMPLIANCE_CONFIRM",
   "IM_MEDIA_RETENTION_DAYS",
   "IM_MEDIA_CONCURRENCY",
+  "ATHENA_SCAN_LIMIT_GB",
+  "ATHENA_RESULTS_DAYS",
 ];
 
 /** Runs the config's run() for `stage` against fresh fakes: what it created, and its outputs as data. */

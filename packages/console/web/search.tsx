@@ -95,7 +95,15 @@ function SearchForm() {
         await new Promise((r) => setTimeout(r, POLL_MS[Math.min(i, POLL_MS.length - 1)]));
         search = readSearch(await api.get<unknown>(`/v1/searches/${encodeURIComponent(search.id)}`));
       }
-      setRun({ kind: "done", search });
+      // The API has no chat type filter: the rows are narrowed here.
+      const chatType = wanted.chatType;
+      setRun({
+        kind: "done",
+        search:
+          chatType === undefined
+            ? search
+            : { ...search, messages: search.messages.filter((m) => m.chatType === chatType) },
+      });
     } catch (error) {
       setRun({ kind: "error", error });
     }
@@ -122,11 +130,11 @@ function SearchForm() {
         </div>
         <div>
           <label for="f-from">From (your time)</label>
-          <input {...field("from")} type="datetime-local" />
+          <input {...field("from")} type="datetime-local" required />
         </div>
         <div>
           <label for="f-to">To (your time)</label>
-          <input {...field("to")} type="datetime-local" />
+          <input {...field("to")} type="datetime-local" required />
         </div>
         <div>
           <label for="f-chatType">Chat type</label>

@@ -99,9 +99,10 @@ describe("readers of the routes other engineers are adding", () => {
       ],
     });
 
-    expect(searchRequest({ user: " ann ", text: "", chatType: "C2C" })).toEqual({
+    // Only the API's filters go to it: the chat type is applied to the rows.
+    expect(searchRequest({ user: " ann ", text: "", chatType: "C2C", from: "2024050100" })).toEqual({
       user: "ann",
-      chatType: "C2C",
+      from: "2024050100",
     });
     expect(search).toMatchObject({ id: "s1", state: "succeeded", truncated: false });
     expect(conversations(search.messages).map((c) => [c.name, c.messages.map((m) => m.text)])).toEqual([
@@ -109,5 +110,7 @@ describe("readers of the routes other engineers are adding", () => {
       ["ann|bob", ["hi bob", "hi ann"]],
     ]);
     expect(readSearch({ id: "s2", status: "running" }).state).toBe("running");
+    expect(readSearch({ state: "succeeded", rows: [], nextCursor: "c1" }).truncated).toBe(true);
+    expect(readSearch({ state: "succeeded", rows: [], nextCursor: null }).truncated).toBe(false);
   });
 });

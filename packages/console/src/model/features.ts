@@ -173,11 +173,14 @@ export interface SearchFilters {
   chatType?: "C2C" | "Group";
 }
 
-/** The `POST /v1/searches` body: only the filters that are set. */
+/** The API's search filters (`imvault search`'s); the chat type is applied to the rows here. */
+const API_FILTERS = new Set(["user", "peer", "group", "text", "from", "to"]);
+
+/** The `POST /v1/searches` body: only the API's filters that are set. */
 export function searchRequest(filters: SearchFilters): Record<string, string> {
   const body: Record<string, string> = {};
   for (const [k, value] of Object.entries(filters)) {
-    if (typeof value === "string" && value.trim() !== "") body[k] = value.trim();
+    if (API_FILTERS.has(k) && typeof value === "string" && value.trim() !== "") body[k] = value.trim();
   }
   return body;
 }
@@ -256,7 +259,8 @@ export function readSearch(answer: unknown): SearchState {
     state,
     ...(error === undefined ? {} : { error }),
     messages,
-    truncated: answer.truncated === true,
+    // A finished search with a next page holds more than this answer (the console reads one page).
+    truncated: answer.truncated === true || (state === "succeeded" && typeof answer.nextCursor === "string"),
   };
 }
 

@@ -71,6 +71,13 @@ export const DEFAULTS = {
   retentionMode: "governance" as "governance" | "compliance",
   /** RETENTION_DAYS: how long each archived object stays locked after its hour ends (SEC 17a-4: 3 years). */
   objectRetentionDays: 1095,
+  /**
+   * ATHENA_SCAN_LIMIT_GB (deploy time): Athena cancels a search that would read more than this (and
+   * bills only what it read: $5 per TB, so a cancelled search costs at most ~5 cents).
+   */
+  athenaScanLimitGb: 10,
+  /** ATHENA_RESULTS_DAYS (deploy time): search results (Athena's output files) are deleted after this. */
+  athenaResultsDays: 1,
 } as const;
 
 /** What RETENTION_COMPLIANCE_CONFIRM must say before compliance mode, which nobody can undo, is set. */
@@ -133,4 +140,7 @@ export const LIMITS = {
   minUrlSigningKeyChars: 16,
   /** RETENTION_DAYS: at most 100 years. */
   objectRetentionDays: { min: 1, max: 36500 },
+  /** Athena's own bounds on a workgroup's bytes-scanned cutoff: 10 MB to 7 EB (whole GB here). */
+  athenaScanLimitGb: { min: 1, max: 1_000_000 },
+  athenaResultsDays: { min: 1, max: 365 },
 } as const satisfies Record<string, number | Range>;

@@ -3,9 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
-import { convertHistoryToParquet, createLocalStore } from "@imvault/im-core";
+import { convertHistoryToParquet, createLocalStore, SearchPageSchema } from "@imvault/im-core";
+import { AthenaSearches } from "@imvault/im-core/athena";
 import { LocalSearches } from "@imvault/im-core/duckdb";
-import { FakeClock, recordingLogger } from "@imvault/im-core/testing";
+import { athenaMessages, FakeAthena, FakeClock, recordingLogger } from "@imvault/im-core/testing";
+import * as v from "valibot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiGatewayEvent } from "../../testing/apigw-event.ts";
 import { type ApiHandler, createApiHandler } from "./app.ts";
@@ -109,6 +111,8 @@ describe("POST /v1/searches and GET /v1/searches/{id} with DuckDB on one machine
       });
       expect(page.status).toBe(200);
       expect(["running", "succeeded"]).toContain(page.body.state);
+      // The page and row shapes the Athena adapter gives too (and the OpenAPI document promises).
+      expect(v.safeParse(SearchPageSchema, page.body).issues).toBeUndefined();
       rows.push(...page.body.rows);
       cursor = page.body.nextCursor;
       if (page.body.state === "running") await new Promise((r) => setTimeout(r, 20));
@@ -189,5 +193,91 @@ describe("POST /v1/searches and GET /v1/searches/{id} with DuckDB on one machine
     }
     expect(peerAlone.status).toBe(400);
     expect(unknown.status).toBe(404);
+  });
+});
+
+describe("POST /v1/searches and GET /v1/searches/{id} with Athena in AWS", () => {
+  const setUp = () => {
+    const athena = new FakeAthena(athenaMessages(5));
+    const logger = recordingLogger();
+    const handle = createApiHandler({
+      getCosSig: async () => [],
+      store: createLocalStore({ root: tmpdir(), urlFor: (k) => `https://files.test/${k}` }),
+      clock: new FakeClock(Date.parse("2024-03-01T10:30:00Z")),
+      logger,
+      searches: new AthenaSearches({
+        client: athena,
+        workgroup: "imvault-prod",
+        database: "imvault_prod",
+        pageSize: 2,
+      }),
+      config: {
+        apiKeys: [{ name: "ops", token: TOKEN }],
+        cosUrlHosts: [],
+        maxItems: 10,
+        maxBodyBytes: 4096,
+        lookbackHours: 72,
+      },
+    });
+    const call = async (init: Parameters<typeof apiGatewayEvent>[0]) => {
+      const res = await handle(apiGatewayEvent(init));
+      return { status: res.statusCode, body: JSON.parse(res.body as string) };
+    };
+    return { athena, logger, call };
+  };
+
+  it("answers 202 with the QueryExecutionId, running until Athena is done, then the rows a page at a time", async () => {
+    const { athena, logger, call } = setUp();
+    const body = { user: "u'1", text: "爬山", from: "2015120100", to: "2015120123" };
+
+    const started = await call({ method: "POST", path: "/v1/searches", headers: AUTH, body });
+    const running = await call({ path: `/v1/searches/${started.body.id}`, headers: AUTH });
+    athena.finish(started.body.id, "SUCCEEDED");
+    const pages = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor === null ? "" : `?cursor=${encodeURIComponent(cursor)}`;
+      const page = await call({ path: `/v1/searches/${started.body.id}${query}`, headers: AUTH });
+      pages.push(page);
+      cursor = page.body.nextCursor;
+    } while (cursor !== null && pages.length < 10);
+
+    expect(started.status).toBe(202);
+    expect([...athena.queries.keys()]).toEqual([started.body.id]);
+    const input = athena.queries.get(started.body.id)!.input;
+    expect([input.WorkGroup, input.QueryExecutionContext?.Database]).toEqual([
+      "imvault-prod",
+      "imvault_prod",
+    ]);
+    expect(input.ExecutionParameters).toContain("'u''1'");
+    expect(input.QueryString).not.toContain("u'1");
+    expect([running.status, running.body.state, running.body.rows]).toEqual([200, "running", []]);
+    expect(pages.map((p) => [p.status, p.body.state, p.body.rows.length])).toEqual([
+      [200, "succeeded", 2],
+      [200, "succeeded", 2],
+      [200, "succeeded", 1],
+    ]);
+    expect(pages.flatMap((p) => p.body.rows.map((r: { line: number }) => r.line))).toEqual([2, 3, 4, 5, 6]);
+    const audits = logger.lines.filter((l) => l.fields?.audit === true);
+    expect(audits.map((l) => l.fields)).toEqual([
+      expect.objectContaining({ keyName: "ops", search: body, outcome: "ok", id: started.body.id }),
+    ]);
+  });
+
+  it("never asks Athena for a search without a window, and says so with a 400", async () => {
+    const { athena, call } = setUp();
+
+    const refused = await call({
+      method: "POST",
+      path: "/v1/searches",
+      headers: AUTH,
+      body: { text: "爬山" },
+    });
+
+    expect([refused.status, refused.body.error.message]).toEqual([
+      400,
+      expect.stringMatching(/needs a window/),
+    ]);
+    expect(athena.calls).toEqual([]);
   });
 });

@@ -6,18 +6,29 @@
  * adapter gives: BIGINTs as JSON numbers while exact, `ts` as `YYYY-MM-DD HH:MM:SS`, the list columns
  * as arrays, NULL as null.
  */
-import {
-  type Datum,
+import type {
+  Datum,
   GetQueryExecutionCommand,
-  type GetQueryExecutionCommandOutput,
+  GetQueryExecutionCommandOutput,
   GetQueryResultsCommand,
-  type GetQueryResultsCommandOutput,
+  GetQueryResultsCommandOutput,
   StartQueryExecutionCommand,
-  type StartQueryExecutionCommandOutput,
+  StartQueryExecutionCommandOutput,
 } from "@aws-sdk/client-athena";
 import { NotFoundError, ValidationError } from "../errors.ts";
 import { athenaExecutionParameters, buildSearchSql, type MessageSearch } from "./search-sql.ts";
 import type { SearchPage, SearchService } from "./searches.ts";
+
+/**
+ * The Athena SDK, loaded at the first search rather than at the API function's cold start (which
+ * most requests, never searching, would pay): the Lambda runtime provides it, and esbuild leaves a
+ * dynamic import of it as one.
+ */
+let sdk: Promise<typeof import("@aws-sdk/client-athena")> | undefined;
+export const athenaSdk = () => {
+  sdk ??= import("@aws-sdk/client-athena");
+  return sdk;
+};
 
 /** What this adapter asks of an AthenaClient (which satisfies it); tests give a fake. */
 export interface AthenaSender {
@@ -61,6 +72,7 @@ export class AthenaSearches implements SearchService {
     const limit = Math.min(search.limit ?? Number.POSITIVE_INFINITY, this.#o.maxRows + 1);
     const { sql, params } = buildSearchSql({ ...search, limit }, { dialect: "athena" });
     const parameters = athenaExecutionParameters(params);
+    const { StartQueryExecutionCommand } = await athenaSdk();
     const out = await this.#o.client.send(
       new StartQueryExecutionCommand({
         QueryString: sql,
@@ -77,6 +89,7 @@ export class AthenaSearches implements SearchService {
     const notFound = () => new NotFoundError(`no search ${id} (search results are kept a limited time)`);
     if (!QUERY_ID.test(id)) throw notFound();
     const at = decodeCursor(cursor);
+    const { GetQueryExecutionCommand, GetQueryResultsCommand } = await athenaSdk();
     let execution: GetQueryExecutionCommandOutput["QueryExecution"];
     try {
       ({ QueryExecution: execution } = await this.#o.client.send(

@@ -89,6 +89,12 @@ describe("the built Lambda bundles, configured by SST links", () => {
       SST_RESOURCE_ArchiveBucket: link({ type: "sst.sst.Linkable", name: bucket }),
       // fauxqs names its queues on a *.localhost host, which this machine does not resolve: same queue, by IP.
       SST_RESOURCE_Jobs: link({ type: "sst.sst.Linkable", url: onLoopback(queue.url) }),
+      // The api function's searches (Athena, reached at the first search only: none here).
+      SST_RESOURCE_MessageTable: link({
+        type: "sst.sst.Linkable",
+        workgroup: "imvault-test",
+        database: "imvault_test",
+      }),
       // The AWS SDK's own settings, as Lambda provides credentials and region; endpoints → the emulator.
       AWS_REGION: TEST_REGION,
       AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,

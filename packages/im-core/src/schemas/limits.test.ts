@@ -28,7 +28,7 @@ describe("limits", () => {
       expect(value, name).toBeGreaterThanOrEqual(range.min);
       expect(value, name).toBeLessThanOrEqual(range.max ?? Number.MAX_SAFE_INTEGER);
     }
-    expect(checked).toHaveLength(12);
+    expect(checked).toHaveLength(14);
     expect(DEFAULTS.settleHours).toBeLessThan(DEFAULTS.lookbackHours);
     expect(DEFAULTS.lookbackHours).toBeLessThanOrEqual(LIMITS.maxWindowHours);
   });

@@ -6,7 +6,7 @@
  * the same page and row shapes (the schemas below, which the OpenAPI document is made of).
  */
 import * as v from "valibot";
-import { ImvaultError, ValidationError } from "../errors.ts";
+import { ValidationError } from "../errors.ts";
 import type { Caller } from "../lookup/lookup.ts";
 import { isMsgTime } from "../time/msgtime.ts";
 import type { Clock } from "../util/clock.ts";
@@ -154,7 +154,7 @@ export async function startSearch(
     deps.logger.warn(SEARCH_AUDIT_MESSAGE, {
       ...audit,
       outcome: error instanceof ValidationError ? "refused" : "failed",
-      error: error instanceof ImvaultError || error instanceof Error ? error.name : typeof error,
+      error: error instanceof Error ? error.name : typeof error,
       durationMs: deps.clock.now() - started,
     });
     throw error;

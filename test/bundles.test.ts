@@ -4,10 +4,14 @@
  * plus the AWS SDK's own endpoint variables pointing at the local emulator. The schedule bundle
  * enqueues a backfill, the archive bundle archives it from the IM simulator into S3, and the api
  * bundle serves the archived hour with a presigned download URL; then the same for the hour's media:
- * a media job planned, its objects captured into S3, one of them served by `GET /v1/media`.
+ * a media job planned, its objects captured into S3, one of them served by `GET /v1/media`; and a
+ * search started and read through the api bundle's Athena client, against a local Athena endpoint.
  */
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
+import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { buffer } from "node:stream/consumers";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -199,5 +203,75 @@ describe("the built Lambda bundles, configured by SST links", () => {
     expect(sha256(bytes)).toBe(item.sha256);
     const unknown = await media(item.rawUrl.replace(/\.(\w+)$/, "-never-sent.$1"));
     expect([unknown.statusCode, JSON.parse(unknown.body).error.code]).toEqual([404, "not_found"]);
+  });
+  it("api starts a search on Athena and reads its rows back, with the SDK the runtime provides", async () => {
+    const ID = "0f0e0d0c-0b0a-4909-8807-060504030201";
+    const targets: string[] = [];
+    let started: Record<string, unknown> = {};
+    const answers: Record<string, unknown> = {
+      "AmazonAthena.StartQueryExecution": { QueryExecutionId: ID },
+      "AmazonAthena.GetQueryExecution": {
+        QueryExecution: { QueryExecutionId: ID, WorkGroup: "imvault-test", Status: { State: "SUCCEEDED" } },
+      },
+      "AmazonAthena.GetQueryResults": {
+        ResultSet: {
+          ResultSetMetadata: { ColumnInfo: [{ Name: "line", Type: "bigint" }] },
+          Rows: [{ Data: [{ VarCharValue: "line" }] }, { Data: [{ VarCharValue: "3" }] }],
+        },
+      },
+    };
+    const athena = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk: Buffer) => {
+        body += chunk.toString("utf8");
+      });
+      req.on("end", () => {
+        const target = String(req.headers["x-amz-target"]);
+        targets.push(target);
+        if (target === "AmazonAthena.StartQueryExecution")
+          started = JSON.parse(body) as Record<string, unknown>;
+        res.writeHead(200, { "content-type": "application/x-amz-json-1.1" });
+        res.end(JSON.stringify(answers[target] ?? {}));
+      });
+    });
+    athena.listen(0, "127.0.0.1");
+    await once(athena, "listening");
+    const shared = env;
+    env = { ...env, AWS_ENDPOINT_URL_ATHENA: `http://127.0.0.1:${(athena.address() as AddressInfo).port}` };
+    try {
+      const auth = { authorization: `Bearer ${API_TOKEN}` };
+      const post = (await invoke(
+        "api",
+        apiGatewayEvent({
+          method: "POST",
+          path: "/v1/searches",
+          headers: auth,
+          body: { user: "u1", from: msgTime, to: msgTime },
+        }),
+      )) as { statusCode: number; body: string };
+      const get = (await invoke("api", apiGatewayEvent({ path: `/v1/searches/${ID}`, headers: auth }))) as {
+        statusCode: number;
+        body: string;
+      };
+
+      expect([post.statusCode, JSON.parse(post.body)]).toEqual([202, { id: ID }]);
+      expect(started).toMatchObject({
+        WorkGroup: "imvault-test",
+        QueryExecutionContext: { Database: "imvault_test" },
+      });
+      expect(started.ExecutionParameters).toContain("'u1'");
+      expect([get.statusCode, JSON.parse(get.body)]).toEqual([
+        200,
+        { state: "succeeded", rows: [{ line: 3 }], nextCursor: null },
+      ]);
+      expect(targets).toEqual([
+        "AmazonAthena.StartQueryExecution",
+        "AmazonAthena.GetQueryExecution",
+        "AmazonAthena.GetQueryResults",
+      ]);
+    } finally {
+      env = shared;
+      athena.close();
+    }
   });
 });

@@ -97,6 +97,18 @@ describe("the OpenAPI document", () => {
     expect(schemas.CoverageRow?.properties.status?.enum).toEqual(CoverageRowSchema.entries.status.options);
     expect(schemas.Manifest?.properties.chatType?.enum).toEqual(ManifestSchema.entries.chatType.options);
     expect(schemas.CoverageRow?.properties.status?.enum).toContain("corrupt");
+    // A search names its window and nothing the API does not know.
+    expect(schemas.SearchRequest).toMatchObject({ required: ["from", "to"], additionalProperties: false });
+    expect(Object.keys(schemas.SearchRequest?.properties ?? {}).sort()).toEqual([
+      "from",
+      "group",
+      "limit",
+      "peer",
+      "text",
+      "to",
+      "type",
+      "user",
+    ]);
   });
 
   it("agrees with the valibot schema it comes from on what a manifest may be", () => {

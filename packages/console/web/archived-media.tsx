@@ -76,7 +76,8 @@ export function ArchivedMedia({ rawUrl, contentType }: { rawUrl: string; content
   const name = fileName(rawUrl);
   return (
     <div class="archived-media" ref={box} data-state={lookup.state}>
-      {lookup.state === "waiting" || lookup.state === "loading" ? (
+      {lookup.state === "waiting" ? <p class="muted small">Preview loads when shown.</p> : null}
+      {lookup.state === "loading" ? (
         <p class="loading muted" role="status">
           <span class="spinner" aria-hidden="true" /> Loading the archived copy…
         </p>

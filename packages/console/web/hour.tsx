@@ -184,7 +184,6 @@ function MediaCard({ item }: { item: MediaItem }) {
     <li class={`card media-item m-${state}`} data-media-state={state}>
       <p>
         <span class={`badge m-${state}`}>{STATE_TEXT[state]}</span>
-        {item.status === "captured" ? <span class="muted"> {formatBytes(item.size)}</span> : null}
       </p>
       <p class="url" title={item.rawUrl}>
         {fileName(item.rawUrl)}

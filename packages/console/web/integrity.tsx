@@ -78,6 +78,12 @@ function Evidence({ evidence }: { evidence: EvidenceStatus | undefined }) {
               </span>{" "}
               <When ms={Date.parse(lastVerified.at)} /> (<Countdown ms={Date.parse(lastVerified.at)} />)
               <p class={lastVerified.ok ? "muted" : "warn"}>{lastVerified.summary}</p>
+              {lastVerified.ok ? null : (
+                <p class="muted">
+                  <code>imvault verify</code> names each problem it found (a manifest it cannot read, a file
+                  that differs).
+                </p>
+              )}
               {head !== null && !verifiedHead ? (
                 <p class="muted">
                   Newer digests were sealed since (it checked{" "}

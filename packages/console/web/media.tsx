@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import type { BannedMedia } from "../src/model/answers.ts";
-import { describeMsgTime, formatBytes, HOUR_MS, msgTimeAt } from "../src/model/time.ts";
+import { describeMsgTime, HOUR_MS, msgTimeAt } from "../src/model/time.ts";
 import { ArchivedMedia } from "./archived-media.tsx";
 import { useConsole } from "./context.ts";
 import { fileName, mediaKind, Preview } from "./preview.tsx";
@@ -72,8 +72,12 @@ function BannedInWindow() {
   );
 }
 
+/** Cards shown at first; the rest one click away (a long list is hard to scan on a phone). */
+const FIRST_CARDS = 24;
+
 function BannedList({ answer }: { answer: BannedMedia }) {
   const { hours, items } = answer;
+  const [shown, setShown] = useState(FIRST_CARDS);
   return (
     <>
       <p class="summary">
@@ -87,7 +91,7 @@ function BannedList({ answer }: { answer: BannedMedia }) {
         <p>No captured media in the window is reported banned.</p>
       ) : (
         <ul class="cards" aria-label="Banned media">
-          {items.map((item) => (
+          {items.slice(0, shown).map((item) => (
             <li key={`${item.chatType}${item.msgTime}${item.rawUrl}`} class="card banned-item">
               <p>
                 <span class="badge m-banned">banned</span>{" "}
@@ -96,13 +100,18 @@ function BannedList({ answer }: { answer: BannedMedia }) {
                 </a>
               </p>
               <p class="url" title={item.rawUrl}>
-                {fileName(item.rawUrl)} <span class="muted">({formatBytes(item.size)})</span>
+                {fileName(item.rawUrl)}
               </p>
               <ArchivedMedia rawUrl={item.rawUrl} contentType={item.contentType} />
             </li>
           ))}
         </ul>
       )}
+      {items.length > shown ? (
+        <button type="button" onClick={() => setShown(items.length)}>
+          Show the other {items.length - shown}
+        </button>
+      ) : null}
     </>
   );
 }

@@ -194,7 +194,7 @@ function ConversationView({ conversation }: { conversation: Conversation }) {
     <article class="conversation" aria-label={conversation.title}>
       <h2>{conversation.title}</h2>
       <p class="muted small">
-        {hours.length === 1 ? `Hour ${describeMsgTime(hours[0]!)}` : `${hours.length} hours`} Beijing ·{" "}
+        Archived hour{hours.length === 1 ? "" : "s"} (Beijing):{" "}
         {hours.slice(0, 3).map((h, i) => (
           <span key={h}>
             {i > 0 ? ", " : ""}

@@ -489,6 +489,7 @@ describe("the web console in chromium, against imvault dev on the simulator", ()
     await page.locator(".conversation").first().waitFor({ timeout: 60_000 });
     widths.search = await overflow();
     await page.evaluate(`document.querySelector(".conversations").scrollIntoView()`);
+    await expect.poll(() => page.locator('.archived-media[data-state="loading"]').count()).toBe(0);
     await page.screenshot({ path: join(SHOTS, "search-phone.png") });
 
     expect(widths).toEqual({ coverage: 0, hour: 0, "banned-media": 0, integrity: 0, search: 0 });

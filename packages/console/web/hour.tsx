@@ -181,7 +181,7 @@ function HourMediaView({ media }: { media: HourMedia }) {
 function MediaCard({ item }: { item: MediaItem }) {
   const state = mediaState(item);
   return (
-    <li class={`card media-item m-${state}`} data-media-state={state}>
+    <li class="card media-item" data-media-state={state}>
       <p>
         <span class={`badge m-${state}`}>{STATE_TEXT[state]}</span>
       </p>

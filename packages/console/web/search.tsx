@@ -59,7 +59,8 @@ export function SearchScreen() {
       const { id } = await api.post<{ id: string }>("/v1/searches", body);
       const deadline = Date.now() + SEARCH_WAIT_MS;
       let page = await api.get<SearchPage>(`/v1/searches/${encodeURIComponent(id)}`);
-      for (let i = 0; page.state === "running"; i++) {
+      // Anything but a final state is asked again (an engine may add one, e.g. queued).
+      for (let i = 0; page.state !== "succeeded" && page.state !== "failed"; i++) {
         if (Date.now() > deadline) throw new Error("The search is still running: try again in a while.");
         setRun({ kind: "busy", note: "Searching the message table…" });
         await new Promise((r) => setTimeout(r, POLL_MS[Math.min(i, POLL_MS.length - 1)]));

@@ -300,9 +300,24 @@ describe("the web console in chromium, against imvault dev on the simulator", ()
       ),
     );
     expect(states).toContain("banned");
-    // Previews come from the archived copies (the API's short-lived URLs), never from Tencent.
+    // Previews come from the archived copies (the API's short-lived URLs), never from Tencent, and
+    // every image the browser can decode shows (the simulator's PNGs and GIFs: 8×8; its JPEGs are
+    // noise, and their cards say the browser cannot display them).
     expect(images.length).toBeGreaterThan(0);
     for (const img of images) expect(img.src).toMatch(new RegExp(`^${api}/files/media/`));
+    const ext = (src: string) => new URL(src).pathname.split(".").at(-1);
+    await expect
+      .poll(async () =>
+        (
+          await page.$$eval(".media-item img", (imgs) =>
+            imgs.map((img) => ({
+              src: (img as unknown as { src: string }).src,
+              width: (img as unknown as { naturalWidth: number }).naturalWidth,
+            })),
+          )
+        ).map((i) => `${ext(i.src)} ${i.width}`),
+      )
+      .toEqual(images.filter((i) => ext(i.src) !== "jpg").map((i) => `${ext(i.src)} 8`));
     await page.evaluate("window.scrollTo(0, 0)");
     await page.screenshot({ path: join(SHOTS, "hour.png") });
     expect(unexpected(watch)).toEqual([]);

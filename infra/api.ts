@@ -13,6 +13,7 @@ export function httpApi(apiFn: sst.aws.Function) {
     "POST /v1/cos-sig",
     "GET /v1/archive/{chatType}/{msgTime}",
     "GET /v1/media",
+    "GET /v1/media/banned",
     "GET /v1/status",
     "GET /v1/health",
     "HEAD /v1/health",

@@ -219,6 +219,7 @@ describe("sst.config.ts", () => {
       "GET /v1/archive/{chatType}/{msgTime}",
       "GET /v1/health",
       "GET /v1/media",
+      "GET /v1/media/banned",
       "GET /v1/openapi.json",
       "GET /v1/searches/{id}",
       "GET /v1/status",

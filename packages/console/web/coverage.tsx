@@ -89,11 +89,6 @@ function CoverageView({ map, now }: { map: Heatmap; now: number }) {
       </p>
       <Legend hasMedia={map.hasMedia} />
       <HeatmapGrid map={map} now={now} />
-      {map.hasMedia ? null : (
-        <p class="muted">
-          Media capture per hour is not available on this deployment yet: the cells show history files only.
-        </p>
-      )}
     </>
   );
 }
@@ -167,11 +162,14 @@ function Legend({ hasMedia }: { hasMedia: boolean }) {
         <div>
           <dt>
             <span class="swatch s-archived" aria-hidden="true">
-              ✓<span class="media-mark media-banned">◆</span>
+              ✓<span class="media-mark media-some-missing">◇</span>
             </span>{" "}
             media
           </dt>
-          <dd>corner mark: ● media captured, ◆ some banned, ◇ some missing</dd>
+          <dd>
+            corner mark: ● all captured, ◇ some missing or refused, ◌ not captured yet, ⁇ media manifest
+            unreadable (none: no media)
+          </dd>
         </div>
       ) : null}
     </dl>
@@ -268,15 +266,7 @@ function Cell({
   tabbable: boolean;
 }) {
   const label = describeCell(cell, now);
-  const media = cell.media;
-  const mark =
-    media === undefined || media.total === 0
-      ? undefined
-      : media.banned > 0
-        ? { glyph: "◆", cls: "media-banned" }
-        : media.missing + media.refused > 0
-          ? { glyph: "◇", cls: "media-missing" }
-          : { glyph: "●", cls: "media-captured" };
+  const mark = cell.media === undefined || cell.media.glyph === "" ? undefined : cell.media;
   return (
     <a
       class={`cell s-${cell.state}`}
@@ -288,12 +278,13 @@ function Cell({
       data-msg-time={cell.msgTime}
       data-status={cell.status}
       data-state={cell.state}
+      data-media={cell.media?.state}
       aria-label={label}
       title={cell.state === "archived" ? `${label}, ${formatBytes(cell.bytes)}` : label}
     >
       <span aria-hidden="true">{STATE_INFO[cell.state].glyph}</span>
       {mark === undefined ? null : (
-        <span class={`media-mark ${mark.cls}`} aria-hidden="true">
+        <span class={`media-mark media-${mark.state}`} aria-hidden="true">
           {mark.glyph}
         </span>
       )}

@@ -1,27 +1,18 @@
-import { type MediaItemView, readHourMedia } from "../src/model/features.ts";
+import {
+  type ArchiveView,
+  type HourMedia,
+  type MediaItem,
+  type MediaState,
+  mediaState,
+} from "../src/model/answers.ts";
 import { describeMsgTime, formatBytes, hourStartMs } from "../src/model/time.ts";
 import { ApiError } from "./api.ts";
+import { ArchivedMedia } from "./archived-media.tsx";
 import { useConsole } from "./context.ts";
-import { fileName, mediaKind, Preview } from "./preview.tsx";
-import { Countdown, ErrorView, Loading, NotAvailable, useRequest, When } from "./ui.tsx";
+import { fileName } from "./preview.tsx";
+import { Countdown, ErrorView, Loading, useRequest, When } from "./ui.tsx";
 
-interface ManifestFile {
-  key: string;
-  sourceUrl: string;
-  gzipSize: number;
-  gzipMd5: string;
-  fileSize: number;
-  fileMd5: string;
-  messageCount: number;
-  framingProblem?: string;
-}
-
-interface ArchiveView {
-  manifest: { chatType: string; msgTime: string; status: string; files: ManifestFile[]; archivedAt: string };
-  downloads: { key: string; url: string; expiresAt: string }[];
-}
-
-/** One hour: its manifest (files, sizes, MD5s, message counts), download links, and its media when listed. */
+/** One hour: its manifest (files, sizes, MD5s, message counts), download links, and its media with their status. */
 export function HourScreen({ chatType, msgTime }: { chatType: string; msgTime: string }) {
   const { api } = useConsole();
   const { result, reload } = useRequest(
@@ -60,7 +51,6 @@ function HourView({ view }: { view: ArchiveView }) {
   const { manifest, downloads } = view;
   const messages = manifest.files.reduce((n, f) => n + f.messageCount, 0);
   const bytes = manifest.files.reduce((n, f) => n + f.gzipSize, 0);
-  const media = readHourMedia(view);
   return (
     <>
       <dl class="facts">
@@ -147,44 +137,62 @@ function HourView({ view }: { view: ArchiveView }) {
         </div>
       )}
       <h2>Media</h2>
-      {media === undefined ? (
-        <NotAvailable what="Media capture per hour" />
-      ) : media.length === 0 ? (
-        <p>The hour's messages hold no media.</p>
-      ) : (
-        <MediaList items={media} />
-      )}
+      <HourMediaView media={view.media} />
     </>
   );
 }
 
-const STATE_TEXT: Record<MediaItemView["state"], string> = {
+const STATE_TEXT: Record<MediaState, string> = {
   captured: "captured",
   banned: "banned (captured)",
   missing: "missing at Tencent",
   refused: "refused",
 };
 
-function MediaList({ items }: { items: MediaItemView[] }) {
+function HourMediaView({ media }: { media: HourMedia }) {
+  if (media === "pending") {
+    return <p class="notice">The hour's media are not captured yet: the next archive run captures them.</p>;
+  }
+  if (media === "corrupt") {
+    return (
+      <p class="notice error">
+        The hour's media manifest cannot be read: <code>imvault verify</code> says why.
+      </p>
+    );
+  }
+  if (media.items.length === 0) return <p>The hour's messages hold no media.</p>;
+  const counts = new Map<MediaState, number>();
+  for (const item of media.items) counts.set(mediaState(item), (counts.get(mediaState(item)) ?? 0) + 1);
   return (
-    <ul class="media-list">
-      {items.map((item) => (
-        <li key={item.rawUrl} class={`media-item m-${item.state}`}>
-          <span class={`badge m-${item.state}`}>{STATE_TEXT[item.state]}</span>{" "}
-          <span class="url" title={item.rawUrl}>
-            {fileName(item.rawUrl)}
-          </span>
-          {item.size === undefined ? null : <span class="muted"> {formatBytes(item.size)}</span>}
-          {item.reason === undefined ? null : <span class="muted"> ({item.reason})</span>}
-          {item.url === undefined ? null : (
-            <Preview
-              url={item.url}
-              name={fileName(item.rawUrl)}
-              kind={mediaKind(item.rawUrl, item.contentType)}
-            />
-          )}
-        </li>
-      ))}
-    </ul>
+    <>
+      <p class="muted">
+        {[...counts].map(([state, n]) => `${n} ${STATE_TEXT[state]}`).join(", ")}; captured{" "}
+        <When ms={Date.parse(media.capturedAt)} />.
+      </p>
+      <ul class="cards media-list">
+        {media.items.map((item) => (
+          <MediaCard key={item.rawUrl} item={item} />
+        ))}
+      </ul>
+    </>
+  );
+}
+
+function MediaCard({ item }: { item: MediaItem }) {
+  const state = mediaState(item);
+  return (
+    <li class="card media-item" data-media-state={state}>
+      <p>
+        <span class={`badge m-${state}`}>{STATE_TEXT[state]}</span>
+      </p>
+      <p class="url" title={item.rawUrl}>
+        {fileName(item.rawUrl)}
+      </p>
+      {item.status === "refused" ? <p class="muted">{item.reason}</p> : null}
+      {item.status === "missing" ? <p class="muted">Tencent no longer had the file (Status 2).</p> : null}
+      {item.status === "captured" ? (
+        <ArchivedMedia rawUrl={item.rawUrl} contentType={item.contentType} />
+      ) : null}
+    </li>
   );
 }

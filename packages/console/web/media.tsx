@@ -1,10 +1,10 @@
 import { useState } from "preact/hooks";
-import { type MediaItemView, readHourMedia, readMediaSummary } from "../src/model/features.ts";
-import type { StatusAnswer } from "../src/model/heatmap.ts";
-import { describeMsgTime } from "../src/model/time.ts";
+import type { BannedMedia } from "../src/model/answers.ts";
+import { describeMsgTime, HOUR_MS, msgTimeAt } from "../src/model/time.ts";
+import { ArchivedMedia } from "./archived-media.tsx";
 import { useConsole } from "./context.ts";
 import { fileName, mediaKind, Preview } from "./preview.tsx";
-import { Countdown, ErrorView, Loading, NotAvailable, useRequest, When } from "./ui.tsx";
+import { Countdown, ErrorView, Loading, useRequest, When } from "./ui.tsx";
 
 interface CosSigItem {
   ResourceID: number;
@@ -16,86 +16,103 @@ interface CosSigItem {
   ExpiresAt: string;
 }
 
-/** Hours whose banned media are listed at most (each costs one `/v1/archive` request). */
-const MAX_HOURS = 12;
+const WINDOWS = [24, 72, 168];
 
 /** Banned media review: what the archive captured that Tencent reports banned, and a FULL_CONTROL lookup box. */
 export function MediaScreen() {
   return (
     <section aria-labelledby="media-title">
       <h1 id="media-title">Banned media</h1>
-      <CosSigBox />
       <BannedInWindow />
+      <CosSigBox />
     </section>
   );
 }
 
+/** `GET /v1/media/banned` over the last N ended hours; each preview is one audited `GET /v1/media`. */
 function BannedInWindow() {
   const { api, config } = useConsole();
+  const [hours, setHours] = useState(config.lookbackHours);
   const { result, reload } = useRequest(
-    async (signal) => {
-      const status = await api.get<StatusAnswer>(`/v1/status?hours=${config.lookbackHours}`, signal);
-      const withMedia = status.rows.map((row) => ({ row, media: readMediaSummary(row) }));
-      if (!withMedia.some((r) => r.media !== undefined)) return undefined;
-      const hours = withMedia.filter((r) => (r.media?.banned ?? 0) > 0).slice(-MAX_HOURS);
-      const lists = await Promise.all(
-        hours.map(async ({ row }) => {
-          const view = await api.get<unknown>(`/v1/archive/${row.chatType}/${row.msgTime}`, signal);
-          return { row, items: (readHourMedia(view) ?? []).filter((i) => i.state === "banned") };
-        }),
-      );
-      return lists.filter((l) => l.items.length > 0);
+    (signal) => {
+      const now = Date.now();
+      const to = msgTimeAt(now - HOUR_MS);
+      const from = msgTimeAt(now - hours * HOUR_MS);
+      return api.get<BannedMedia>(`/v1/media/banned?from=${from}&to=${to}`, signal);
     },
-    [api, config.lookbackHours],
+    [api, hours],
   );
+  const windows = [...new Set([...WINDOWS, config.lookbackHours])].sort((a, b) => a - b);
   return (
     <section aria-labelledby="window-banned">
-      <h2 id="window-banned">Banned in the last {config.lookbackHours} hours</h2>
-      {result.state === "loading" ? <Loading what="the window's media" /> : null}
+      <div class="titlebar">
+        <h2 id="window-banned">Reported banned by Tencent (Status 1), as captured</h2>
+        <div class="controls">
+          <label for="banned-window">Window</label>
+          <select
+            id="banned-window"
+            value={String(hours)}
+            onChange={(e) => setHours(Number((e.target as HTMLSelectElement).value))}
+          >
+            {windows.map((w) => (
+              <option key={w} value={String(w)}>
+                last {w} hours
+              </option>
+            ))}
+          </select>
+          <button type="button" onClick={reload}>
+            Refresh
+          </button>
+        </div>
+      </div>
+      {result.state === "loading" ? <Loading what="the window's banned media" /> : null}
       {result.state === "error" ? <ErrorView error={result.error} retry={reload} /> : null}
-      {result.state === "done" && result.data === undefined ? (
-        <NotAvailable what="Media capture per hour">
-          <p>Look media up by their COS URLs above in the meantime.</p>
-        </NotAvailable>
-      ) : null}
-      {result.state === "done" && result.data !== undefined ? (
-        result.data.length === 0 ? (
-          <p>No captured media in the window is reported banned.</p>
-        ) : (
-          result.data.map(({ row, items }) => (
-            <article key={`${row.chatType}${row.msgTime}`} class="banned-hour">
-              <h3>
-                <a href={`#/hour/${row.chatType}/${row.msgTime}`}>
-                  {row.chatType} {describeMsgTime(row.msgTime)} Beijing
-                </a>
-              </h3>
-              <BannedItems items={items} />
-            </article>
-          ))
-        )
-      ) : null}
+      {result.state === "done" ? <BannedList answer={result.data} /> : null}
     </section>
   );
 }
 
-function BannedItems({ items }: { items: MediaItemView[] }) {
+/** Cards shown at first; the rest one click away (a long list is hard to scan on a phone). */
+const FIRST_CARDS = 24;
+
+function BannedList({ answer }: { answer: BannedMedia }) {
+  const { hours, items } = answer;
+  const [shown, setShown] = useState(FIRST_CARDS);
   return (
-    <ul class="cards">
-      {items.map((item) => (
-        <li key={item.rawUrl} class="card">
-          <p class="url">{fileName(item.rawUrl)}</p>
-          {item.url === undefined ? (
-            <p class="muted">No short-lived URL in the answer: look it up by its COS URL.</p>
-          ) : (
-            <Preview
-              url={item.url}
-              name={fileName(item.rawUrl)}
-              kind={mediaKind(item.rawUrl, item.contentType)}
-            />
-          )}
-        </li>
-      ))}
-    </ul>
+    <>
+      <p class="summary">
+        {describeMsgTime(answer.from)} – {describeMsgTime(answer.to)} Beijing: {items.length} banned item
+        {items.length === 1 ? "" : "s"} in {hours.captured} captured hour{hours.captured === 1 ? "" : "s"}
+        {hours.pending > 0 ? `; ${hours.pending} hour(s) with no media captured yet` : ""}
+        {hours.corrupt > 0 ? `; ${hours.corrupt} media manifest(s) unreadable (imvault verify)` : ""}.{" "}
+        <span class="muted">Each preview is an audited lookup under your key.</span>
+      </p>
+      {items.length === 0 ? (
+        <p>No captured media in the window is reported banned.</p>
+      ) : (
+        <ul class="cards" aria-label="Banned media">
+          {items.slice(0, shown).map((item) => (
+            <li key={`${item.chatType}${item.msgTime}${item.rawUrl}`} class="card banned-item">
+              <p>
+                <span class="badge m-banned">banned</span>{" "}
+                <a href={`#/hour/${item.chatType}/${item.msgTime}`}>
+                  {item.chatType} {describeMsgTime(item.msgTime)}
+                </a>
+              </p>
+              <p class="url" title={item.rawUrl}>
+                {fileName(item.rawUrl)}
+              </p>
+              <ArchivedMedia rawUrl={item.rawUrl} contentType={item.contentType} />
+            </li>
+          ))}
+        </ul>
+      )}
+      {items.length > shown ? (
+        <button type="button" onClick={() => setShown(items.length)}>
+          Show the other {items.length - shown}
+        </button>
+      ) : null}
+    </>
   );
 }
 

@@ -1,68 +1,63 @@
 import { useState } from "preact/hooks";
 import {
   type ChatMessage,
+  type Conversation,
   conversations,
-  readSearch,
-  type SearchFilters,
-  type SearchState,
-  searchRequest,
-} from "../src/model/features.ts";
-import { msgTimeAt } from "../src/model/time.ts";
-import { NotAvailableError } from "./api.ts";
+  messageOfRow,
+  type SearchPage,
+  searchBody,
+} from "../src/model/answers.ts";
+import { describeMsgTime, msgTimeAt } from "../src/model/time.ts";
+import { ApiError } from "./api.ts";
+import { ArchivedMedia } from "./archived-media.tsx";
 import { useConsole } from "./context.ts";
-import { ErrorView, Loading, NotAvailable, useRequest, When } from "./ui.tsx";
+import { ErrorView, Loading, NotAvailable, When } from "./ui.tsx";
 
 /** How long a search is waited for (polling `GET /v1/searches/{id}`), and how often it is asked. */
 const SEARCH_WAIT_MS = 120_000;
-const POLL_MS = [500, 1000, 2000, 3000];
+const POLL_MS = [300, 700, 1000, 2000, 3000];
+/** MsgTypes offered in the type filter (SPEC "Message table": msg_types). */
+const TYPES = [
+  "TIMTextElem",
+  "TIMImageElem",
+  "TIMVideoFileElem",
+  "TIMSoundElem",
+  "TIMFileElem",
+  "TIMCustomElem",
+];
 
-/** Search and conversations, over `POST /v1/searches` + `GET /v1/searches/{id}` when the deployment has them. */
-export function SearchScreen() {
-  const { api } = useConsole();
-  // The OpenAPI document says whether this deployment has the route, without a failing request.
-  const { result } = useRequest(
-    async (signal) => {
-      const doc = await api.get<{ paths?: Record<string, unknown> }>("/v1/openapi.json", signal);
-      return doc.paths?.["/v1/searches"] !== undefined;
-    },
-    [api],
-  );
-  return (
-    <section aria-labelledby="search-title">
-      <h1 id="search-title">Search and conversations</h1>
-      {result.state === "loading" ? <Loading what="what this deployment offers" /> : null}
-      {result.state === "error" ? <ErrorView error={result.error} /> : null}
-      {result.state === "done" && !result.data ? (
-        <NotAvailable what="Search (/v1/searches)">
-          <p>
-            On the command line, <code>imvault search</code> and <code>imvault query</code> read the message
-            table.
-          </p>
-        </NotAvailable>
-      ) : null}
-      {result.state === "done" && result.data ? <SearchForm /> : null}
-    </section>
-  );
+type Run =
+  | { kind: "idle" }
+  | { kind: "busy"; note: string }
+  | { kind: "done"; id: string; page: SearchPage; messages: ChatMessage[]; more: boolean }
+  | { kind: "error"; error: unknown };
+
+/** The window a new search starts with: the last seven days, as `datetime-local` values (the viewer's zone). */
+const DEFAULT_WINDOW_MS = 7 * 24 * 3600_000;
+
+/** An instant as a `datetime-local` value in the viewer's zone (YYYY-MM-DDTHH:MM). */
+function localInput(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
 /** A `datetime-local` value (the viewer's zone) as the Beijing hour holding it. */
-function toMsgTime(local: string): string | undefined {
-  if (local === "") return undefined;
+function toMsgTime(local: string | undefined): string | undefined {
+  if (local === undefined || local === "") return undefined;
   const ms = new Date(local).getTime();
   return Number.isNaN(ms) ? undefined : msgTimeAt(ms);
 }
 
-function SearchForm() {
+/** Search and conversations: `POST /v1/searches`, then `GET /v1/searches/{id}` until it is done, a page at a time. */
+export function SearchScreen() {
   const { api } = useConsole();
-  const [filters, setFilters] = useState<Record<string, string>>({});
-  const [run, setRun] = useState<
-    | { kind: "idle" }
-    | { kind: "busy"; note: string }
-    | { kind: "done"; search: SearchState }
-    | { kind: "error"; error: unknown }
-  >({
-    kind: "idle",
+  // The API requires a window (a search without one would read the whole table): start with a week.
+  const [filters, setFilters] = useState<Record<string, string>>(() => {
+    const now = Date.now();
+    return { from: localInput(now - DEFAULT_WINDOW_MS), to: localInput(now) };
   });
+  const [run, setRun] = useState<Run>({ kind: "idle" });
   const field = (name: string) => ({
     id: `f-${name}`,
     name,
@@ -72,37 +67,45 @@ function SearchForm() {
 
   const submit = async (event: Event) => {
     event.preventDefault();
-    const wanted: SearchFilters = {
-      ...(filters.user ? { user: filters.user } : {}),
-      ...(filters.peer ? { peer: filters.peer } : {}),
-      ...(filters.group ? { group: filters.group } : {}),
-      ...(filters.text ? { text: filters.text } : {}),
-      ...(toMsgTime(filters.from ?? "") === undefined ? {} : { from: toMsgTime(filters.from ?? "")! }),
-      ...(toMsgTime(filters.to ?? "") === undefined ? {} : { to: toMsgTime(filters.to ?? "")! }),
-      ...(filters.chatType === "C2C" || filters.chatType === "Group" ? { chatType: filters.chatType } : {}),
-    };
+    const body = searchBody({ ...filters, from: toMsgTime(filters.from), to: toMsgTime(filters.to) });
     setRun({ kind: "busy", note: "Starting the search…" });
     try {
-      let search = readSearch(await api.post<unknown>("/v1/searches", searchRequest(wanted)));
+      const { id } = await api.post<{ id: string }>("/v1/searches", body);
       const deadline = Date.now() + SEARCH_WAIT_MS;
-      for (
-        let i = 0;
-        (search.state === "queued" || search.state === "running") && search.id !== undefined;
-        i++
-      ) {
-        if (Date.now() > deadline) throw new Error("The search is still running: try again later.");
-        setRun({ kind: "busy", note: `Searching (${search.state})…` });
+      let page = await api.get<SearchPage>(`/v1/searches/${encodeURIComponent(id)}`);
+      // Anything but a final state is asked again (an engine may add one, e.g. queued).
+      for (let i = 0; page.state !== "succeeded" && page.state !== "failed"; i++) {
+        if (Date.now() > deadline) throw new Error("The search is still running: try again in a while.");
+        setRun({ kind: "busy", note: "Searching the message table…" });
         await new Promise((r) => setTimeout(r, POLL_MS[Math.min(i, POLL_MS.length - 1)]));
-        search = readSearch(await api.get<unknown>(`/v1/searches/${encodeURIComponent(search.id)}`));
+        page = await api.get<SearchPage>(`/v1/searches/${encodeURIComponent(id)}`);
       }
-      // The API has no chat type filter: the rows are narrowed here.
-      const chatType = wanted.chatType;
       setRun({
         kind: "done",
-        search:
-          chatType === undefined
-            ? search
-            : { ...search, messages: search.messages.filter((m) => m.chatType === chatType) },
+        id,
+        page,
+        messages: page.rows.map(messageOfRow),
+        more: page.nextCursor !== null,
+      });
+    } catch (error) {
+      setRun({ kind: "error", error });
+    }
+  };
+
+  const loadMore = async () => {
+    if (run.kind !== "done" || run.page.nextCursor === null) return;
+    const before = run;
+    setRun({ ...before, more: false });
+    try {
+      const page = await api.get<SearchPage>(
+        `/v1/searches/${encodeURIComponent(before.id)}?cursor=${encodeURIComponent(before.page.nextCursor!)}`,
+      );
+      setRun({
+        kind: "done",
+        id: before.id,
+        page,
+        messages: [...before.messages, ...page.rows.map(messageOfRow)],
+        more: page.nextCursor !== null,
       });
     } catch (error) {
       setRun({ kind: "error", error });
@@ -110,23 +113,35 @@ function SearchForm() {
   };
 
   return (
-    <>
-      <form class="search-form" onSubmit={submit}>
+    <section aria-labelledby="search-title">
+      <h1 id="search-title">Search and conversations</h1>
+      <form class="search-form" onSubmit={submit} aria-label="Search the message table">
         <div>
-          <label for="f-user">User (sender)</label>
-          <input {...field("user")} autocomplete="off" />
+          <label for="f-user">User (sent or received)</label>
+          <input {...field("user")} autocomplete="off" spellcheck={false} />
         </div>
         <div>
-          <label for="f-peer">Peer (C2C)</label>
-          <input {...field("peer")} autocomplete="off" />
+          <label for="f-peer">Peer (with User: their C2C chat)</label>
+          <input {...field("peer")} autocomplete="off" spellcheck={false} />
         </div>
         <div>
           <label for="f-group">Group ID</label>
-          <input {...field("group")} autocomplete="off" />
+          <input {...field("group")} autocomplete="off" spellcheck={false} />
         </div>
         <div>
           <label for="f-text">Text contains</label>
           <input {...field("text")} type="search" />
+        </div>
+        <div>
+          <label for="f-type">Message type</label>
+          <select {...field("type")}>
+            <option value="">any</option>
+            {TYPES.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
         </div>
         <div>
           <label for="f-from">From (your time)</label>
@@ -136,64 +151,87 @@ function SearchForm() {
           <label for="f-to">To (your time)</label>
           <input {...field("to")} type="datetime-local" required />
         </div>
-        <div>
-          <label for="f-chatType">Chat type</label>
-          <select {...field("chatType")}>
-            <option value="">both</option>
-            <option value="C2C">C2C</option>
-            <option value="Group">Group</option>
-          </select>
-        </div>
         <button type="submit" disabled={run.kind === "busy"}>
           Search
         </button>
       </form>
+      <p class="muted small">
+        From and To are read in your time zone and searched as the Beijing hours holding them; text is matched
+        as typed (no case folding).
+      </p>
       {run.kind === "busy" ? <Loading what={run.note} /> : null}
       {run.kind === "error" ? (
-        run.error instanceof NotAvailableError ? (
-          <NotAvailable what="Search (/v1/searches)" />
+        run.error instanceof ApiError &&
+        run.error.status === 404 &&
+        /not available/.test(run.error.message) ? (
+          <NotAvailable what="Search (/v1/searches)">
+            <p>{run.error.message}</p>
+          </NotAvailable>
         ) : (
           <ErrorView error={run.error} />
         )
       ) : null}
-      {run.kind === "done" ? <Results search={run.search} /> : null}
-    </>
+      {run.kind === "done" ? <Results run={run} loadMore={loadMore} /> : null}
+    </section>
   );
 }
 
-function Results({ search }: { search: SearchState }) {
-  if (search.state === "failed") return <ErrorView error={new Error(search.error ?? "The search failed.")} />;
-  if (search.messages.length === 0) return <p>No message matches.</p>;
+function Results({ run, loadMore }: { run: Extract<Run, { kind: "done" }>; loadMore: () => void }) {
+  if (run.page.state === "failed") {
+    return <ErrorView error={new Error(`The search failed: ${run.page.error ?? "no reason given"}`)} />;
+  }
+  if (run.messages.length === 0) return <p role="status">No message matches.</p>;
+  const list = conversations(run.messages);
   return (
     <div class="conversations">
-      <p>
-        {search.messages.length} message{search.messages.length === 1 ? "" : "s"}
-        {search.truncated ? " (more matched: narrow the filters)" : ""}.
+      <p role="status">
+        {run.messages.length} message{run.messages.length === 1 ? "" : "s"} in {list.length} conversation
+        {list.length === 1 ? "" : "s"}
+        {run.page.truncated === true ? " (the search matched more than it keeps: narrow the filters)" : ""}.
       </p>
-      {conversations(search.messages).map((c) => (
-        <Conversation key={c.name} name={c.name} messages={c.messages} />
+      {list.map((c) => (
+        <ConversationView key={c.key} conversation={c} />
       ))}
+      {run.more ? (
+        <button type="button" onClick={loadMore}>
+          Load more messages
+        </button>
+      ) : null}
     </div>
   );
 }
 
-function Conversation({ name, messages }: { name: string; messages: ChatMessage[] }) {
+function ConversationView({ conversation }: { conversation: Conversation }) {
+  const { messages } = conversation;
   const first = messages[0]!.from;
+  const hours = [...new Set(messages.map((m) => m.msgTime))];
   return (
-    <article class="conversation" aria-label={`Conversation ${name}`}>
-      <h2>{name}</h2>
+    <article class="conversation" aria-label={conversation.title}>
+      <h2>{conversation.title}</h2>
+      <p class="muted small">
+        Archived hour{hours.length === 1 ? "" : "s"} (Beijing):{" "}
+        {hours.slice(0, 3).map((h, i) => (
+          <span key={h}>
+            {i > 0 ? ", " : ""}
+            <a href={`#/hour/${messages[0]!.chatType}/${h}`}>{describeMsgTime(h)}</a>
+          </span>
+        ))}
+        {hours.length > 3 ? "…" : ""}
+      </p>
       <ol class="bubbles">
         {messages.map((m) => (
-          <li
-            key={`${m.timestamp}-${m.seq ?? ""}-${m.from}`}
-            class={`bubble ${m.from === first ? "left" : "right"}`}
-          >
+          <li key={m.id} class={`bubble ${m.from === first ? "left" : "right"}`}>
             <p class="who">{m.from}</p>
-            <p class="text">{m.text === "" ? <em>({m.types.join(", ") || "no text"})</em> : m.text}</p>
-            {m.mediaUrls.length > 0 ? <p class="muted">{m.mediaUrls.length} media</p> : null}
-            <p class="when">
-              <When ms={m.timestamp * 1000} seconds />
-            </p>
+            {m.text === "" ? null : <p class="text">{m.text}</p>}
+            {m.text === "" && m.mediaUrls.length === 0 ? (
+              <p class="muted">
+                <em>({m.types.join(", ") || "no content"})</em>
+              </p>
+            ) : null}
+            {m.mediaUrls.map((url) => (
+              <ArchivedMedia key={url} rawUrl={url} />
+            ))}
+            <p class="when">{m.ms === undefined ? "time unknown" : <When ms={m.ms} seconds />}</p>
           </li>
         ))}
       </ol>

@@ -41,6 +41,7 @@ export * from "./im/types.ts";
 export * from "./im/usersig.ts";
 export * from "./lookup/archive-views.ts";
 export * from "./lookup/auth.ts";
+export * from "./lookup/banned-media.ts";
 export * from "./lookup/lookup.ts";
 export * from "./lookup/media-lookup.ts";
 export * from "./lookup/validate-cos-sig.ts";

@@ -30,8 +30,23 @@ const CONTENT_TYPES: Record<MediaExt, string> = {
 /** The first bytes of a real file of each type, so that sniffers see the right kind. */
 const MAGIC: Record<MediaExt, Buffer> = {
   jpg: Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00]),
-  png: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-  gif: Buffer.from("GIF89a", "latin1"),
+  // A whole 8×8 PNG (a checkerboard), not its magic number alone: a browser shows it (the noise after
+  // IEND is ignored), so the console's previews can be seen and tested. JPEGs stay magic and noise.
+  png: Buffer.from(
+    "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAGUlEQVR42mNgKNr0bD4DFhK7aNEmhkGpAwBJt1Uh8MdUKwAAAABJRU5ErkJggg==",
+    "base64",
+  ),
+  // Likewise a whole 8×8 GIF (uncompressed LZW: 8-bit codes, a 128-colour table, two used).
+  gif: Buffer.from(
+    "R0lGODlhCAAIAPYAAMx5pwCecwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" +
+      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" +
+      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" +
+      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" +
+      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" +
+      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAACwAAAAACAAIAAAHQoAAAAEBAAABAQAAAQEAAAEBAQEAAAEB" +
+      "AAABAQAAAQEAAAAAAQEAAAEBAAABAQAAAQEBAQAAAQEAAAEBAAABAQAAgQA7",
+    "base64",
+  ),
   m4a: Buffer.from([0x00, 0x00, 0x00, 0x20, 0x66, 0x74, 0x79, 0x70, 0x4d, 0x34, 0x41, 0x20]),
   mp4: Buffer.from([0x00, 0x00, 0x00, 0x20, 0x66, 0x74, 0x79, 0x70, 0x69, 0x73, 0x6f, 0x6d]),
   pdf: Buffer.from("%PDF-1.7\n", "latin1"),

@@ -39,9 +39,7 @@ describe("buildHeatmap", () => {
       row("2024030100", "C2C", "empty"),
       row("2024030100", "Group", "missing"),
       row("2024030101", "C2C", "expired"),
-      row("2024030101", "Group", "archived", {
-        media: { captured: 3, missing: 1, refused: 0, banned: 2 },
-      } as never),
+      row("2024030101", "Group", "archived", { media: { captured: 3, missing: 1, refused: 0 } }),
     ],
   };
 
@@ -84,9 +82,9 @@ describe("buildHeatmap", () => {
     const cell = map.rows[1]!.cells[1]!;
 
     expect(map.hasMedia).toBe(true);
-    expect(cell.media).toMatchObject({ captured: 3, banned: 2, missing: 1, total: 4 });
+    expect(cell.media).toMatchObject({ state: "some-missing", glyph: "◇" });
     expect(describeCell(cell, NOW)).toBe(
-      "Group 2024-03-01 01:00 Beijing, archived, 0 file(s), 0 message(s), media: 3 captured, 2 banned, 1 missing",
+      "Group 2024-03-01 01:00 Beijing, archived, 0 file(s), 0 message(s), media: 3 captured, 1 missing, 0 refused",
     );
     expect(buildHeatmap({ ...answer, rows: answer.rows.slice(0, 5) }, options).hasMedia).toBe(false);
   });

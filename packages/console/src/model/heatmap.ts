@@ -3,25 +3,10 @@
  * type and day, each cell in one state, and the hours at risk (past settle, not archived) with how
  * long until Tencent deletes them. Pure code, shared by the browser and the unit tests.
  */
-import { type MediaSummary, readMediaSummary } from "./features.ts";
+import { type MediaMark, mediaMark, type StatusAnswer, type StatusRow } from "./answers.ts";
 import { DAY_MS, HOUR_MS, hourEndMs, splitMsgTime } from "./time.ts";
 
-/** What `/v1/status` says of an hour (CoverageRow), as far as the heatmap reads it. */
-export interface StatusRow {
-  msgTime: string;
-  chatType: string;
-  status: string;
-  files: number;
-  bytes: number;
-  messages: number;
-}
-
-export interface StatusAnswer {
-  hours: number;
-  from: string;
-  to: string;
-  rows: StatusRow[];
-}
+export type { StatusAnswer, StatusRow };
 
 /**
  * A cell's state. `pending`: no manifest, but the hour ended less than SETTLE_HOURS ago (the archiver
@@ -70,8 +55,8 @@ export interface HeatCell {
   messages: number;
   /** `missing` cells: when Tencent deletes the hour's files (hour end + retention). */
   deadlineMs?: number;
-  /** Media capture of the hour, when the deployment reports it. */
-  media?: MediaSummary;
+  /** Media capture of the hour, once its history is archived. */
+  media?: MediaMark;
 }
 
 export interface HeatRow {
@@ -93,7 +78,7 @@ export interface Heatmap {
   atRisk: HeatCell[];
   /** Missing cells past Tencent's retention: almost surely lost. */
   pastRetention: HeatCell[];
-  /** True when some row reports media capture. */
+  /** True when some row reports media (an archived hour). */
   hasMedia: boolean;
 }
 
@@ -128,7 +113,7 @@ export function buildHeatmap(answer: StatusAnswer, options: HeatmapOptions): Hea
   for (const row of answer.rows) {
     const { date, hour } = splitMsgTime(row.msgTime);
     const state = cellState(row, options);
-    const media = readMediaSummary(row);
+    const media = mediaMark(row.media);
     const cell: HeatCell = {
       msgTime: row.msgTime,
       chatType: row.chatType,
@@ -186,9 +171,6 @@ export function describeCell(cell: HeatCell, nowMs: number): string {
   if (cell.deadlineMs !== undefined) {
     parts.push(cell.deadlineMs > nowMs ? "at risk" : "past Tencent's retention");
   }
-  if (cell.media !== undefined) {
-    const m = cell.media;
-    parts.push(`media: ${m.captured} captured, ${m.banned} banned, ${m.missing} missing`);
-  }
+  if (cell.media !== undefined) parts.push(cell.media.text);
   return parts.join(", ");
 }

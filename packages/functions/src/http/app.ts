@@ -8,6 +8,8 @@ import type { ConsoleSite } from "@imvault/console/site";
 import type { ArchiveStore, Clock, Logger, SearchService } from "@imvault/im-core";
 import {
   archivedHour,
+  bannedMedia,
+  bannedMediaWindow,
   createAuthenticator,
   DEFAULTS,
   type LookupDeps,
@@ -173,6 +175,22 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
           caller,
           config.downloadTtlSeconds ?? DEFAULTS.downloadTtlSeconds,
         );
+      },
+    },
+    {
+      methods: ["GET"],
+      pattern: /^\/v1\/media\/banned$/,
+      name: "media-banned",
+      auth: true,
+      run: (req) => {
+        const window = bannedMediaWindow(
+          clock.now(),
+          config.lookbackHours,
+          oneQueryValue(req.event, "from"),
+          oneQueryValue(req.event, "to"),
+        );
+        const caller = { keyName: req.keyName ?? "", requestId: req.requestId };
+        return bannedMedia({ ...view, logger }, window, caller);
       },
     },
     {

@@ -1,5 +1,7 @@
 import {
   ArchivedHourViewSchema,
+  BannedMediaItemSchema,
+  BannedMediaSchema,
   ChatTypeSchema,
   CosSigRequestItemSchema,
   CosSigResponseSchema,
@@ -99,6 +101,8 @@ function componentSchemas(maxItems: number): Record<string, JsonSchema> {
       HourMedia: HourMediaSchema,
       ArchivedHour: ArchivedHourViewSchema,
       MediaLookup: MediaLookupSchema,
+      BannedMediaItem: BannedMediaItemSchema,
+      BannedMedia: BannedMediaSchema,
       MediaCounts: MediaCountsSchema,
       CoverageRow: CoverageRowSchema,
       CoverageTotals: CoverageTotalsSchema,
@@ -231,6 +235,33 @@ export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
           responses: {
             "200": { description: "The media URL's bytes are archived", content: json(ref("MediaLookup")) },
             ...errors(400, 401, 404, 500),
+          },
+        },
+      },
+      "/v1/media/banned": {
+        get: {
+          operationId: "bannedMedia",
+          summary:
+            "The captured media Tencent reported banned (get_cos_sig Status 1) in a window of hours, from their media manifests; GET /v1/media gives each one's short-lived URL",
+          parameters: [
+            {
+              name: "from",
+              in: "query",
+              required: false,
+              description: "First hour, YYYYMMDDHH Beijing time; default LOOKBACK_HOURS hours ending at `to`",
+              schema: parameterSchemas.msgTime!,
+            },
+            {
+              name: "to",
+              in: "query",
+              required: false,
+              description: `Last hour, YYYYMMDDHH Beijing time; default the last ended hour. At most ${MAX_STATUS_HOURS} hours in all`,
+              schema: parameterSchemas.msgTime!,
+            },
+          ],
+          responses: {
+            "200": { description: "The banned media of the window", content: json(ref("BannedMedia")) },
+            ...errors(400, 401, 500),
           },
         },
       },

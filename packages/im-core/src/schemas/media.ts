@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { mediaItemSchema } from "../media/manifest.ts";
-import { CountSchema, TimestampSchema } from "./common.ts";
+import { ChatTypeSchema, CountSchema, MsgTimeSchema, TimestampSchema } from "./common.ts";
 
 /**
  * Captured media as the API shows them: an hour's media (`GET /v1/archive/{chatType}/{msgTime}`) and
@@ -42,3 +42,35 @@ export const MediaLookupSchema = v.object({
   expiresAt: TimestampSchema,
 });
 export type MediaLookup = v.InferOutput<typeof MediaLookupSchema>;
+
+/** One captured media object Tencent reported banned (get_cos_sig Status 1) when it was fetched. */
+export const BannedMediaItemSchema = v.object({
+  chatType: ChatTypeSchema,
+  msgTime: MsgTimeSchema,
+  rawUrl: v.pipe(v.string(), v.description("The media URL as the hour's messages hold it")),
+  key: v.pipe(v.string(), v.startsWith("media/"), v.description("Where the bytes are stored")),
+  size: CountSchema,
+  sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
+  contentType: v.optional(v.string()),
+});
+export type BannedMediaItem = v.InferOutput<typeof BannedMediaItemSchema>;
+
+/**
+ * `GET /v1/media/banned?from=&to=`: the captured media of the window's hours that Tencent reported
+ * banned, read from their media manifests; no URL (each object's short-lived URL is `GET /v1/media`).
+ */
+export const BannedMediaSchema = v.object({
+  from: MsgTimeSchema,
+  to: MsgTimeSchema,
+  items: v.pipe(
+    v.array(BannedMediaItemSchema),
+    v.description("Oldest hour first, C2C before Group, in each hour's manifest order"),
+  ),
+  hours: v.pipe(
+    v.object({ captured: CountSchema, pending: CountSchema, corrupt: CountSchema }),
+    v.description(
+      "Hours × chat types of the window whose media manifest was read, is not written (yet), or cannot be read",
+    ),
+  ),
+});
+export type BannedMedia = v.InferOutput<typeof BannedMediaSchema>;

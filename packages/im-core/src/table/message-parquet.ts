@@ -37,9 +37,6 @@ export const MESSAGE_SCHEMA: readonly (ColumnDef & { name: MessageColumn })[] = 
   { name: "line", kind: "int64", nullable: false, stats: true },
 ];
 
-/** zlib's output chunk: larger chunks, fewer turns through the stream machinery per plain byte. */
-const GUNZIP_CHUNK_BYTES = 256 * 1024;
-
 /** Key-value metadata keys of a table file. */
 export const TABLE_META = {
   version: "imvault.table_version",
@@ -129,7 +126,7 @@ export async function convertHistoryToParquet(
   const md5 = createHash("md5");
   let gzipBytes = 0;
   let bytes = 0;
-  const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES });
+  const gunzip = createGunzip({ chunkSize: 64 * 1024 });
   const piping = pipeline(
     gz,
     async function* (chunks: AsyncIterable<Uint8Array>) {

@@ -74,13 +74,7 @@ export function buildSearchSql(
   }
   const common: Cond[] = [];
   if (nonEmpty("group", search.group)) common.push({ sql: "group_id = ?", params: [search.group] });
-  if (nonEmpty("text", search.text)) {
-    // DuckDB's contains() is its substring search proper (strpos scans for a position: slower here).
-    common.push({
-      sql: dialect === "athena" ? "strpos(text, ?) > 0" : "contains(text, ?)",
-      params: [search.text],
-    });
-  }
+  if (nonEmpty("text", search.text)) common.push({ sql: "strpos(text, ?) > 0", params: [search.text] });
   if (nonEmpty("type", search.type)) {
     common.push({
       sql: dialect === "athena" ? "contains(msg_types, ?)" : "list_contains(msg_types, ?)",

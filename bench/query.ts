@@ -3,13 +3,18 @@
  * stored the way `imvault archive` stores them, then each figure beside its baseline in the same run:
  * indexing (`imvault index`, spawned) msg/s and peak RSS against gunzip-only; Parquet bytes against
  * raw GZip bytes; `imvault search --user` and `--text` (spawned, timed from the command's start)
- * against `zcat | grep -F` over the same raw files.
+ * against `zcat | grep -F` over the same raw files. Each spawned command's CPU time (user + system,
+ * all its threads) is printed beside its wall time: on a shared machine, the wall time is also
+ * what the other processes take. The floor of a search (the command's own start: node alone,
+ * `imvault --version`, `imvault query "SELECT 1"`) is measured in the same run.
  *
  *   node bench/query.ts [--days 7] [--messages 3000000] [--keep (leave the data directory)]
+ *                       [--reuse DIR (a directory --keep left, same --days and --messages: its raw
+ *                        files and manifests are used again, its table removed first)]
  */
 import { spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -22,6 +27,7 @@ const { values } = parseArgs({
     days: { type: "string", default: "7" },
     messages: { type: "string", default: "3000000" },
     keep: { type: "boolean", default: false },
+    reuse: { type: "string" },
   },
 });
 const DAYS = Number(values.days);
@@ -31,21 +37,28 @@ const FIRST = "2025010100";
 
 const hours = Array.from({ length: DAYS * 24 }, (_, i) => addHours(FIRST, i));
 const perFile = Math.max(1, Math.round(TOTAL / (hours.length * CHAT_TYPES.length)));
-const dataDir = await mkdtemp(join(tmpdir(), "imvault-bench-query-"));
+const dataDir = values.reuse ?? (await mkdtemp(join(tmpdir(), "imvault-bench-query-")));
 
 function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
   const t = performance.now();
-  // /usr/bin/time -f %M: the child's peak RSS in KiB, on stderr's last line.
-  const r = spawnSync("/usr/bin/time", ["-f", "%M", cmd, ...args], {
+  // /usr/bin/time: the child's peak RSS in KiB and its CPU seconds (user, system), on stderr's last line.
+  const r = spawnSync("/usr/bin/time", ["-f", "%M %U %S", cmd, ...args], {
     env,
     encoding: "utf8",
     maxBuffer: 1 << 30,
   });
   const seconds = (performance.now() - t) / 1000;
-  const rssKiB = Number(r.stderr.trim().split("\n").at(-1));
+  const [rssKiB, user, system] = r.stderr.trim().split("\n").at(-1)!.split(" ").map(Number);
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}: ${r.stderr.slice(-500)}`);
-  return { seconds, rssMiB: rssKiB / 1024, stdout: r.stdout };
+  return { seconds, cpu: user! + system!, rssMiB: rssKiB! / 1024, stdout: r.stdout };
 }
+
+/** Wall seconds, then CPU seconds: "1.234 s (cpu 0.456 s)". */
+const secs = (r: { seconds: number; cpu: number }) => `${r.seconds.toFixed(3)} s (cpu ${r.cpu.toFixed(2)} s)`;
+const load = () =>
+  `load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")} on ${availableParallelism()} cores`;
 
 async function sizeOf(dir: string): Promise<number> {
   let total = 0;
@@ -59,8 +72,9 @@ try {
   // The bin runs the bundle `npm ci` builds while it is current: built here from the sources as they are.
   await bundleCli();
   console.log(
-    `generating ${hours.length} hours x ${CHAT_TYPES.length} chat types, ${perFile} messages a file …`,
+    `${values.reuse === undefined ? "generating" : "reusing"} ${hours.length} hours x ${CHAT_TYPES.length} chat types, ${perFile} messages a file …`,
   );
+  await rm(join(dataDir, "tables"), { recursive: true, force: true });
   const rawFiles: string[] = [];
   let seed = 1;
   for (const msgTime of hours) {
@@ -68,6 +82,10 @@ try {
       const name = `${chatType}_${msgTime}_1.gz`;
       const key = rawKey(chatType, msgTime, name);
       const path = join(dataDir, key);
+      if (values.reuse !== undefined) {
+        rawFiles.push(path);
+        continue;
+      }
       await mkdir(join(path, ".."), { recursive: true });
       const r = await writeGzipHistory(path, { chatType, msgTime, messages: perFile, seed: seed++ });
       rawFiles.push(path);
@@ -98,6 +116,7 @@ try {
   const env = { ...process.env, DATA_DIR: dataDir, NO_COLOR: "1" };
   const last = hours.at(-1)!;
 
+  const loadBefore = load();
   const gunzip = timed("sh", ["-c", `cat ${rawFiles.join(" ")} | gzip -dc | wc -c`]);
   const index = timed(BIN, ["index", "--from", FIRST, "--to", last], env);
   const tableBytes = await sizeOf(join(dataDir, "tables"));
@@ -119,10 +138,26 @@ try {
     "≥ 200k msg/s, < 512 MiB",
   ]);
   rows.push([
+    "index time",
+    secs(index),
+    `gunzip only: ${secs(gunzip)}`,
+    `${Math.round(messages / index.cpu)} msg per CPU second`,
+  ]);
+  rows.push([
     "Parquet bytes",
     `${tableBytes}`,
     `raw GZip: ${rawBytes}`,
     `≤ 1.5x (is ${ratio(tableBytes, rawBytes)})`,
+  ]);
+  // The floor under any search: the command's own start, measured now.
+  const nodeAlone = timed(process.execPath, ["-e", "0"]);
+  const version = timed(BIN, ["--version"], env);
+  const selectOne = timed(BIN, ["query", "SELECT 1", "--format", "csv"], env);
+  rows.push([
+    "start-up floor",
+    `query "SELECT 1": ${secs(selectOne)}`,
+    `node -e 0: ${nodeAlone.seconds.toFixed(3)} s; imvault --version: ${version.seconds.toFixed(3)} s`,
+    "(under every search below)",
   ]);
   for (const [label, args, needle, target] of [
     ["search --user", ["--user", user], `"${user}"`, "≥ 100x faster, < 0.5 s"],
@@ -133,16 +168,17 @@ try {
     const found = s.stdout.split("\n").filter((l) => l.length > 0).length;
     rows.push([
       `${label} (${found} rows)`,
-      `${s.seconds.toFixed(3)} s (${s.rssMiB.toFixed(0)} MiB)`,
-      `zcat | grep -F: ${g.seconds.toFixed(3)} s (${g.stdout.trim()} lines)`,
+      `${secs(s)} ${s.rssMiB.toFixed(0)} MiB`,
+      `zcat | grep -F: ${secs(g)} (${g.stdout.trim()} lines)`,
       `${target} (is ${ratio(g.seconds, s.seconds)} faster)`,
     ]);
   }
   console.log(`\n${messages} messages in ${rawFiles.length} raw files, ${hours.length} hours, 2 chat types`);
+  console.log(`before: ${loadBefore}; after: ${load()}`);
   for (const [what, figure, baseline, target] of rows) {
-    console.log(`${what.padEnd(28)} ${figure.padEnd(28)} ${baseline.padEnd(42)} target ${target}`);
+    console.log(`${what.padEnd(28)} ${figure.padEnd(40)} ${baseline.padEnd(58)} target ${target}`);
   }
 } finally {
-  if (values.keep) console.log(`data directory kept: ${dataDir}`);
+  if (values.keep || values.reuse !== undefined) console.log(`data directory kept: ${dataDir}`);
   else await rm(dataDir, { recursive: true, force: true });
 }

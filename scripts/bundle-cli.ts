@@ -16,6 +16,12 @@ import { join, relative } from "node:path";
 import { type BuildOptions, build, type Plugin } from "esbuild";
 import { PLAIN_WORKER_ENTRY, SST_BANNER } from "./bundle.ts";
 
+/** The message table's worker (`imvault index`), table-worker.mjs beside the chunks that start it. */
+const TABLE_WORKER_ENTRY = {
+  in: join(new URL("..", import.meta.url).pathname, "packages/im-core/src/table/table-worker.ts"),
+  out: "table-worker",
+} as const;
+
 const root = new URL("..", import.meta.url).pathname;
 export const CLI_OUTDIR = join(root, "packages/cli/dist");
 
@@ -45,7 +51,11 @@ const httpViaGetBuiltinModule: Plugin = {
 export function cliBundleOptions(outdir: string): BuildOptions {
   return {
     absWorkingDir: root,
-    entryPoints: [{ in: join(root, "packages/cli/src/main.ts"), out: "main" }, PLAIN_WORKER_ENTRY],
+    entryPoints: [
+      { in: join(root, "packages/cli/src/main.ts"), out: "main" },
+      PLAIN_WORKER_ENTRY,
+      TABLE_WORKER_ENTRY,
+    ],
     outdir,
     bundle: true,
     splitting: true,

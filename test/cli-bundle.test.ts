@@ -79,6 +79,16 @@ describe("the built imvault CLI bundle", () => {
     expect(starters).toHaveLength(1);
   });
 
+  it("carries the message table's worker (imvault index) as a file of its own beside the chunk that starts it", () => {
+    const chunks = readdirSync(OUT).filter((f) => f.endsWith(".mjs") && f !== "table-worker.mjs");
+    const starters = chunks.filter((f) =>
+      readFileSync(join(OUT, f), "utf8").includes('"./table-worker.mjs"'),
+    );
+
+    expect(existsSync(join(OUT, "table-worker.mjs"))).toBe(true);
+    expect(starters).toHaveLength(1);
+  });
+
   it("archives both chat types of an hour and verifies them", async () => {
     const archived = await imvault(["archive", "--from", hour, "--to", hour]);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { printRows, type RowFormat } from "./rows-output.ts";
+import { printJsonTexts, printRows, type RowFormat } from "./rows-output.ts";
 
 async function* batches() {
   yield [{ id: 1, text: 'a,"b"\nc', list: ["x", "y"], none: null }];
@@ -44,5 +44,45 @@ describe("printRows", () => {
     const out: string[] = [];
     await printRows(["a"], (async function* () {})(), "json", (t) => out.push(t));
     expect(JSON.parse(out.join(""))).toEqual([]);
+  });
+
+  it("prints a batch in one write, the same text as a row a batch", async () => {
+    const rows = [
+      { id: 1, text: "x" },
+      { id: 2, text: 'a,"b"' },
+      { id: 3, text: null },
+    ];
+    const run = async (format: RowFormat, split: number[][]) => {
+      const out: string[] = [];
+      const from = (async function* () {
+        for (const part of split) yield part.map((i) => rows[i]!);
+      })();
+      await printRows(["id", "text"], from, format, (t) => out.push(t));
+      return out;
+    };
+    for (const format of ["json", "ndjson", "csv"] as const) {
+      const batched = await run(format, [[0, 1], [], [2]]);
+      const single = await run(format, [[0], [1], [2]]);
+      expect(batched.join("\n")).toBe(single.join("\n"));
+      expect(batched.length).toBe(single.length - 1);
+    }
+  });
+
+  it("prints DuckDB's JSON texts as they are, a batch in one write", async () => {
+    const run = async (format: "json" | "ndjson") => {
+      const out: string[] = [];
+      const from = (async function* () {
+        yield ['{"a":1}', '{"a":2}'];
+        yield ['{"a":3}'];
+      })();
+      const count = await printJsonTexts(from, format, (t) => out.push(t));
+      return { out, count };
+    };
+
+    const json = await run("json");
+    const ndjson = await run("ndjson");
+
+    expect(json).toEqual({ out: ['[{"a":1}\n,{"a":2}', ',{"a":3}', "]"], count: 3 });
+    expect(ndjson).toEqual({ out: ['{"a":1}\n{"a":2}', '{"a":3}'], count: 3 });
   });
 });

@@ -17,33 +17,29 @@ export async function printRows(
 ): Promise<number> {
   let count = 0;
   switch (format) {
-    case "json": {
-      let first = true;
+    // One write a batch (DuckDB's chunk of up to 2,048 rows), not one a row: the same text, a
+    // hundredth of the writes. `out` ends each call with a newline, as it would each row.
+    case "json":
       for await (const rows of batches) {
-        for (const row of rows) {
-          out(`${first ? "[" : ","}${JSON.stringify(row)}`);
-          first = false;
-          count++;
-        }
+        if (rows.length === 0) continue;
+        out(rows.map((row, i) => `${count + i === 0 ? "[" : ","}${JSON.stringify(row)}`).join("\n"));
+        count += rows.length;
       }
-      out(first ? "[]" : "]");
+      out(count === 0 ? "[]" : "]");
       return count;
-    }
     case "ndjson":
       for await (const rows of batches) {
-        for (const row of rows) {
-          out(JSON.stringify(row));
-          count++;
-        }
+        if (rows.length === 0) continue;
+        out(rows.map((row) => JSON.stringify(row)).join("\n"));
+        count += rows.length;
       }
       return count;
     case "csv":
       out(columns.map(csvField).join(","));
       for await (const rows of batches) {
-        for (const row of rows) {
-          out(columns.map((c) => csvField(cellText(row[c]))).join(","));
-          count++;
-        }
+        if (rows.length === 0) continue;
+        out(rows.map((row) => columns.map((c) => csvField(cellText(row[c]))).join(",")).join("\n"));
+        count += rows.length;
       }
       return count;
     case "table": {
@@ -68,10 +64,13 @@ export async function printJsonTexts(
 ): Promise<number> {
   let count = 0;
   for await (const texts of batches) {
-    for (const text of texts) {
-      out(format === "ndjson" ? text : `${count === 0 ? "[" : ","}${text}`);
-      count++;
-    }
+    if (texts.length === 0) continue;
+    out(
+      format === "ndjson"
+        ? texts.join("\n")
+        : texts.map((text, i) => `${count + i === 0 ? "[" : ","}${text}`).join("\n"),
+    );
+    count += texts.length;
   }
   if (format === "json") out(count === 0 ? "[]" : "]");
   return count;

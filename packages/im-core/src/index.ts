@@ -64,6 +64,7 @@ export * from "./table/parquet-footer.ts";
 export * from "./table/rows.ts";
 export * from "./table/search-sql.ts";
 export * from "./table/searches.ts";
+export * from "./table/table-worker-pool.ts";
 export * from "./time/msgtime.ts";
 export * from "./util/clock.ts";
 export * from "./util/log.ts";

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import {
   CHAT_TYPES,
   type ChatType,
@@ -7,6 +8,7 @@ import {
   indexHour,
   type MsgTime,
   systemClock,
+  TableWorkerPool,
 } from "@imvault/im-core";
 import { resolveWindow } from "../args.ts";
 import { cliLookbackHours, cliStore } from "../deps.ts";
@@ -21,8 +23,6 @@ export interface IndexOptions {
   chatType?: ChatType;
   rebuild: boolean;
 }
-
-const INDEX_CONCURRENCY = 2;
 
 interface Row {
   msgTime: MsgTime;
@@ -55,13 +55,18 @@ export async function indexCommand(
     `indexing ${window.from}..${window.to} (Beijing time), ${chatTypes.join(" + ")}: ${jobs.length} hour(s)`,
   );
   const logger = terminalLogger(terminal);
-  // Two hours at a time: one parses while the other waits on the store (a local store syncs each file).
+  // Each file parsed on a worker thread, one per core (hours are independent), with one hour more
+  // under way than threads, so that a thread never waits on the store (a local store syncs each file).
+  // Where the worker's module is absent, files are converted on this thread, two hours at a time.
+  const threads = availableParallelism();
+  const pool = TableWorkerPool.create(threads);
+  const deps = { store, logger, ...(pool === undefined ? {} : { convert: pool.convert }) };
   const done = await mapPool(
     jobs,
-    INDEX_CONCURRENCY,
+    pool === undefined ? 2 : threads + 1,
     async (job): Promise<Row> => {
       try {
-        const r = await indexHour(job, { store, logger }, { rebuild: options.rebuild, signal });
+        const r = await indexHour(job, deps, { rebuild: options.rebuild, signal });
         return {
           ...job,
           outcome: r.outcome,
@@ -83,7 +88,7 @@ export async function indexCommand(
       }
     },
     signal,
-  );
+  ).finally(() => pool?.close());
   const rows: Row[] = done.map(
     (row, i) => row ?? { ...jobs[i]!, outcome: "interrupted", written: 0, files: 0, messages: 0, bytes: 0 },
   );

@@ -28,7 +28,7 @@ export async function searchCommand(options: SearchOptions, terminal: Terminal):
   const format = given ?? defaultFormat(terminal);
   if (format === "json" || format === "ndjson") {
     // DuckDB writes each row's JSON itself: one string a row to carry over, not eighteen values.
-    const statement = buildSearchSql(search, { dialect: "duckdb", as: "json" });
+    const statement = buildSearchSql(search, { dialect: "duckdb", as: "json", inTableOrder: true });
     const table = await openTable();
     const result = await table.query(statement);
     const texts = (async function* () {
@@ -38,7 +38,7 @@ export async function searchCommand(options: SearchOptions, terminal: Terminal):
     if (terminal.interactive) terminal.err(`${count} row(s)`);
     return EXIT.ok;
   }
-  const statement = buildSearchSql(search, { dialect: "duckdb" });
+  const statement = buildSearchSql(search, { dialect: "duckdb", inTableOrder: true });
   return runOnTable(terminal, format, (table) => table.query(statement));
 }
 

@@ -186,7 +186,13 @@ export class HistoryParser {
     this.#lastHadComma = hasComma;
     this.#lastMessageLine = lineNo;
     this.#messageCount++;
-    out.push({ kind: "message", message: value as HistoryMessage, line: lineNo, raw });
+    out.push({
+      kind: "message",
+      message: value as HistoryMessage,
+      line: lineNo,
+      raw,
+      rawBytes: buf.subarray(start, end),
+    });
   }
 
   #checkLength(bytes: number): void {

@@ -28,9 +28,10 @@ export type HistoryEvent =
   | { kind: "header"; header: HistoryHeader }
   /**
    * `line` is the message's 1-based line in the file (the header is line 1); `raw` the message's JSON
-   * text as the line holds it, without surrounding blanks and its trailing comma.
+   * text as the line holds it, without surrounding blanks and its trailing comma; `rawBytes` the same
+   * text as the file's bytes (a view of the chunk pushed: valid until the next push).
    */
-  | { kind: "message"; message: HistoryMessage; line: number; raw: string };
+  | { kind: "message"; message: HistoryMessage; line: number; raw: string; rawBytes: Buffer };
 
 /** What a complete, well-formed file held. */
 export interface HistorySummary {

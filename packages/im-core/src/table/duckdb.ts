@@ -1,13 +1,16 @@
 /**
  * The message table on one machine: DuckDB over the Parquet files under DATA_DIR, as a read-only
- * `messages` view (Hive partitions chat_type/dt/hour, so a filter on them skips whole files).
+ * `messages` view (Hive partitions chat_type/dt/hour, so a filter on them skips whole files). The view
+ * lists the files in the table's order (hour, chat type, raw file), and DuckDB keeps a scan's order
+ * (preserve_insertion_order), so a one-scan query yields its rows in the table's order, line by line,
+ * without sorting them (MESSAGES_IN_TABLE_ORDER).
  * Once the view exists, DuckDB may touch no file outside the table's directory and its settings are
  * locked; every statement must be a single read, which DuckDB's own parser and planner say (the
  * parsed statement and the prepared one both of type SELECT). Entry point `@imvault/im-core/duckdb`,
  * so that nothing else loads DuckDB's native library.
  */
 import { readdir } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join, resolve, sep } from "node:path";
 import {
   type DuckDBConnection,
   DuckDBInstance,
@@ -62,9 +65,11 @@ export class MessageTable {
       autoload_known_extensions: "false",
     });
     const connection = await instance.connect();
-    const source = (await hasParquet(dir))
-      ? `SELECT * FROM read_parquet(${sqlString(`${dir}/**/*.parquet`)}, hive_partitioning = true, hive_types_autocast = false)`
-      : EMPTY_VIEW;
+    const files = await tableFiles(dir);
+    const source =
+      files.length > 0
+        ? `SELECT * FROM read_parquet([${files.map((f) => sqlString(join(dir, f))).join(", ")}], hive_partitioning = true, hive_types_autocast = false)`
+        : EMPTY_VIEW;
     await connection.run(`CREATE VIEW messages AS ${source}`);
     await connection.run(`SET allowed_directories = [${sqlString(`${dir}/`)}]`);
     await connection.run("SET enable_external_access = false");
@@ -161,12 +166,25 @@ function refused(err: unknown): QueryRefusedError {
   return new QueryRefusedError(`query: ${message.split("\n")[0]}`);
 }
 
-async function hasParquet(dir: string): Promise<boolean> {
+/**
+ * The table's files, relative to `dir`, in the table's order: msg_time (dt, then hour), chat type,
+ * then the raw file's key (the name without `.parquet`, byte by byte as SQL compares strings).
+ */
+export async function tableFiles(dir: string): Promise<string[]> {
   let entries: string[];
   try {
     entries = await readdir(dir, { recursive: true });
   } catch {
-    return false;
+    return [];
   }
-  return entries.some((e) => e.endsWith(".parquet") && join(dir, e).length > 0);
+  const keyed: { file: string; key: Buffer }[] = [];
+  for (const file of entries) {
+    const m = PARTITIONED_FILE.exec(file.split(sep).join("/"));
+    if (m === null) continue;
+    const [, chatType, dt, hour, name] = m;
+    keyed.push({ file, key: Buffer.from(`${dt}\u0000${hour}\u0000${chatType}\u0000${name}`) });
+  }
+  return keyed.sort((a, b) => Buffer.compare(a.key, b.key)).map((k) => k.file);
 }
+
+const PARTITIONED_FILE = /^chat_type=([^/]+)\/dt=([^/]+)\/hour=([^/]+)\/([^/]+)\.parquet$/;

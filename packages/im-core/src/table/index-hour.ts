@@ -11,7 +11,13 @@ import type { ChatType } from "../im/types.ts";
 import type { ArchiveStore } from "../store/port.ts";
 import type { MsgTime } from "../time/msgtime.ts";
 import type { Logger } from "../util/log.ts";
-import { type ConvertOptions, convertHistoryToParquet, TABLE_META } from "./message-parquet.ts";
+import {
+  type Convert,
+  type ConvertOptions,
+  convertHistoryToParquet,
+  TABLE_META,
+  type TableSource,
+} from "./message-parquet.ts";
 import { parquetKeyValue } from "./parquet-footer.ts";
 
 export const TABLE_PREFIX = "tables/messages/";
@@ -25,9 +31,11 @@ export function tableKeyOf(rawKey: string): string {
 export interface IndexDeps {
   store: ArchiveStore;
   logger?: Logger;
+  /** Runs a file's conversion; default convertHistoryToParquet on this thread (TableWorkerPool: on a worker). */
+  convert?: Convert;
 }
 
-export interface IndexOptions extends ConvertOptions {
+export interface IndexOptions extends Omit<ConvertOptions, "check" | "expect"> {
   /** Write every table file again, even those whose source MD5 matches. */
   rebuild?: boolean;
   signal?: AbortSignal;
@@ -94,15 +102,16 @@ export async function indexHour(
       }
     }
     const started = Date.now();
-    const result = await writeTableFile(deps.store, tableKey, await deps.store.get(file.key), {
-      ...options,
-      chatType,
-      msgTime,
-      sourceKey: file.key,
-      gzipMd5: file.gzipMd5,
-      fileMd5: file.fileMd5,
-      messageCount: file.messageCount,
-    });
+    const { rebuild: _, signal, ...convertOptions } = options;
+    const result = await writeTableFile(
+      deps.store,
+      deps.convert ?? convertHistoryToParquet,
+      tableKey,
+      await deps.store.get(file.key),
+      { chatType, msgTime, sourceKey: file.key, gzipMd5: file.gzipMd5, fileMd5: file.fileMd5 },
+      { ...convertOptions, expect: { gzipMd5: file.gzipMd5, messageCount: file.messageCount } },
+      signal,
+    );
     deps.logger?.info("table file written", {
       key: tableKey,
       messages: result.messages,
@@ -130,10 +139,12 @@ export async function tableMeta(
 
 async function writeTableFile(
   store: ArchiveStore,
+  convert: Convert,
   key: string,
   gz: Readable,
-  source: Parameters<typeof convertHistoryToParquet>[1] &
-    ConvertOptions & { messageCount: number; signal?: AbortSignal },
+  source: TableSource,
+  options: Omit<ConvertOptions, "check">,
+  signal: AbortSignal | undefined,
 ) {
   const body = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
   // The put owns the body's errors; this function learns of them through `putting`.
@@ -150,28 +161,10 @@ async function writeTableFile(
       body.once("close", () => putting.then(() => resolve(), reject));
     });
   };
-  const abort = () => gz.destroy(source.signal?.reason ?? new Error("aborted"));
-  source.signal?.addEventListener("abort", abort, { once: true });
+  const abort = () => gz.destroy(signal?.reason ?? new Error("aborted"));
+  signal?.addEventListener("abort", abort, { once: true });
   try {
-    const result = await convertHistoryToParquet(gz, source, write, {
-      ...source,
-      check: (r) => {
-        if (r.gzipMd5 !== source.gzipMd5) {
-          throw new IntegrityError(
-            `${source.sourceKey}: GZip MD5 ${r.gzipMd5} is not the manifest's ${source.gzipMd5}`,
-            {
-              key: source.sourceKey,
-            },
-          );
-        }
-        if (r.messages !== source.messageCount) {
-          throw new IntegrityError(
-            `${source.sourceKey}: ${r.messages} messages, the manifest says ${source.messageCount}`,
-            { key: source.sourceKey },
-          );
-        }
-      },
-    });
+    const result = await convert(gz, source, write, options);
     body.end();
     await putting;
     return result;
@@ -181,6 +174,6 @@ async function writeTableFile(
     await putting.catch(() => {});
     throw err;
   } finally {
-    source.signal?.removeEventListener("abort", abort);
+    signal?.removeEventListener("abort", abort);
   }
 }

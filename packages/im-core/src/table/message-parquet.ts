@@ -4,11 +4,12 @@
  * metadata names its source: the raw file's key, MD5s (as the manifest has them) and SHA-256 of the
  * GZip bytes read, so a table file can always be traced to, and checked against, the raw file.
  */
+import { isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
-import { HistoryFormatError } from "../errors.ts";
+import { HistoryFormatError, IntegrityError } from "../errors.ts";
 import { HistoryParser } from "../history/parser.ts";
 import type { ColumnDef } from "./parquet-columns.ts";
 import { ParquetWriter, type ParquetWriterOptions } from "./parquet-writer.ts";
@@ -68,7 +69,46 @@ export type ConvertOptions = Pick<
 > & {
   /** Called once every message is read, before the footer: throw to refuse the file. */
   check?: (read: { gzipMd5: string; messages: number }) => void;
+  /** What the raw file must hold (its manifest's figures), checked as `check` is: else IntegrityError. */
+  expect?: ConvertExpect;
 };
+
+export interface ConvertExpect {
+  gzipMd5: string;
+  messageCount: number;
+}
+
+/** A conversion: convertHistoryToParquet itself, or one that runs it on a worker thread. */
+export type Convert = (
+  gz: Readable,
+  source: TableSource,
+  sink: (bytes: Buffer) => void | Promise<void>,
+  options: Omit<ConvertOptions, "check">,
+) => Promise<TableFileResult>;
+
+/** The checks of `expect`: the GZip MD5 and the message count of the file read. */
+export function checkRead(
+  sourceKey: string,
+  expect: ConvertExpect,
+  read: { gzipMd5: string; messages: number },
+): void {
+  if (read.gzipMd5 !== expect.gzipMd5) {
+    throw new IntegrityError(
+      `${sourceKey}: GZip MD5 ${read.gzipMd5} is not the manifest's ${expect.gzipMd5}`,
+      {
+        key: sourceKey,
+      },
+    );
+  }
+  if (read.messages !== expect.messageCount) {
+    throw new IntegrityError(
+      `${sourceKey}: ${read.messages} messages, the manifest says ${expect.messageCount}`,
+      {
+        key: sourceKey,
+      },
+    );
+  }
+}
 
 /**
  * Reads the GZip history `gz` and writes its table file to `sink` (each call's Promise awaited).
@@ -157,7 +197,10 @@ export async function convertHistoryToParquet(
         types.addList(row.msg_types);
         text.addString(row.text);
         media.addList(row.media_urls);
-        raw.addString(row.raw);
+        // The line's own bytes, copied (not the string encoded again), when they are valid UTF-8, as
+        // they nearly always are; else the string, whose invalid bytes JSON.parse read as U+FFFD.
+        if (isUtf8(e.rawBytes)) raw.addUtf8(e.rawBytes, 0, e.rawBytes.length);
+        else raw.addString(row.raw);
         sourceKey.addString(row.source_key);
         line.addInt64(row.line);
         writer.endRow();
@@ -180,7 +223,9 @@ export async function convertHistoryToParquet(
     gunzip.destroy();
   }
   const gzipSha256 = sha256.digest("hex");
-  options.check?.({ gzipMd5: md5.digest("hex"), messages: writer.rows });
+  const read = { gzipMd5: md5.digest("hex"), messages: writer.rows };
+  if (options.expect !== undefined) checkRead(source.sourceKey, options.expect, read);
+  options.check?.(read);
   Object.assign(keyValue, {
     [TABLE_META.version]: TABLE_VERSION,
     [TABLE_META.sourceKey]: source.sourceKey,

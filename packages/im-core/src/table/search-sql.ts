@@ -37,11 +37,14 @@ export const MAX_SEARCH_LIMIT = 10_000_000;
 
 /**
  * `as: "json"` (DuckDB only) answers one column, `json`, each row as a JSON object made by DuckDB:
- * one string a row instead of one value a column for the caller to convert.
+ * one string a row instead of one value a column for the caller to convert. `inTableOrder` says that
+ * `relation` yields its rows in the table's order (DuckDB's `messages` view does: duckdb.ts), so a
+ * search that is one scan (all but --user without --peer) needs no sort: the rows stream out as they
+ * are read, in the same order the ORDER BY gives, without DuckDB holding them all first.
  */
 export function buildSearchSql(
   search: MessageSearch,
-  options: { dialect?: SqlDialect; relation?: string; as?: "rows" | "json" } = {},
+  options: { dialect?: SqlDialect; relation?: string; as?: "rows" | "json"; inTableOrder?: boolean } = {},
 ): SqlStatement {
   const dialect = options.dialect ?? "duckdb";
   const relation = options.relation ?? "messages";
@@ -108,9 +111,10 @@ export function buildSearchSql(
     options.as === "json"
       ? "to_json(m) AS json"
       : MESSAGE_COLUMNS.map((c) => outerColumn(c, dialect)).join(", ");
+  const alreadyInOrder = options.inTableOrder === true && selects.length === 1;
   const sql =
     `SELECT ${outer}\nFROM (\n${selects.join("\n  UNION ALL\n")}\n) AS m` +
-    "\nORDER BY m.msg_time, m.chat_type, m.source_key, m.line" +
+    (alreadyInOrder ? "" : "\nORDER BY m.msg_time, m.chat_type, m.source_key, m.line") +
     limit;
   return { sql, params };
 }

@@ -36,8 +36,8 @@ export interface PlainHasherEvents {
 
 /**
  * The plain side's hashing loop, the same on this thread and on the worker: inflated chunks are
- * queued as they arrive (`push` only queues) and hashed (MD5 and SHA-256) and framed (HistoryFraming) in slices
- * of `sliceBytes`, one slice per turn of the event loop (setImmediate).
+ * queued as they arrive (`push` only queues) and hashed (MD5 and SHA-256) and framed
+ * (HistoryFraming) in slices of `sliceBytes`, one slice per turn of the event loop (setImmediate).
  *
  * Why slices: zlib inflates on the libuv threadpool, but it only gets its next piece of work from a
  * callback on this thread. Hashing a whole chunk at once would keep that callback waiting for as long

@@ -132,9 +132,9 @@ function overflow(figure: VerifierFigure, limit: number, label: string): Integri
 /**
  * One pass over a downloaded history file: the GZip bytes flow through unchanged (to the store) while
  * they are counted, MD5'd and SHA-256'd here, and handed to a plain side (plain-side.ts) that inflates
- * them and counts, MD5s, SHA-256s and frame-checks the plain bytes. Files of `inflateWorkerFromBytes` and more get a
- * plain side on a worker thread (WorkerPlainSide), smaller ones (or all, where no worker can be
- * started) one on this thread (InThreadPlainSide).
+ * them and counts, MD5s, SHA-256s and frame-checks the plain bytes. Files of `inflateWorkerFromBytes`
+ * and more get a plain side on a worker thread (WorkerPlainSide), smaller ones (or all, where no worker
+ * can be started) one on this thread (InThreadPlainSide).
  *
  * The stream's end waits until everything is verified; on any fault it errors with IntegrityError
  * (`details.figure` says which), so a `store.put` reading it rejects and keeps nothing. Memory stays

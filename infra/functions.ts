@@ -65,7 +65,8 @@ export function functions(
     handler: "packages/functions/src/schedule.handler",
     description:
       "imvault: plan the hours still missing a manifest or their media, enqueue their jobs, seal the hourly digest",
-    // Sealing hashes the raw files of manifests that do not record their SHA-256 (older ones).
+    // An hourly digest reads no raw file now that manifests record gzipSha256, but the first digests
+    // over an archive whose manifests predate it hash their raw files (up to 5000 manifests a digest).
     timeout: "10 minutes",
     memory: "512 MB",
     environment: { ...common.environment, POWERTOOLS_SERVICE_NAME: "schedule" },

@@ -68,6 +68,7 @@ describe("bundleFunctions", () => {
       figures: {
         size: plain.length,
         md5: createHash("md5").update(plain).digest("hex"),
+        sha256: createHash("sha256").update(plain).digest("hex"),
         messageCount: 2,
         framingProblem: undefined,
       },

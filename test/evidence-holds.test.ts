@@ -78,6 +78,33 @@ describe("imvault hold on a DATA_DIR", () => {
     expect(verify.code, verify.stdout).toBe(0);
   });
 
+  it("holds a user's messages through the message table: their hour's raw file, table file and manifest", async () => {
+    const index = await runImvault(["index", "--from", hour, "--to", hour, "--chat-type", "C2C"], env);
+    const search = await runImvault(
+      ["search", "--from", hour, "--to", hour, "--limit", "1", "--format", "ndjson"],
+      env,
+    );
+    const user = String(JSON.parse(search.stdout.split("\n")[0] ?? "null")?.from_account);
+
+    const add = await runImvault(
+      ["hold", "add", "--user", user, "--chat-type", "C2C", "--reason", "m 7"],
+      env,
+    );
+    const json = await runImvault(["hold", "list", "--json"], env);
+    const nobody = await runImvault(["hold", "add", "--user", "no-such-account"], env);
+
+    expect(index.code, index.stderr).toBe(0);
+    expect(add.code, add.stderr).toBe(0);
+    const placed = /placed hold (\S+) on (\d+) object\(s\) of user (\S+)/.exec(add.stdout);
+    expect(placed?.[3]).toBe(`${user}`);
+    const hold = JSON.parse(json.stdout).holds.find((h: { id: string }) => h.id === placed?.[1]);
+    expect(hold).toMatchObject({ scope: { kind: "user", user, chatTypes: ["C2C"] }, keys: 3, reason: "m 7" });
+    const store = createLocalStore({ root: dir });
+    expect(await store.legalHold(manifestKey("C2C", hour))).toBe(true);
+    expect(nobody.code).toBe(2);
+    expect(nobody.stderr).toContain("nothing is archived of that user");
+  });
+
   it("refuses a window with nothing archived (exit 2), placing nothing", async () => {
     const run = await runImvault(["hold", "add", "--from", "2020010100", "--to", "2020010101"], env);
 

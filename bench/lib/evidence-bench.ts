@@ -7,10 +7,19 @@
  * each until the raw files reach the size, a manifest per hour, and one sealed digest. Every
  * measurement runs in a fresh process (the verification, sha256sum; with --deep also the manifest
  * MD5 re-check), interleaved, best of `runs`; each verification must come out valid.
+ *
+ * Sealing, side by side: the archive's manifests record each raw file's SHA-256 (gzipSha256,
+ * fileSha256), as archiving writes them, so its digest reads no raw file; the same hours with
+ * manifests as written before those fields (raw files hard-linked into a second directory) make the
+ * sealer hash every raw file. Each digest is sealed once, in this process.
  */
-import { copyFile, mkdir, readdir, stat } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { copyFile, link, mkdir, readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
+import { createGunzip } from "node:zlib";
 import {
   createLocalStore,
   hourOf,
@@ -29,48 +38,80 @@ interface Sample {
   ms: number;
 }
 
-/** Builds the archive; answers its directory's files (what both contenders read) and their bytes. */
+/** SHA-256 (hex) of a GZip file's bytes and of its plain bytes. */
+async function sha256s(path: string): Promise<{ gzipSha256: string; fileSha256: string }> {
+  const gzip = createHash("sha256");
+  const plain = createHash("sha256");
+  for await (const chunk of createReadStream(path)) gzip.update(chunk as Buffer);
+  await pipeline(createReadStream(path), createGunzip(), async (source) => {
+    for await (const chunk of source) plain.update(chunk as Buffer);
+  });
+  return { gzipSha256: gzip.digest("hex"), fileSha256: plain.digest("hex") };
+}
+
+/** How long sealing one digest over every hour took, by how the manifests were written. */
+interface SealTimes {
+  withSha256: Sample;
+  withoutSha256: Sample;
+}
+
+/** Seals every hour of the store in one digest, timed. */
+async function timedSeal(dir: string, objects: number): Promise<Sample> {
+  const store = createLocalStore({ root: dir });
+  const signer = await localSigner(dir);
+  const start = performance.now();
+  await sealDigest({ store, signer, clock: systemClock }, { maxObjects: objects });
+  return { ms: performance.now() - start };
+}
+
+/**
+ * Builds the archive; answers its directory's files (what both contenders read), their bytes, and the
+ * sealing times (see the header).
+ */
 async function buildArchive(
   dir: string,
   gib: number,
   plainMb: number,
-): Promise<{ files: string[]; bytes: number }> {
+): Promise<{ files: string[]; bytes: number; seal: SealTimes }> {
   const store = createLocalStore({ root: dir });
+  const legacyDir = join(dir, "..", "legacy");
+  const legacy = createLocalStore({ root: legacyDir });
   const source = join(dir, "..", "source.gz");
   const made = await writeGzipHistory(source, { targetBytes: plainMb * MiB });
+  const recorded = await sha256s(source);
   const copies = Math.ceil((gib * 1024 * MiB) / made.gzipBytes);
   const start = Date.parse("2024-01-01T00:00:00+08:00");
   for (let i = 0; i < copies; i++) {
     const msgTime = hourOf(start + i * 3_600_000);
     const key = rawKey("C2C", msgTime, "history.gz");
-    await mkdir(join(dir, ...key.split("/").slice(0, -1)), { recursive: true });
+    for (const root of [dir, legacyDir])
+      await mkdir(join(root, ...key.split("/").slice(0, -1)), { recursive: true });
     await copyFile(source, join(dir, ...key.split("/")));
-    await writeManifest(store, {
-      version: 1,
-      chatType: "C2C",
-      msgTime,
-      status: "archived",
-      files: [
-        {
-          key,
-          sourceUrl: "https://bench.tim.qq.com/history.gz",
-          gzipSize: made.gzipBytes,
-          gzipMd5: made.gzipMd5,
-          fileSize: made.plainBytes,
-          fileMd5: made.plainMd5,
-          messageCount: made.messages,
-        },
-      ],
-      archivedAt: new Date().toISOString(),
-    });
+    await link(join(dir, ...key.split("/")), join(legacyDir, ...key.split("/")));
+    const file = {
+      key,
+      sourceUrl: "https://bench.tim.qq.com/history.gz",
+      gzipSize: made.gzipBytes,
+      gzipMd5: made.gzipMd5,
+      fileSize: made.plainBytes,
+      fileMd5: made.plainMd5,
+      messageCount: made.messages,
+    };
+    const manifest = { version: 1 as const, chatType: "C2C" as const, msgTime, status: "archived" as const };
+    const archivedAt = new Date().toISOString();
+    await writeManifest(store, { ...manifest, files: [{ ...file, ...recorded }], archivedAt });
+    await writeManifest(legacy, { ...manifest, files: [file], archivedAt });
   }
-  await sealDigest({ store, signer: await localSigner(dir), clock: systemClock }, { maxObjects: copies + 1 });
+  // Interleaved: the legacy archive first, then the one verified below.
+  const withoutSha256 = await timedSeal(legacyDir, copies + 1);
+  const withSha256 = await timedSeal(dir, copies + 1);
+  await rm(legacyDir, { recursive: true, force: true });
   const files = (await readdir(dir, { recursive: true, withFileTypes: true }))
     .filter((d) => d.isFile() && !join(d.parentPath, d.name).includes(`${dir}/.imvault`))
     .map((d) => join(d.parentPath, d.name));
   let bytes = 0;
   for (const f of files) bytes += (await stat(f)).size;
-  return { files, bytes };
+  return { files, bytes, seal: { withSha256, withoutSha256 } };
 }
 
 const IMVAULT_BIN = fileURLToPath(new URL("../../packages/cli/bin/imvault.js", import.meta.url));
@@ -118,11 +159,15 @@ export async function benchEvidence(options: {
 }) {
   const dir = join(options.tmp, "archive");
   const built = performance.now();
-  const { files, bytes } = await buildArchive(dir, options.gib, options.plainMb);
+  const { files, bytes, seal } = await buildArchive(dir, options.gib, options.plainMb);
   const raw = files.filter((f) => f.includes("/raw/")).length;
   console.log(
     `\narchive: ${(bytes / MiB).toFixed(0)} MiB in ${files.length} files (${raw} raw files, ${raw} manifests, 1 digest), ` +
       `built and sealed in ${((performance.now() - built) / 1000).toFixed(1)} s; best of ${options.runs} runs each`,
+  );
+  console.log(
+    `sealing ${raw} hours in one digest: manifests with gzipSha256 ${(seal.withSha256.ms / 1000).toFixed(3)} s, ` +
+      `without (older manifests: every raw file hashed) ${(seal.withoutSha256.ms / 1000).toFixed(3)} s`,
   );
   const openssl = await hasOpenssl();
   const samples: Record<string, Sample[]> = { verify: [], sha256sum: [], openssl: [], deep: [] };

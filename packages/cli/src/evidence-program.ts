@@ -36,27 +36,39 @@ export function addEvidenceCommands(
   const hold = program
     .command("hold")
     .description(
-      "legal holds: keep everything archived of a window from deletion until released, recorded in the chain",
+      "legal holds: keep everything archived of a window, a user or a group from deletion until released, recorded in the chain",
     );
   hold
     .command("add")
     .description(
-      "place a legal hold on everything archived of a window (manifests, raw files, media, table files)",
+      "place a legal hold on everything archived of a window (manifests, raw files, media, table files), " +
+        "or on what holds a user's or group's messages (through the message table, DATA_DIR only)",
     )
-    .requiredOption("--from <YYYYMMDDHH>", "first hour, Beijing time (inclusive)", msgTimeArg)
-    .requiredOption("--to <YYYYMMDDHH>", "last hour, Beijing time (inclusive)", msgTimeArg)
+    .option("--from <YYYYMMDDHH>", "first hour, Beijing time (inclusive)", msgTimeArg)
+    .option("--to <YYYYMMDDHH>", "last hour, Beijing time (inclusive)", msgTimeArg)
+    .option("--user <account>", "the messages this account sent or received (within --from/--to if given)")
+    .option("--group <GroupId>", "the messages of this group (within --from/--to if given)")
     .addOption(new Option("--chat-type <type>", "only this chat type (default: both)").argParser(chatTypeArg))
     .option("--reason <text>", "why (a case or matter number), kept in the hold's record")
-    .action(async (o: { from: MsgTime; to: MsgTime; chatType?: ChatType; reason?: string }) =>
-      setExit(
-        await actions.holdAdd({
-          from: o.from,
-          to: o.to,
-          ...(o.chatType === undefined ? {} : { chatType: o.chatType }),
-          ...(o.reason === undefined ? {} : { reason: o.reason }),
-        }),
-      ),
-    );
+    .action(async function (
+      this: Command,
+      o: {
+        from?: MsgTime;
+        to?: MsgTime;
+        user?: string;
+        group?: string;
+        chatType?: ChatType;
+        reason?: string;
+      },
+    ) {
+      if (o.user !== undefined && o.group !== undefined)
+        this.error("error: give --user or --group, not both");
+      if (o.user === undefined && o.group === undefined && (o.from === undefined || o.to === undefined)) {
+        this.error("error: hold add needs --from and --to (a window), or --user or --group");
+      }
+      const given = Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined));
+      setExit(await actions.holdAdd(given as HoldAddOptions));
+    });
   hold
     .command("list")
     .description("every legal hold, active first")

@@ -199,6 +199,9 @@ describe("imvault command line parsing", () => {
     await run(["hold", "list", "--json"]);
     await run(["hold", "release", "20240502T031500Z-a1b2c3", "--reason", "settled"]);
     const missing = await run(["hold", "add", "--from", "2024050100"]);
+    await run(["hold", "add", "--user", "alice", "--to", "2024050123"]);
+    await run(["hold", "add", "--group", "@TGS#1"]);
+    const both = await run(["hold", "add", "--user", "alice", "--group", "@TGS#1"]);
 
     expect(actions.verify).toHaveBeenCalledWith({
       from: "2024050100",
@@ -216,8 +219,11 @@ describe("imvault command line parsing", () => {
     });
     expect(actions.holdList).toHaveBeenCalledWith({ json: true });
     expect(actions.holdRelease).toHaveBeenCalledWith("20240502T031500Z-a1b2c3", { reason: "settled" });
+    expect(actions.holdAdd).toHaveBeenCalledWith({ user: "alice", to: "2024050123" });
+    expect(actions.holdAdd).toHaveBeenCalledWith({ group: "@TGS#1" });
     expect(missing).toBe(EXIT.usage);
-    expect(actions.holdAdd).toHaveBeenCalledTimes(1);
+    expect(both).toBe(EXIT.usage);
+    expect(actions.holdAdd).toHaveBeenCalledTimes(3);
   });
 
   it("passes status --hours and --json, verify --prefix under manifests/, and every sig URL", async () => {

@@ -20,6 +20,7 @@ export * from "./errors.ts";
 export * from "./evidence/check-digest.ts";
 export * from "./evidence/digest-file.ts";
 export * from "./evidence/holds.ts";
+export * from "./evidence/holds-by-messages.ts";
 export * from "./evidence/layout.ts";
 export * from "./evidence/local-signer.ts";
 export * from "./evidence/object-checks.ts";

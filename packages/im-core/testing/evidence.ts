@@ -1,5 +1,7 @@
 /** Archived hours written straight into a store, for the evidence tests (digests, verify, holds). */
 
+import { createHash } from "node:crypto";
+import { gunzipSync } from "node:zlib";
 import { manifestKey, rawKey } from "../src/archive/layout.ts";
 import { writeManifest } from "../src/archive/manifest.ts";
 import type { ChatType } from "../src/im/types.ts";
@@ -7,6 +9,8 @@ import type { Manifest } from "../src/schemas/manifest.ts";
 import type { ArchiveStore } from "../src/store/port.ts";
 import type { MsgTime } from "../src/time/msgtime.ts";
 import { makeHistoryFile } from "./history.ts";
+
+const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 
 /**
  * Stores an archived hour as the archiver leaves it: `files` real history files (GZip, Tencent's
@@ -16,7 +20,8 @@ export async function writeArchivedHour(
   store: ArchiveStore,
   chatType: ChatType,
   msgTime: MsgTime,
-  options: { files?: number; messages?: number } = {},
+  /** `sha256s`: the manifest records each file's gzipSha256 and fileSha256, as archiving writes it now. */
+  options: { files?: number; messages?: number; sha256s?: boolean } = {},
 ): Promise<{ manifest: Manifest; key: string }> {
   const files = [];
   for (let i = 0; i < (options.files ?? 1); i++) {
@@ -38,6 +43,7 @@ export async function writeArchivedHour(
       fileSize: fake.history.fileSize,
       fileMd5: fake.history.fileMd5,
       messageCount: fake.messages,
+      ...(options.sha256s ? { gzipSha256: sha256(fake.gz), fileSha256: sha256(gunzipSync(fake.gz)) } : {}),
     });
   }
   const manifest: Manifest = {

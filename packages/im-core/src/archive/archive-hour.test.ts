@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buffer } from "node:stream/consumers";
-import { gzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { fakeClock, fakeFetch, makeHistoryFile } from "../../testing/history.ts";
 import { ImApiError, UrlNotAllowedError } from "../errors.ts";
@@ -80,8 +80,24 @@ describe("archiveHour", () => {
     expect(manifest?.status).toBe("archived");
     // Exactly the manifest's fields: no download URL (its query may carry a signature), no expiry.
     expect(Object.keys(manifest!.files[0]!).sort()).toEqual(
-      ["fileMd5", "fileSize", "gzipMd5", "gzipSize", "key", "messageCount", "sourceUrl"].sort(),
+      [
+        "fileMd5",
+        "fileSha256",
+        "fileSize",
+        "gzipMd5",
+        "gzipSha256",
+        "gzipSize",
+        "key",
+        "messageCount",
+        "sourceUrl",
+      ].sort(),
     );
+    // The SHA-256s of the GZip and plain bytes, from the verifier's one pass over the download.
+    const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+    expect(manifest?.files.map((f) => [f.gzipSha256, f.fileSha256])).toEqual([
+      [sha256(a.gz), sha256(gunzipSync(a.gz))],
+      [sha256(b.gz), sha256(gunzipSync(b.gz))],
+    ]);
     expect(manifest?.files.map((f) => [f.key, f.messageCount, f.sourceUrl])).toEqual([
       ["raw/chat_type=C2C/dt=2026-11-20/hour=09/a.gz", 50, "https://download.tim.qq.com/msg_history/1/a.gz"],
       ["raw/chat_type=C2C/dt=2026-11-20/hour=09/b.gz", 7, "https://download.tim.qq.com/msg_history/1/b.gz"],

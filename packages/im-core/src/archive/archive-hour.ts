@@ -262,6 +262,8 @@ function manifestEntry(key: string, url: string, v: VerifiedFigures): ManifestFi
     fileSize: v.fileSize,
     fileMd5: v.fileMd5,
     messageCount: v.messageCount,
+    gzipSha256: v.gzipSha256,
+    fileSha256: v.fileSha256,
     ...(v.framingProblem === undefined ? {} : { framingProblem: v.framingProblem }),
   };
 }

@@ -7,6 +7,7 @@ import { mediaManifestSchema } from "../media/manifest.ts";
 import { type HoldRecord, HoldRecordSchema, type HoldScope } from "../schemas/hold.ts";
 import type { ArchiveStore } from "../store/port.ts";
 import { hourParts, hourRange } from "../time/msgtime.ts";
+import { type FindMessages, messageHoldKeys } from "./holds-by-messages.ts";
 import { HOLDS_PREFIX } from "./layout.ts";
 import { mapLimit, readStored } from "./object-hash.ts";
 
@@ -29,12 +30,22 @@ function newHoldId(nowMs: number): string {
   return `${stamp}-${randomBytes(3).toString("hex")}`;
 }
 
+/** What a hold by user or group reads the message table with; without it only windows can be held. */
+export interface HoldDeps {
+  findMessages?: FindMessages | undefined;
+}
+
 /**
  * Every stored key a scope covers. For a window: each hour's manifest and raw files, its media
- * manifest and the media it captured, and its message table files. A scope by user or group adds a
- * case here, reading the message table (tables/messages) for the hours and media that name them.
+ * manifest and the media it captured, and its message table files. For a user or group: what holds
+ * their messages, found through the message table (holds-by-messages.ts).
  */
-export async function holdKeys(store: ArchiveStore, scope: HoldScope): Promise<string[]> {
+export async function holdKeys(
+  store: ArchiveStore,
+  scope: HoldScope,
+  deps: HoldDeps = {},
+): Promise<string[]> {
+  if (scope.kind !== "window") return [...(await messageHoldKeys(store, scope, deps.findMessages))].sort();
   const keys = new Set<string>();
   for (const msgTime of hourRange(scope.from, scope.to)) {
     for (const chatType of scope.chatTypes) {
@@ -119,10 +130,13 @@ export async function placeHold(
   store: ArchiveStore,
   scope: HoldScope,
   options: { reason?: string; now: number },
+  deps: HoldDeps = {},
 ): Promise<HoldRecord> {
-  const keys = await holdKeys(store, scope);
-  if (keys.length === 0)
-    throw new ValidationError("nothing is archived in that window: no hold placed", { scope });
+  const keys = await holdKeys(store, scope, deps);
+  if (keys.length === 0) {
+    const what = scope.kind === "window" ? "in that window" : `of that ${scope.kind}`;
+    throw new ValidationError(`nothing is archived ${what}: no hold placed`, { scope });
+  }
   await mapLimit(keys, 8, (key) => store.setLegalHold(key, true));
   const record: HoldRecord = {
     version: 1,

@@ -96,6 +96,31 @@ describe("sealDigest", () => {
     ]);
   });
 
+  it("reads no raw file when the manifests record their SHA-256s, and reads each once when they do not", async () => {
+    const recorded = await writeArchivedHour(store, "C2C", "2024050101", { files: 3, sha256s: true });
+    const old = await writeArchivedHour(store, "Group", "2024050101", { files: 2 });
+    const reads: string[] = [];
+    const counting: ArchiveStore = {
+      ...store,
+      get: (key) => {
+        reads.push(key);
+        return store.get(key);
+      },
+    };
+
+    await sealDigest({ ...deps(), store: counting });
+
+    const rawReads = reads.filter((key) => key.startsWith("raw/")).sort();
+    expect(rawReads).toEqual(old.manifest.files.map((f) => f.key).sort());
+    const sealed = (await digestAt(1)).objects.find((o) => o.key === recorded.key)!;
+    expect(sealed.files).toEqual(
+      recorded.manifest.files.map((f) => ({ key: f.key, sha256: f.gzipSha256, size: f.gzipSize })),
+    );
+    // What the manifest records is the SHA-256 of the stored bytes (the verifier computed it).
+    for (const f of recorded.manifest.files)
+      expect(f.gzipSha256).toBe(sha256((await readStored(store, f.key))!));
+  });
+
   it("links each digest to the previous one by key, hash and signature, and seals only what is new", async () => {
     await writeArchivedHour(store, "C2C", "2024050101");
     await sealDigest(deps());

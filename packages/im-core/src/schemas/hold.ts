@@ -7,15 +7,29 @@ import { ChatTypeSchema, MsgTimeSchema, TimestampSchema } from "./common.ts";
  */
 
 /**
- * What a hold covers. Today a window of hours and chat types; holds by user or group (an account's
- * messages, a group's) are the next kinds, resolved through the message table once it exists.
+ * What a hold covers: a window of hours and chat types, or what the message table (tables/messages)
+ * holds of one account's messages (sent or received) or one group's, within a window if one is given.
  */
+const account = v.pipe(v.string(), v.minLength(1), v.maxLength(1024));
 export const HoldScopeSchema = v.variant("kind", [
   v.object({
     kind: v.literal("window"),
     from: MsgTimeSchema,
     to: MsgTimeSchema,
     chatTypes: v.array(ChatTypeSchema),
+  }),
+  v.object({
+    kind: v.literal("user"),
+    user: account,
+    from: v.optional(MsgTimeSchema),
+    to: v.optional(MsgTimeSchema),
+    chatTypes: v.array(ChatTypeSchema),
+  }),
+  v.object({
+    kind: v.literal("group"),
+    group: account,
+    from: v.optional(MsgTimeSchema),
+    to: v.optional(MsgTimeSchema),
   }),
 ]);
 export type HoldScope = v.InferOutput<typeof HoldScopeSchema>;

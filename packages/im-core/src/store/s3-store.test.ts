@@ -211,7 +211,7 @@ describe("S3 store: payload signing", () => {
   it.each([
     ["over HTTPS", "https://s3.eu-west-1.amazonaws.com"],
     ["to a loopback emulator", "http://127.0.0.1:9"],
-  ])("sends checksummed parts %s as UNSIGNED-PAYLOAD, the CRC32 header signed", async (_, endpoint) => {
+  ])("sends checksummed parts %s as UNSIGNED-PAYLOAD, the SHA-256 header signed", async (_, endpoint) => {
     const { client, seen } = stubbedS3(multipartResponder(COMPLETED), { endpoint });
     const store = createS3Store({ client, bucket: "b" });
 
@@ -221,9 +221,9 @@ describe("S3 store: payload signing", () => {
     expect(parts).toHaveLength(3);
     for (const part of parts) {
       expect(part.headers["x-amz-content-sha256"]).toBe("UNSIGNED-PAYLOAD");
-      expect(part.headers["x-amz-checksum-crc32"]).toMatch(/^[A-Za-z0-9+/]{6}==$/);
+      expect(part.headers["x-amz-checksum-sha256"]).toMatch(/^[A-Za-z0-9+/]{43}=$/);
       expect(signedHeaders(part)).toEqual(
-        expect.arrayContaining(["x-amz-checksum-crc32", "x-amz-content-sha256"]),
+        expect.arrayContaining(["x-amz-checksum-sha256", "x-amz-content-sha256"]),
       );
     }
   });
@@ -240,7 +240,7 @@ describe("S3 store: payload signing", () => {
     expect(hashes).toEqual([sha256OfZeros(5 * MiB), sha256OfZeros(5 * MiB), sha256OfZeros(MiB)]);
   });
 
-  it("signs each part's SHA-256 when the client sends no checksum", async () => {
+  it("checksums each part with SHA-256 even where the client would send no checksum of its own", async () => {
     const { client, seen } = stubbedS3(multipartResponder(COMPLETED), {
       endpoint: "https://s3.eu-west-1.amazonaws.com",
       requestChecksumCalculation: "WHEN_REQUIRED",
@@ -250,15 +250,16 @@ describe("S3 store: payload signing", () => {
     await store.put("raw/x.gz", zeros(11 * MiB).stream);
 
     const parts = partsOf(seen);
-    expect(parts.map((part) => part.headers["x-amz-checksum-crc32"])).toEqual([
-      undefined,
-      undefined,
-      undefined,
+    const base64 = (hex: string) => Buffer.from(hex, "hex").toString("base64");
+    expect(parts.map((part) => part.headers["x-amz-checksum-sha256"])).toEqual([
+      base64(sha256OfZeros(5 * MiB)),
+      base64(sha256OfZeros(5 * MiB)),
+      base64(sha256OfZeros(MiB)),
     ]);
     expect(parts.map((part) => part.headers["x-amz-content-sha256"])).toEqual([
-      sha256OfZeros(5 * MiB),
-      sha256OfZeros(5 * MiB),
-      sha256OfZeros(MiB),
+      "UNSIGNED-PAYLOAD",
+      "UNSIGNED-PAYLOAD",
+      "UNSIGNED-PAYLOAD",
     ]);
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
@@ -45,17 +46,25 @@ export interface S3StoreOptions {
   objectLockMode?: "GOVERNANCE" | "COMPLIANCE";
 }
 
-/**
- * A put's Object Lock headers: the mode and date, and a SHA-256 checksum, which S3 requires of any
- * upload that sets a retention (on each part of a multipart upload too).
- */
+/** A put's Object Lock headers: the mode and date (S3 requires a checksum with them: checksumParams). */
 function lockParams(options: PutOptions, mode: "GOVERNANCE" | "COMPLIANCE") {
   if (options.retainUntil === undefined) return {};
-  return {
-    ObjectLockMode: mode,
-    ObjectLockRetainUntilDate: options.retainUntil,
-    ChecksumAlgorithm: "SHA256" as const,
-  };
+  return { ObjectLockMode: mode, ObjectLockRetainUntilDate: options.retainUntil };
+}
+
+/**
+ * Every put carries a SHA-256 checksum (x-amz-checksum-sha256), which S3 checks against the bytes it
+ * receives and which Object Lock requires of any upload that sets a retention. Where the bytes are
+ * known before the request (a Buffer or string body), the store hashes them once and sends the value
+ * (ChecksumSHA256, base64): it is the SHA-256 of the whole object. A streamed body's SHA-256 is known
+ * only once it has been read, after its first bytes are sent, so the SDK computes one for each request
+ * (ChecksumAlgorithm): the whole object when it fits one PutObject, each part of a multipart upload
+ * otherwise (S3 keeps a checksum of the parts' checksums then).
+ */
+function checksumParams(bytes: Buffer | undefined) {
+  return bytes === undefined
+    ? { ChecksumAlgorithm: "SHA256" as const }
+    : { ChecksumSHA256: createHash("sha256").update(bytes).digest("base64") };
 }
 
 const defaultPresign: Presign = async ({ client, bucket, key, ttlSeconds }) => {
@@ -115,6 +124,7 @@ export function createS3Store(options: S3StoreOptions): ArchiveStore {
         // Sent on the single PutObject or on CompleteMultipartUpload, the two calls that create the object.
         ...(options.ifNoneMatch ? { IfNoneMatch: "*" } : {}),
         ...lockParams(options, lockMode),
+        ...checksumParams(undefined),
       },
     });
     try {
@@ -144,6 +154,7 @@ export function createS3Store(options: S3StoreOptions): ArchiveStore {
             ...(putOptions.contentType === undefined ? {} : { ContentType: putOptions.contentType }),
             ...(putOptions.ifNoneMatch ? { IfNoneMatch: "*" } : {}),
             ...lockParams(putOptions, lockMode),
+            ...checksumParams(bytes),
           }),
         );
       } catch (error) {

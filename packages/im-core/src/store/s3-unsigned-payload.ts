@@ -2,12 +2,13 @@ import type { S3Client, ServiceInputTypes, ServiceOutputTypes } from "@aws-sdk/c
 import type { FinalizeRequestMiddleware } from "@smithy/types";
 
 /**
- * The SDK guards an upload's body twice: a flexible checksum header (CRC32 by default) that S3
+ * The SDK guards an upload's body twice: a flexible checksum header (the store asks for SHA-256) that S3
  * checks, and a SigV4 signature over the body's SHA-256. For upload parts that second pass is a
  * CPU cost that shows in a profile of a large archive (bench/README.md, "S3 store"), on the thread
  * that also downloads and MD5s. The checksum header is itself signed, so S3 still rejects a body that
- * changed by accident; what the SHA-256 adds is protection against an attacker on the path who swaps in a
- * body with the same CRC (easy to forge), which TLS already gives. So, as botocore does over HTTPS,
+ * changed by accident; with a SHA-256 checksum header (every put of createS3Store sends one) the
+ * signed payload hash adds nothing, and with a CRC one it adds protection against an attacker on the
+ * path who swaps in a body with the same CRC, which TLS already gives. So, as botocore does over HTTPS,
  * the payload is sent as UNSIGNED-PAYLOAD when the request has a checksum header and goes over HTTPS
  * or stays on this machine (loopback, e.g. an emulator). Anything else keeps its signed payload:
  * plain HTTP to another host, a body that is not bytes, or no checksum (requestChecksumCalculation

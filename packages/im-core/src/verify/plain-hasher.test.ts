@@ -45,6 +45,7 @@ describe("PlainHasher", () => {
       expect(await untilDone(log), `slices of ${sliceBytes}`).toEqual({
         size: plain.length,
         md5: createHash("md5").update(plain).digest("hex"),
+        sha256: createHash("sha256").update(plain).digest("hex"),
         messageCount: 120,
         framingProblem: undefined,
       });

@@ -7,6 +7,8 @@ export interface PlainFigures {
   size: number;
   /** Their MD5, hex. */
   md5: string;
+  /** Their SHA-256, hex (the manifest's fileSha256). */
+  sha256: string;
   /** The framing check's results (see HistoryFraming). */
   messageCount: number;
   framingProblem: string | undefined;
@@ -34,8 +36,8 @@ export interface PlainHasherEvents {
 
 /**
  * The plain side's hashing loop, the same on this thread and on the worker: inflated chunks are
- * queued as they arrive (`push` only queues) and hashed (MD5) and framed (HistoryFraming) in slices
- * of `sliceBytes`, one slice per turn of the event loop (setImmediate).
+ * queued as they arrive (`push` only queues) and hashed (MD5 and SHA-256) and framed
+ * (HistoryFraming) in slices of `sliceBytes`, one slice per turn of the event loop (setImmediate).
  *
  * Why slices: zlib inflates on the libuv threadpool, but it only gets its next piece of work from a
  * callback on this thread. Hashing a whole chunk at once would keep that callback waiting for as long
@@ -47,6 +49,7 @@ export class PlainHasher {
   private readonly options: PlainHasherOptions;
   private readonly events: PlainHasherEvents;
   private readonly hash = createHash("md5");
+  private readonly sha256 = createHash("sha256");
   private readonly framing = new HistoryFraming();
   /** Chunks not yet wholly hashed, oldest first; `headOffset` bytes of the first are done. */
   private readonly queue: Buffer[] = [];
@@ -112,6 +115,7 @@ export class PlainHasher {
       const end = Math.min(head.length, this.headOffset + budget);
       const piece = this.headOffset === 0 && end === head.length ? head : head.subarray(this.headOffset, end);
       this.hash.update(piece);
+      this.sha256.update(piece);
       this.framing.push(piece);
       budget -= piece.length;
       this.queuedBytes -= piece.length;
@@ -136,6 +140,7 @@ export class PlainHasher {
     this.events.done({
       size: this.size,
       md5: this.hash.digest("hex"),
+      sha256: this.sha256.digest("hex"),
       messageCount: this.framing.messageCount,
       framingProblem: this.framing.problem,
     });

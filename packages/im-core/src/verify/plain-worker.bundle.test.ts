@@ -49,6 +49,8 @@ describe("the verifier's worker inside the esbuild bundles", () => {
   const plain = Buffer.from(`${lines.join("\n")}\n]}\n`);
   const gzip = gzipSync(plain);
   const expected = { gzipSize: gzip.length, gzipMd5: md5(gzip), fileSize: plain.length, fileMd5: md5(plain) };
+  const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+  const measured = { ...expected, gzipSha256: sha256(gzip), fileSha256: sha256(plain) };
 
   /** Bundles ENTRY (and the worker, unless `withWorker` is false) with `options` into dir/`name`. */
   async function bundle(name: string, options: BuildOptions, withWorker = true): Promise<string> {
@@ -93,7 +95,7 @@ describe("the verifier's worker inside the esbuild bundles", () => {
 
       expect(result.stderr).toBe("");
       expect(JSON.parse(result.stdout)).toEqual({
-        figures: { ...expected, messageCount: 20_000 },
+        figures: { ...measured, messageCount: 20_000 },
         workerFile: pathToFileURL(join(outdir(), "plain-worker.mjs")).href,
         tookWorker: true,
       });
@@ -112,7 +114,7 @@ describe("the verifier's worker inside the esbuild bundles", () => {
 
     expect(result.stderr).toBe("");
     expect(JSON.parse(result.stdout)).toEqual({
-      figures: { ...expected, messageCount: 20_000 },
+      figures: { ...measured, messageCount: 20_000 },
       workerFile: null,
       tookWorker: false,
     });

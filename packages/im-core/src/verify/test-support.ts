@@ -37,6 +37,15 @@ export function md5(data: Buffer): string {
   return createHash("md5").update(data).digest("hex");
 }
 
+export function sha256(data: Buffer): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+/** The SHA-256s the verifier reports besides Tencent's figures (a manifest's gzipSha256, fileSha256). */
+export function sha256sOf(gzip: Buffer, plain: Buffer): { gzipSha256: string; fileSha256: string } {
+  return { gzipSha256: sha256(gzip), fileSha256: sha256(plain) };
+}
+
 export function figuresOf(gzip: Buffer, plain: Buffer): ExpectedFigures {
   return { gzipSize: gzip.length, gzipMd5: md5(gzip), fileSize: plain.length, fileMd5: md5(plain) };
 }

@@ -18,16 +18,30 @@ import type { PlainFigures } from "./plain-hasher.ts";
 import type { PlainFailure, PlainSide, PlainSideEvents } from "./plain-side.ts";
 import { startWorkerPlainSide } from "./worker-plain-side.ts";
 
-/** What get_history advertises for one file. */
+/**
+ * What get_history advertises for one file; a manifest's entry may add the SHA-256s recorded when the
+ * file was archived, which are then checked too (older manifests have none).
+ */
 export interface ExpectedFigures {
   gzipSize: number;
   gzipMd5: string;
   fileSize: number;
   fileMd5: string;
+  gzipSha256?: string | undefined;
+  fileSha256?: string | undefined;
 }
 
-/** What the verifier measured; equal to the expected figures, plus the message count. */
-export interface VerifiedFigures extends ExpectedFigures {
+/**
+ * What the verifier measured: equal to the expected figures, plus the message count and the SHA-256
+ * of the GZip and of the plain bytes, computed in the same pass as the MD5s (what a manifest records).
+ */
+export interface VerifiedFigures {
+  gzipSize: number;
+  gzipMd5: string;
+  fileSize: number;
+  fileMd5: string;
+  gzipSha256: string;
+  fileSha256: string;
   messageCount: number;
   /**
    * Set when the bytes match all four of Tencent's figures but the plain text is not laid out as
@@ -69,6 +83,8 @@ export type VerifierFigure =
   | "gzipMd5"
   | "fileSize"
   | "fileMd5"
+  | "gzipSha256"
+  | "fileSha256"
   | "maxPlainBytes"
   | "gzip"
   | "framing"
@@ -115,10 +131,10 @@ function overflow(figure: VerifierFigure, limit: number, label: string): Integri
 
 /**
  * One pass over a downloaded history file: the GZip bytes flow through unchanged (to the store) while
- * they are counted and MD5'd here, and handed to a plain side (plain-side.ts) that inflates them and
- * counts, MD5s and frame-checks the plain bytes. Files of `inflateWorkerFromBytes` and more get a
- * plain side on a worker thread (WorkerPlainSide), smaller ones (or all, where no worker can be
- * started) one on this thread (InThreadPlainSide).
+ * they are counted, MD5'd and SHA-256'd here, and handed to a plain side (plain-side.ts) that inflates
+ * them and counts, MD5s, SHA-256s and frame-checks the plain bytes. Files of `inflateWorkerFromBytes`
+ * and more get a plain side on a worker thread (WorkerPlainSide), smaller ones (or all, where no worker
+ * can be started) one on this thread (InThreadPlainSide).
  *
  * The stream's end waits until everything is verified; on any fault it errors with IntegrityError
  * (`details.figure` says which), so a `store.put` reading it rejects and keeps nothing. Memory stays
@@ -140,6 +156,9 @@ class GzipSide extends Transform {
   /** What the plain side may inflate to: the advertised size, or less if maxPlainBytes says so. */
   private readonly plainLimit: number;
   private readonly gzipHash = createHash("md5");
+  private readonly gzipSha256 = createHash("sha256");
+  /** The GZip bytes' SHA-256, once they are over. */
+  private gzipSha256Hex = "";
   private gzipBytes = 0;
   /** Started by the first GZip bytes (or the end): a verifier never written to starts no thread. */
   private plain: PlainSide | undefined;
@@ -157,6 +176,8 @@ class GzipSide extends Transform {
       ...expected,
       gzipMd5: expected.gzipMd5.toLowerCase(),
       fileMd5: expected.fileMd5.toLowerCase(),
+      gzipSha256: expected.gzipSha256?.toLowerCase(),
+      fileSha256: expected.fileSha256?.toLowerCase(),
     };
     this.options = options;
     this.plainLimit = Math.min(expected.fileSize, options.maxPlainBytes ?? Number.POSITIVE_INFINITY);
@@ -179,6 +200,7 @@ class GzipSide extends Transform {
     // Hand the plain side its work first, so it inflates while this thread hashes.
     const roomLeft = this.plainSide().write(chunk);
     this.gzipHash.update(chunk);
+    this.gzipSha256.update(chunk);
     this.push(chunk);
     if (roomLeft) callback();
     else this.pendingWrite = callback;
@@ -187,13 +209,17 @@ class GzipSide extends Transform {
   override _flush(callback: TransformCallback): void {
     // The GZip figures are known now: refuse at once rather than after inflating the rest.
     const gzipMd5 = this.gzipHash.digest("hex");
+    this.gzipSha256Hex = this.gzipSha256.digest("hex");
+    const wantSha256 = this.expected.gzipSha256;
     const fault =
       this.failure ??
       (this.gzipBytes !== this.expected.gzipSize
         ? mismatch("gzipSize", this.expected.gzipSize, this.gzipBytes)
         : gzipMd5 !== this.expected.gzipMd5
           ? mismatch("gzipMd5", this.expected.gzipMd5, gzipMd5)
-          : undefined);
+          : wantSha256 !== undefined && this.gzipSha256Hex !== wantSha256
+            ? mismatch("gzipSha256", wantSha256, this.gzipSha256Hex)
+            : undefined);
     if (fault) {
       callback(fault);
       return;
@@ -292,19 +318,28 @@ class GzipSide extends Transform {
     const plain = this.plainFigures;
     if (!callback || !plain || this.failure) return;
     this.pendingFlush = undefined;
+    const wantSha256 = this.expected.fileSha256;
     const fault =
       plain.size !== this.expected.fileSize
         ? mismatch("fileSize", this.expected.fileSize, plain.size)
         : plain.md5 !== this.expected.fileMd5
           ? mismatch("fileMd5", this.expected.fileMd5, plain.md5)
-          : undefined;
+          : wantSha256 !== undefined && plain.sha256 !== wantSha256
+            ? mismatch("fileSha256", wantSha256, plain.sha256)
+            : undefined;
     if (fault) {
       callback(fault);
       return;
     }
     // A framing problem is noted, not fatal (see VerifiedFigures.framingProblem).
+    const { gzipSize, gzipMd5, fileSize, fileMd5 } = this.expected;
     this.result.resolve({
-      ...this.expected,
+      gzipSize,
+      gzipMd5,
+      fileSize,
+      fileMd5,
+      gzipSha256: this.gzipSha256Hex,
+      fileSha256: plain.sha256,
       messageCount: plain.messageCount,
       ...(plain.framingProblem === undefined ? {} : { framingProblem: plain.framingProblem }),
     });

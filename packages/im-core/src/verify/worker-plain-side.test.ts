@@ -14,6 +14,7 @@ import { spareGunzipThread, warmUpGunzipThread } from "./worker-plain-side.ts";
 const MODULE = new URL("./worker-plain-side.ts", import.meta.url).pathname;
 const VERIFIER = new URL("./verifier.ts", import.meta.url).pathname;
 const md5 = (b: Buffer) => createHash("md5").update(b).digest("hex");
+const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 /** A small history file and its figures. */
 function historyFile(messages: number) {
@@ -24,16 +25,17 @@ function historyFile(messages: number) {
   return {
     gzip,
     figures: { gzipSize: gzip.length, gzipMd5: md5(gzip), fileSize: plain.length, fileMd5: md5(plain) },
+    sha256s: { gzipSha256: sha256(gzip), fileSha256: sha256(plain) },
   };
 }
 
 /** Verifies on the gunzip thread (threshold 0), as archiving a big file does. */
 async function verifyOnThread(messages: number) {
-  const { gzip, figures } = historyFile(messages);
+  const { gzip, figures, sha256s } = historyFile(messages);
   const { stream, figures: verified } = createVerifier(figures, { inflateWorkerFromBytes: 0 });
   const sink = new Writable({ write: (_c, _e, cb) => cb() });
   await pipeline(Readable.from([gzip]), stream, sink);
-  return { expected: { ...figures, messageCount: messages }, got: await verified };
+  return { expected: { ...figures, ...sha256s, messageCount: messages }, got: await verified };
 }
 
 async function dropSpare(): Promise<void> {
@@ -71,7 +73,7 @@ describe("warmUpGunzipThread", () => {
   });
 
   it("runs in a process started with --input-type=module, a flag Node refuses for a worker from a file", () => {
-    const { gzip, figures } = historyFile(25);
+    const { gzip, figures, sha256s } = historyFile(25);
     const program = [
       `import { Readable, Writable } from "node:stream";`,
       `import { pipeline } from "node:stream/promises";`,
@@ -90,11 +92,11 @@ describe("warmUpGunzipThread", () => {
     });
 
     expect(child.stderr).toBe("");
-    expect(JSON.parse(child.stdout)).toEqual({ ...figures, messageCount: 25 });
+    expect(JSON.parse(child.stdout)).toEqual({ ...figures, ...sha256s, messageCount: 25 });
   });
 
   it("runs on the worker in a process started with a V8 flag, as the imvault bin starts one", () => {
-    const { gzip, figures } = historyFile(25);
+    const { gzip, figures, sha256s } = historyFile(25);
     const dir = mkdtempSync(join(tmpdir(), "imvault-worker-flags-"));
     const program = join(dir, "program.mjs");
     writeFileSync(
@@ -121,7 +123,10 @@ describe("warmUpGunzipThread", () => {
     rmSync(dir, { recursive: true, force: true });
 
     expect(child.stderr).toBe("");
-    expect(JSON.parse(child.stdout)).toEqual({ figures: { ...figures, messageCount: 25 }, tookWorker: true });
+    expect(JSON.parse(child.stdout)).toEqual({
+      figures: { ...figures, ...sha256s, messageCount: 25 },
+      tookWorker: true,
+    });
   });
 
   it("a waiting thread does not keep the process alive", () => {

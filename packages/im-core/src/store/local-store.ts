@@ -11,6 +11,7 @@ import {
   ValidationError,
 } from "../errors.ts";
 import { writeInBatches } from "./local-batched-write.ts";
+import { syncDir, syncDirs } from "./local-dir-sync.ts";
 import { ensureDir, errorCode, FILE_MODE, storeFailure } from "./local-fs-errors.ts";
 import { isHeld, setHoldMarker } from "./local-holds.ts";
 import type { ArchiveStore, ObjectInfo, PutOptions } from "./port.ts";
@@ -378,31 +379,6 @@ async function* walk(root: string, dirKey: string, prefix: string): AsyncGenerat
         if (!isMissing(error)) throw error;
       }
     }
-  }
-}
-
-/** Directory fsyncs at the same time: the file system commits them together. */
-const DIR_SYNC_CONCURRENCY = 16;
-
-async function syncDirs(dirs: string[]): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < dirs.length) await syncDir(dirs[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(DIR_SYNC_CONCURRENCY, dirs.length) }, worker));
-}
-
-/** Makes a rename durable; some platforms cannot open a directory, which only costs durability. */
-async function syncDir(path: string): Promise<void> {
-  try {
-    const dir = await open(path, "r");
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
-  } catch {
-    // Best effort.
   }
 }
 

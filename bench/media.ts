@@ -3,7 +3,7 @@
  * IM simulator on loopback, next to curl fetching the same objects one after the other.
  *
  *   npm run bench:media -- [--files 2000] [--hours 4] [--min-kib 20] [--max-kib 200] [--video-mib 2048]
- *                          [--runs 2] [--concurrency 4] [--max-minutes 20]
+ *                          [--runs 2] [--concurrency IM_MEDIA_CONCURRENCY's default] [--max-minutes 20]
  *
  * (a) A window of many small files: a simulator child (Tencent's 10 calls/s limit, no missing objects)
  *     with enough messages per hour for about --files media objects across --hours hours, each object
@@ -29,7 +29,7 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { createLocalStore, readMediaManifest } from "@imvault/im-core";
+import { createLocalStore, DEFAULT_MEDIA_CONFIG, readMediaManifest } from "@imvault/im-core";
 import { TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY } from "@imvault/im-sim";
 import { build } from "esbuild";
 import { cliBundleOptions } from "../scripts/bundle-cli.ts";
@@ -304,7 +304,7 @@ async function main(): Promise<void> {
       "max-kib": { type: "string", default: "200" },
       "video-mib": { type: "string", default: "2048" },
       runs: { type: "string", default: "2" },
-      concurrency: { type: "string", default: "4" },
+      concurrency: { type: "string", default: String(DEFAULT_MEDIA_CONFIG.concurrency) },
       "max-minutes": { type: "string", default: "20" },
     },
   });
@@ -356,7 +356,8 @@ async function main(): Promise<void> {
             .map((x) => x.toFixed(2))
             .join(" ")}; MB = 10^6 bytes; best of ${o.runs} by e2e; concurrency ${o.concurrency}`,
         "imvault = captureHourMedia in a child process (bundled; local store: every object and its index entry " +
-          "written to a temp file, fsynced, linked into place, directory fsynced; SHA-256 of every byte); " +
+          "written to a temp file, fsynced, linked into place; the directories fsynced once per hour before its manifest; " +
+          "SHA-256 of every byte); " +
           "e2e = its spawn to exit. curl = one process, the same objects one after the other, into files (no fsync, no hash).",
         ...report([small, video]),
       ].join("\n"),

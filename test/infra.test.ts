@@ -451,7 +451,7 @@ describe("sst.config.ts", () => {
       settleHours: 6,
       maxAttemptsPerFile: 5,
       mediaRetentionDays: 7,
-      mediaConcurrency: 4,
+      mediaConcurrency: 16,
       downloadHosts: "",
       cosUrlHosts: "",
     });

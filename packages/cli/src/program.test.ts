@@ -150,7 +150,7 @@ describe("imvault command line parsing", () => {
       "PORT (3000)",
       "LOOKBACK_HOURS (72)",
       "IM_MEDIA_RETENTION_DAYS (7)",
-      "IM_MEDIA_CONCURRENCY (4)",
+      "IM_MEDIA_CONCURRENCY (16)",
       "IM_RATE_LIMIT (10)",
       "SETTLE_HOURS (6)",
       "IM_RETENTION_DAYS (7)",

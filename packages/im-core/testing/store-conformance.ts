@@ -271,6 +271,19 @@ export function describeArchiveStoreConformance(
       expect((await readAll(await store.get("raw/f/kept.gz"))).toString()).toBe("old bytes");
     });
 
+    it("a deferred put is readable whole at once, and syncDeferred then resolves (again with nothing left)", async () => {
+      const body = generatedStream(3 * CHUNK + 17);
+
+      await store.put("media/h/b/d/e/x.png", body.stream, { ifNoneMatch: true, durability: "deferred" });
+
+      expect(await sha256Of(await store.get("media/h/b/d/e/x.png"))).toEqual({
+        digest: body.digest(),
+        size: 3 * CHUNK + 17,
+      });
+      await store.syncDeferred();
+      await store.syncDeferred();
+    });
+
     it("put with ifNoneMatch stores a key that does not exist yet", async () => {
       const answer = await store.put("manifests/new.json", "{}", { ifNoneMatch: true });
 

@@ -10,7 +10,7 @@ describe("media settings", () => {
   it("default to im-core's DEFAULTS: 7 days of Tencent retention, DEFAULT_MEDIA_CONFIG's concurrency", async () => {
     const out = await probe(LOCAL_MINIMUM);
 
-    expect(ok(out.loadMediaSettings)).toEqual({ retentionDays: 7, concurrency: 4 });
+    expect(ok(out.loadMediaSettings)).toEqual({ retentionDays: 7, concurrency: 16 });
     expect(DEFAULT_MEDIA_CONFIG.concurrency).toBe(DEFAULTS.mediaConcurrency);
   });
 

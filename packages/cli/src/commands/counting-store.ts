@@ -17,6 +17,7 @@ export function countingStore(store: ArchiveStore, onBytes: (n: number) => void)
     signedUrl: (key, ttl) => store.signedUrl(key, ttl),
     setLegalHold: (key, on) => store.setLegalHold(key, on),
     legalHold: (key) => store.legalHold(key),
+    syncDeferred: () => store.syncDeferred(),
     put(key, body, options) {
       const counted = key.startsWith("raw/") || key.startsWith("media/");
       if (!counted || typeof body === "string" || Buffer.isBuffer(body)) {

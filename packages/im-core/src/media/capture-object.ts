@@ -14,7 +14,7 @@ import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/log.ts";
 import { DigestStream, digestOf } from "./digest.ts";
 import { openMediaDownload } from "./download.ts";
-import { type MediaIndexEntry, readMediaIndexEntry, writeMediaIndexEntry } from "./manifest.ts";
+import { type MediaIndexEntry, readMediaIndexEntry } from "./manifest.ts";
 import type { PreSigner } from "./signer.ts";
 
 /** The settings one object's capture needs (a subset of MediaConfig). */
@@ -51,6 +51,11 @@ export type ObjectOutcome =
       how: "fetched" | "reused";
       /** Bytes downloaded for it by this run (0 when reused without a download). */
       bytes: number;
+      /**
+       * The index entry to record for it, when it has none yet: written by the hour, with the
+       * others, before its manifest (see captureHourMedia).
+       */
+      entry?: MediaIndexEntry;
     }
   | { status: "missing" }
   | { status: "refused"; reason: string; tencentStatus: TencentStatus | undefined };
@@ -148,8 +153,10 @@ export async function captureObject(
         signal,
       });
       const checked = new DigestStream(res.contentLength, key);
+      // Deferred: the hour makes its objects durable in one go before its manifest (captureHourMedia).
       const put = ctx.store.put(key, checked, {
         ifNoneMatch: true,
+        durability: "deferred",
         ...(res.contentType === undefined ? {} : { contentType: res.contentType }),
       });
       // allSettled: a failed attempt waits for the store to finish discarding what it began.
@@ -162,16 +169,6 @@ export async function captureObject(
       if (piped.status === "rejected") throw piped.reason;
       if (stored.status === "rejected") throw stored.reason;
       const { size, sha256 } = checked.digest!;
-      await writeMediaIndexEntry(ctx.store, {
-        version: 1,
-        key,
-        rawUrl: target.rawUrl,
-        size,
-        sha256,
-        ...(res.contentType === undefined ? {} : { contentType: res.contentType }),
-        tencentStatus,
-        capturedAt: new Date(clock.now()).toISOString(),
-      });
       return {
         status: "captured",
         tencentStatus,
@@ -180,6 +177,16 @@ export async function captureObject(
         contentType: res.contentType,
         how: "fetched",
         bytes,
+        entry: {
+          version: 1,
+          key,
+          rawUrl: target.rawUrl,
+          size,
+          sha256,
+          ...(res.contentType === undefined ? {} : { contentType: res.contentType }),
+          tencentStatus,
+          capturedAt: new Date(clock.now()).toISOString(),
+        },
       };
     } catch (err) {
       if (signal.aborted || err instanceof UrlNotAllowedError) throw err;
@@ -209,7 +216,7 @@ export async function captureObject(
 
 /**
  * The object already stored at the key stands (it was only ever written whole): its SHA-256 comes
- * from its index entry, else from reading it back, and the entry is written if it was missing. A
+ * from its index entry, else from reading it back (and the outcome carries the entry to record). A
  * download of a different size than the stored object is a conflict nobody should paper over.
  */
 async function adopt(
@@ -245,8 +252,17 @@ async function adopt(
       { retryable: false, details: { key, served: downloadedSize, stored: size } },
     );
   }
+  const outcome: ObjectOutcome = {
+    status: "captured",
+    tencentStatus: status,
+    size,
+    sha256,
+    contentType: type,
+    how: "reused",
+    bytes,
+  };
   if (stored.kind === "unindexed") {
-    await writeMediaIndexEntry(ctx.store, {
+    outcome.entry = {
       version: 1,
       key,
       rawUrl: target.rawUrl,
@@ -255,7 +271,7 @@ async function adopt(
       ...(type === undefined ? {} : { contentType: type }),
       ...(status === undefined ? {} : { tencentStatus: status }),
       capturedAt: new Date(ctx.clock.now()).toISOString(),
-    });
+    };
   }
-  return { status: "captured", tencentStatus: status, size, sha256, contentType: type, how: "reused", bytes };
+  return outcome;
 }

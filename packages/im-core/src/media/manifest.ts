@@ -2,7 +2,7 @@ import { buffer } from "node:stream/consumers";
 import * as v from "valibot";
 import { AlreadyExistsError, IntegrityError, NotFoundError, ValidationError } from "../errors.ts";
 import { CHAT_TYPES, type ChatType } from "../im/types.ts";
-import type { ArchiveStore } from "../store/port.ts";
+import type { ArchiveStore, PutOptions } from "../store/port.ts";
 import { isMsgTime, type MsgTime } from "../time/msgtime.ts";
 import { mediaIndexKeyFor, mediaManifestKey } from "./layout.ts";
 
@@ -140,11 +140,17 @@ export function readMediaManifest(
 }
 
 /** Writes a JSON document only if nothing is at `key` yet; false when something already was. */
-async function putOnce(store: ArchiveStore, key: string, value: unknown): Promise<boolean> {
+async function putOnce(
+  store: ArchiveStore,
+  key: string,
+  value: unknown,
+  durability: PutOptions["durability"] = "immediate",
+): Promise<boolean> {
   try {
     await store.put(key, `${JSON.stringify(value, null, 2)}\n`, {
       ifNoneMatch: true,
       contentType: "application/json",
+      durability,
     });
     return true;
   } catch (err) {
@@ -169,8 +175,15 @@ export function readMediaIndexEntry(store: ArchiveStore, key: string): Promise<M
   );
 }
 
-/** Records a stored object's figures once; an entry already there (another worker's) stands. */
-export async function writeMediaIndexEntry(store: ArchiveStore, entry: MediaIndexEntry): Promise<boolean> {
+/**
+ * Records a stored object's figures once; an entry already there (another worker's) stands. With
+ * `durability: "deferred"` the caller makes it durable (store.syncDeferred) before a manifest names it.
+ */
+export async function writeMediaIndexEntry(
+  store: ArchiveStore,
+  entry: MediaIndexEntry,
+  options: Pick<PutOptions, "durability"> = {},
+): Promise<boolean> {
   const checked = checkedValue(mediaIndexEntrySchema, entry, "media index entry");
-  return putOnce(store, mediaIndexKeyFor(checked.key), checked);
+  return putOnce(store, mediaIndexKeyFor(checked.key), checked, options.durability);
 }

@@ -5,8 +5,9 @@ export type CosSigLookup = (items: CosSigRequestItem[], signal?: AbortSignal) =>
 
 /**
  * get_cos_sig for a list of RawURLs, asked lazily in batches: the batch holding URL `i` is asked the
- * first time any of its URLs is needed (once, whoever asks), so that PreSigURLs are fresh when the
- * downloads that use them start rather than minutes of downloads earlier. `refresh(i)` asks again for
+ * first time any of its URLs is needed (once, whoever asks), or while the one before it is half used,
+ * so that PreSigURLs are fresh when the downloads that use them start rather than minutes of
+ * downloads earlier. `refresh(i)` asks again for
  * URL `i` alone, when its PreSigURL lapsed or is about to. ResourceID = the URL's index in the list.
  */
 export class PreSigner {
@@ -24,11 +25,24 @@ export class PreSigner {
     this.#getCosSig = getCosSig;
   }
 
-  /** The latest answer for URL `i`. */
+  /**
+   * The latest answer for URL `i`. Once the downloads reach the middle of a batch, the next batch is
+   * asked for in the background, so that they do not wait for get_cos_sig at every batch's start
+   * (the calls stay one per batch).
+   */
   async get(i: number, signal?: AbortSignal): Promise<CosSigResult> {
     const fresh = this.#fresh.get(i);
     if (fresh !== undefined) return fresh;
     const b = Math.floor(i / this.#batchSize);
+    const batch = this.#batch(b, signal);
+    if (i % this.#batchSize >= this.#batchSize / 2 && (b + 1) * this.#batchSize < this.#urls.length) {
+      // Its failure is the business of whoever awaits that batch (asked again then).
+      this.#batch(b + 1, signal).catch(() => {});
+    }
+    return (await batch).get(i)!;
+  }
+
+  #batch(b: number, signal: AbortSignal | undefined): Promise<Map<number, CosSigResult>> {
     let batch = this.#batches.get(b);
     if (batch === undefined) {
       const first = b * this.#batchSize;
@@ -39,7 +53,7 @@ export class PreSigner {
       batch.catch(() => this.#batches.delete(b));
       this.#batches.set(b, batch);
     }
-    return (await batch).get(i)!;
+    return batch;
   }
 
   /** Asks again for URL `i` alone and remembers the answer. */

@@ -55,8 +55,12 @@ export const DEFAULTS = {
    * history, 7 days on Trial and Pro). Media still uncaptured at half of it raise MediaOverdue.
    */
   mediaRetentionDays: 7,
-  /** IM_MEDIA_CONCURRENCY: media downloads (and store look-ups) of one hour at the same time. */
-  mediaConcurrency: 4,
+  /**
+   * IM_MEDIA_CONCURRENCY: media downloads (and store look-ups) of one hour at the same time. 16, not
+   * 4: most media are small, and each object's put waits on the disk (its fsync) while others
+   * download (bench/README.md "Media capture").
+   */
+  mediaConcurrency: 16,
   /** DATA_DIR: the local store, relative to the working directory. */
   dataDir: "./data",
   /** PORT: `imvault dev`'s API on 127.0.0.1. */

@@ -11,6 +11,7 @@ import {
   ValidationError,
 } from "../errors.ts";
 import { writeInBatches } from "./local-batched-write.ts";
+import { syncDir, syncDirs } from "./local-dir-sync.ts";
 import { ensureDir, errorCode, FILE_MODE, storeFailure } from "./local-fs-errors.ts";
 import { isHeld, setHoldMarker } from "./local-holds.ts";
 import type { ArchiveStore, ObjectInfo, PutOptions } from "./port.ts";
@@ -53,11 +54,41 @@ export function createLocalStore(options: LocalStoreOptions): LocalArchiveStore 
 
   const pathOf = (key: string): string => join(root, ...checkKey(key).split("/"));
 
+  /**
+   * Directories this store made or found, so that a put does not ask for them again (a recursive
+   * mkdir per put was a measurable share of a small object's cost, bench/README.md "Media capture").
+   * One removed behind the store's back shows as ENOENT and is made again (withDir).
+   */
+  const knownDirs = new Set<string>();
+  /** Directories whose new entries a deferred put left for syncDeferred to make durable. */
+  let unsyncedDirs = new Set<string>();
+
+  /**
+   * Runs `write` (which creates an entry in `dir`) once `dir` exists. Answers whether the directory
+   * was new to this store: a deferred put then also leaves its parents' entries for syncDeferred.
+   */
+  async function withDir<T>(dir: string, write: () => Promise<T>): Promise<{ value: T; fresh: boolean }> {
+    let fresh = false;
+    if (!knownDirs.has(dir)) {
+      await ensureDir(dir);
+      knownDirs.add(dir);
+      fresh = true;
+    }
+    try {
+      return { value: await write(), fresh };
+    } catch (error) {
+      if (errorCode(error) !== "ENOENT") throw error;
+      knownDirs.delete(dir);
+      await ensureDir(dir);
+      knownDirs.add(dir);
+      return { value: await write(), fresh: true };
+    }
+  }
+
   async function writeTemp(body: Readable | Buffer | string): Promise<{ tempPath: string; size: number }> {
-    await ensureDir(tempDir);
     // The writer's PID in the name lets a later start tell a dead writer's leftovers from live work.
     const tempPath = join(tempDir, `${process.pid}.${randomUUID()}${TEMP_SUFFIX}`);
-    const file = await open(tempPath, "wx", FILE_MODE);
+    const { value: file } = await withDir(tempDir, () => open(tempPath, "wx", FILE_MODE));
     let size = 0;
     try {
       if (typeof body === "string" || Buffer.isBuffer(body)) {
@@ -67,6 +98,8 @@ export function createLocalStore(options: LocalStoreOptions): LocalArchiveStore 
       } else {
         size = await writeInBatches(file, body);
       }
+      // Always before the name appears, deferred or not: a name a power loss leaves behind never
+      // points at bytes that did not reach the disk.
       await file.sync();
       await file.close();
     } catch (error) {
@@ -84,29 +117,39 @@ export function createLocalStore(options: LocalStoreOptions): LocalArchiveStore 
     putOptions: PutOptions,
   ): Promise<{ size: number }> {
     const { tempPath, size } = await writeTemp(body);
+    const dir = dirname(target);
+    let fresh: boolean;
     try {
-      await ensureDir(dirname(target));
       if (putOptions.ifNoneMatch) {
         // link() never replaces an existing name: the atomic "create only if absent".
-        try {
-          await link(tempPath, target);
-        } catch (error) {
-          if (errorCode(error) === "EEXIST") {
-            throw new AlreadyExistsError(`an object already exists at ${key}`, { details: { key } });
+        ({ fresh } = await withDir(dir, async () => {
+          try {
+            await link(tempPath, target);
+          } catch (error) {
+            if (errorCode(error) === "EEXIST") {
+              throw new AlreadyExistsError(`an object already exists at ${key}`, { details: { key } });
+            }
+            throw error;
           }
-          throw error;
-        }
+        }));
         await unlink(tempPath);
       } else {
         // A held object is never replaced (S3 keeps the held version; here there is only one).
         if (await isHeld(root, key)) throw heldError(key, "replaced");
-        await rename(tempPath, target);
+        ({ fresh } = await withDir(dir, () => rename(tempPath, target)));
       }
     } catch (error) {
       await rm(tempPath, { force: true });
       throw error;
     }
-    await syncDir(dirname(target));
+    if (putOptions.durability === "deferred") {
+      unsyncedDirs.add(dir);
+      // A directory made for this put is itself an entry of its parent (up to the root).
+      if (fresh)
+        for (let d = dir; d !== root && d.startsWith(root); d = dirname(d)) unsyncedDirs.add(dirname(d));
+    } else {
+      await syncDir(dir);
+    }
     return { size };
   }
 
@@ -125,6 +168,12 @@ export function createLocalStore(options: LocalStoreOptions): LocalArchiveStore 
         if (body instanceof Readable && !body.readableEnded) body.destroy();
         throw failure;
       }
+    },
+
+    async syncDeferred() {
+      const dirs = [...unsyncedDirs];
+      unsyncedDirs = new Set();
+      await syncDirs(dirs);
     },
 
     async get(key) {
@@ -330,20 +379,6 @@ async function* walk(root: string, dirKey: string, prefix: string): AsyncGenerat
         if (!isMissing(error)) throw error;
       }
     }
-  }
-}
-
-/** Makes a rename durable; some platforms cannot open a directory, which only costs durability. */
-async function syncDir(path: string): Promise<void> {
-  try {
-    const dir = await open(path, "r");
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
-  } catch {
-    // Best effort.
   }
 }
 

@@ -20,6 +20,15 @@ export interface PutOptions {
    * store does not lock; it ignores this.
    */
   retainUntil?: Date;
+  /**
+   * "deferred": the put resolves once the object is in place whole (it is never visible in part,
+   * also to a process killed with kill -9, and its bytes are on disk before its name appears), but
+   * its name may not yet survive a power loss: `syncDeferred()` makes it (and every other deferred
+   * put's) durable. For a batch of objects whose commit point is written after them, e.g. an hour's
+   * media before its media manifest: the store then makes the batch durable once, not each object.
+   * Default "immediate": durable when the put resolves.
+   */
+  durability?: "immediate" | "deferred";
 }
 
 /**
@@ -38,6 +47,12 @@ export interface PutOptions {
  */
 export interface ArchiveStore {
   put(key: string, body: Readable | Buffer | string, options?: PutOptions): Promise<{ size: number }>;
+  /**
+   * Makes every put with `durability: "deferred"` that resolved before this call durable; resolves
+   * once they are. A commit point that names them is written after it. (S3 puts are durable when they
+   * resolve: nothing to do.)
+   */
+  syncDeferred(): Promise<void>;
   /** A stream of the object's bytes. Throws NotFoundError if there is none. */
   get(key: string): Promise<Readable>;
   /** The object's info, or undefined if there is none. */

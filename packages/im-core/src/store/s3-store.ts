@@ -141,6 +141,9 @@ export function createS3Store(options: S3StoreOptions): ArchiveStore {
   }
 
   return {
+    // An S3 put is durable when it resolves: a deferred one too.
+    async syncDeferred() {},
+
     async put(key, body, putOptions = {}) {
       if (body instanceof Readable) return putStream(key, body, putOptions);
       const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;

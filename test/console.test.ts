@@ -379,7 +379,8 @@ describe("the web console in chromium, against imvault dev on the simulator", ()
     await page.getByRole("textbox", { name: /COS URLs/ }).fill(`${image}\n`);
     await page.getByRole("button", { name: "Look up" }).click();
     const card = page.locator('.cos-result[data-status-text="banned"]');
-    await card.waitFor();
+    // get_cos_sig shares dev's rate limiter with the media capture still running beside it.
+    await card.waitFor({ timeout: 90_000 });
     await card.locator("img").waitFor();
     await expect
       .poll(() =>

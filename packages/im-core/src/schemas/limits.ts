@@ -134,3 +134,11 @@ export const LIMITS = {
   /** RETENTION_DAYS: at most 100 years. */
   objectRetentionDays: { min: 1, max: 36500 },
 } as const satisfies Record<string, number | Range>;
+
+/** Exports for review (`imvault export`, docs/export.md). */
+export const EXPORT_LIMITS = {
+  /** Relativity's advice for an RSMF file, applied to every format: a slice past it is split. */
+  maxEventsPerSlice: 10_000,
+  /** Media manifests kept in memory while exporting: two days of both chat types, read once each. */
+  mediaManifestCache: 96,
+} as const;

@@ -32,6 +32,7 @@ export class ExportDir {
   readonly temp: string;
   readonly files: ExportFile[] = [];
   readonly #dirs = new Set<string>();
+  readonly #paths = new Set<string>();
 
   private constructor(out: string, temp: string) {
     this.out = out;
@@ -70,14 +71,11 @@ export class ExportDir {
   /** A new file at `path` (relative, forward slashes) in the export. */
   async open(path: string): Promise<FileSink> {
     const full = this.#full(path);
+    if (this.#paths.has(path)) throw new ValidationError(`export file ${path} written twice`);
+    this.#paths.add(path);
     await this.#mkdirFor(full);
     const stream = createWriteStream(full, { flags: "wx" });
     return new HashingSink(path, stream, this.files);
-  }
-
-  /** Whether a file was already written at `path`. */
-  has(path: string): boolean {
-    return this.files.some((f) => f.path === path);
   }
 
   /** Renames the temp directory to `out`: the export appears whole, at once. */

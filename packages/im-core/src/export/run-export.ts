@@ -17,6 +17,7 @@ import { ExportDir } from "./output.ts";
 import { type ExportRequest, exportSubject } from "./request.ts";
 import { makeSlice, partsByKey, sliceKey } from "./slices.ts";
 import type { ExportSource } from "./source.ts";
+import { MediaCopier } from "./writers/copy-media.ts";
 import { htmlWriter } from "./writers/html.ts";
 import { jsonlWriter } from "./writers/jsonl.ts";
 import { rsmfWriter } from "./writers/rsmf.ts";
@@ -63,21 +64,20 @@ export async function runExport(deps: ExportDeps, options: ExportOptions): Promi
   const head = await chainHead(deps.store);
 
   const dir = await ExportDir.create(options.out);
+  let copier: MediaCopier | undefined;
   try {
     const media = new MediaResolver(deps.store, EXPORT_LIMITS.mediaManifestCache);
     const stats = { copied: 0, bytes: 0 };
     const banned = new Map<string, string>();
+    const copiedKeys = new Set<string>();
     const missing = new Map<string, { rawUrl: string; status: string; reason?: string }>();
-    const ctx: WriterContext = {
-      dir,
-      media,
-      request,
-      generator: options.generator,
-      onBytes: (n) => {
-        stats.bytes += n;
-        options.progress?.bytes?.(n);
-      },
+    const onBytes = (n: number) => {
+      stats.bytes += n;
+      options.progress?.bytes?.(n);
     };
+    copier = new MediaCopier(dir, (m) => media.open(m), onBytes, EXPORT_LIMITS.mediaCopyConcurrency);
+    const ctx: WriterContext = { dir, media, request, generator: options.generator, onBytes, copier };
+    const copies = copier;
     const writer = writerFor(request.format, ctx);
     const written: { slice: Slice; file: string; messages: number }[] = [];
     let current: { key: string; slice: Slice; messages: number; index: number } | undefined;
@@ -111,20 +111,24 @@ export async function runExport(deps: ExportDeps, options: ExportOptions): Promi
               status: m.status,
               ...(m.reason === undefined ? {} : { reason: m.reason }),
             });
-          } else if (m.banned) banned.set(m.rawUrl, m.key!);
+          } else {
+            copiedKeys.add(m.key!);
+            if (m.banned) banned.set(m.rawUrl, m.key!);
+          }
         }
         const at = row.msg_timestamp === null ? hourStart(row.msg_time) : row.msg_timestamp * 1000;
         await writer.message({ row, at, media: resolved });
       }
     }
     await endSlice();
+    await copies.drain();
     if (seen !== total) {
       throw new ValidationError(
         `the message table changed during the export (${seen} rows read, ${total} counted): run it again`,
       );
     }
     await writer.finish(written);
-    stats.copied = dir.files.filter((f) => f.path.startsWith("media/")).length;
+    stats.copied = copiedKeys.size;
 
     const manifest: ExportManifest = {
       version: 1,
@@ -158,6 +162,7 @@ export async function runExport(deps: ExportDeps, options: ExportOptions): Promi
     await dir.commit();
     return manifest;
   } catch (error) {
+    await copier?.settle();
     await dir.abort();
     throw error;
   }

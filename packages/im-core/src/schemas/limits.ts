@@ -141,4 +141,6 @@ export const EXPORT_LIMITS = {
   maxEventsPerSlice: 10_000,
   /** Media manifests kept in memory while exporting: two days of both chat types, read once each. */
   mediaManifestCache: 96,
+  /** Media files copied into an export at the same time. */
+  mediaCopyConcurrency: 8,
 } as const;

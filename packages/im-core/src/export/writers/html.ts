@@ -5,7 +5,6 @@
  */
 import type { FileSink } from "../output.ts";
 import { exportSubject } from "../request.ts";
-import { copyMedia } from "./copy-media.ts";
 import { bothZones, escapeHtml, mediaHtml, PAGE_TAIL, pageHead } from "./html-render.ts";
 import { SLICES_DIR, type Slice, type SliceMessage, type SliceWriter, type WriterContext } from "./types.ts";
 
@@ -37,7 +36,7 @@ export function htmlWriter(ctx: WriterContext): SliceWriter {
     async message({ row, at, media }: SliceMessage) {
       const paths = new Map<string, string>();
       for (const m of media) {
-        const copied = await copyMedia(ctx, m);
+        const copied = await ctx.copier.copy(m);
         if (copied !== undefined) paths.set(m.rawUrl, copied);
         else missing.push(`${m.status}${m.reason === undefined ? "" : ` (${m.reason})`}: ${m.rawUrl}`);
       }

@@ -3,7 +3,6 @@
  * text as it stands in the history file), one a line, and their media files beside them.
  */
 import type { FileSink } from "../output.ts";
-import { copyMedia } from "./copy-media.ts";
 import { SLICES_DIR, type Slice, type SliceMessage, type SliceWriter, type WriterContext } from "./types.ts";
 
 export function jsonlWriter(ctx: WriterContext): SliceWriter {
@@ -16,7 +15,7 @@ export function jsonlWriter(ctx: WriterContext): SliceWriter {
     },
     async message({ row, media }: SliceMessage) {
       await sink!.write(`${row.raw}\n`);
-      for (const m of media) await copyMedia(ctx, m);
+      for (const m of media) await ctx.copier.copy(m);
     },
     async end() {
       await sink!.close();

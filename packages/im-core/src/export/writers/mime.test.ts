@@ -8,7 +8,7 @@ async function collect(chunks: Buffer[]): Promise<string> {
       yield* chunks;
     })(),
   ))
-    out += s;
+    out += s.toString("latin1");
   return out;
 }
 

@@ -19,16 +19,36 @@ export function base64Lines(bytes: Buffer): string {
   return out;
 }
 
-/** Base64 of a byte stream in 76-character lines, as it arrives (a partial line waits for more). */
-export async function* base64Stream(source: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
-  let rest = Buffer.alloc(0);
+/**
+ * Base64 of a byte stream in 76-character CRLF lines, as it arrives (a partial line waits for more):
+ * each chunk encoded at once, then cut into lines as bytes (no string a line).
+ */
+export async function* base64Stream(source: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer> {
+  let rest: Buffer = Buffer.alloc(0);
   for await (const chunk of source) {
-    const bytes = rest.length === 0 ? Buffer.from(chunk) : Buffer.concat([rest, Buffer.from(chunk)]);
+    const data = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+    const bytes = rest.length === 0 ? data : Buffer.concat([rest, data]);
     const whole = bytes.length - (bytes.length % LINE_BYTES);
-    if (whole > 0) yield base64Lines(bytes.subarray(0, whole));
-    rest = bytes.subarray(whole);
+    if (whole > 0) yield wrapBase64(bytes.subarray(0, whole));
+    rest = Buffer.from(bytes.subarray(whole));
   }
-  if (rest.length > 0) yield base64Lines(rest);
+  if (rest.length > 0) yield wrapBase64(rest);
+}
+
+/** Base64 of `bytes`, a CRLF after every 76 characters and at the end. */
+function wrapBase64(bytes: Buffer): Buffer {
+  const b64 = Buffer.from(bytes.toString("base64"), "latin1");
+  const lines = Math.ceil(b64.length / 76);
+  const out = Buffer.allocUnsafe(b64.length + 2 * lines);
+  let o = 0;
+  for (let i = 0; i < b64.length; i += 76) {
+    const end = Math.min(i + 76, b64.length);
+    b64.copy(out, o, i, end);
+    o += end - i;
+    out[o++] = 13;
+    out[o++] = 10;
+  }
+  return out;
 }
 
 /** An RFC 2047 encoded word when the text is not plain ASCII. */

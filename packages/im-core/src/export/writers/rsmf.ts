@@ -4,6 +4,7 @@
  * rsmf_manifest.json and the slice's media files. The zip is streamed (yazl) straight into the base64
  * of the file being written; each medium is opened only when the zip reaches it.
  */
+import type { Readable } from "node:stream";
 import { ZipFile } from "yazl";
 import type { FileSink } from "../output.ts";
 import { sliceTitle } from "./html.ts";
@@ -19,6 +20,9 @@ import {
 } from "./mime.ts";
 import { RSMF_VERSION, RsmfManifestBuilder } from "./rsmf-manifest.ts";
 import { SLICES_DIR, type Slice, type SliceMessage, type SliceWriter, type WriterContext } from "./types.ts";
+
+/** Media opened ahead of the one being zipped. */
+const PREFETCH = 4;
 
 export function rsmfWriter(ctx: WriterContext): SliceWriter {
   let slice: Slice | undefined;
@@ -75,10 +79,23 @@ async function writeRsmf(
   zip.addBuffer(Buffer.from(JSON.stringify(builder.manifest(), null, 1), "utf8"), "rsmf_manifest.json", {
     mtime,
   });
-  for (const { name, media } of builder.attachments) {
+  // Each medium is opened a few entries ahead of the zip, so that opening a file overlaps the copy of
+  // the one before; the zip reads them strictly in order.
+  const attachments = builder.attachments;
+  const opened = new Map<number, Promise<Readable>>();
+  const opening = (i: number) => {
+    if (i >= attachments.length || opened.has(i)) return;
+    const stream = ctx.media.open(attachments[i]!.media);
+    stream.catch(() => {});
+    opened.set(i, stream);
+  };
+  attachments.forEach(({ name, media }, i) => {
     // Media are compressed already (images, video, audio): stored as they are, faster and no larger.
     zip.addReadStreamLazy(name, { compress: false, mtime, size: media.size! }, (cb) => {
-      ctx.media.open(media).then(
+      for (let j = i; j <= i + PREFETCH; j++) opening(j);
+      const next = opened.get(i)!;
+      opened.delete(i);
+      next.then(
         (stream) => {
           stream.on("data", (chunk: Buffer) => ctx.onBytes(chunk.length));
           // yazl does not listen for a read stream's errors: a medium that fails its check ends the zip.
@@ -88,7 +105,7 @@ async function writeRsmf(
         (error: unknown) => cb(error, undefined as unknown as NodeJS.ReadableStream),
       );
     });
-  }
+  });
   zip.end();
   let failed: (error: unknown) => void = () => {};
   const zipFailed = new Promise<never>((_, reject) => {
@@ -101,6 +118,15 @@ async function writeRsmf(
       await sink.write(lines);
   })();
   encode.catch(() => {});
-  await Promise.race([encode, zipFailed]);
+  try {
+    await Promise.race([encode, zipFailed]);
+  } finally {
+    // Streams opened ahead of a zip that failed are closed.
+    for (const stream of opened.values())
+      stream.then(
+        (s) => s.destroy(),
+        () => {},
+      );
+  }
   await sink.write(closeBoundary(boundary));
 }

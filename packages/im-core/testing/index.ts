@@ -3,6 +3,7 @@
  * Tencent answers, history-file factories, the store conformance suite). Never imported by sources.
  */
 export * from "./evidence.ts";
+export * from "./export.ts";
 export * from "./history.ts";
 export * from "./im.ts";
 export * from "./media.ts";

@@ -217,7 +217,10 @@ try {
     }
     const copySource = timed(
       "sh",
-      ["-c", `mkdir '${out}-src' && cd '${dataDir}' && xargs -a '${sourceList}' cp --parents -t '${out}-src'`],
+      [
+        "-c",
+        `mkdir '${out}-src' && cd '${dataDir}' && xargs -a '${sourceList}' cp --parents -t '${out}-src'`,
+      ],
       {
         ...process.env,
       },

@@ -68,14 +68,17 @@ export class ExportDir {
     return new ExportDir(out, temp);
   }
 
-  /** A new file at `path` (relative, forward slashes) in the export. */
-  async open(path: string): Promise<FileSink> {
+  /**
+   * A new file at `path` (relative, forward slashes) in the export. `sha256`: the bytes' hash is
+   * already known (a medium whose stream checks it against its media manifest): not computed again.
+   */
+  async open(path: string, known?: { sha256: string }): Promise<FileSink> {
     const full = this.#full(path);
     if (this.#paths.has(path)) throw new ValidationError(`export file ${path} written twice`);
     this.#paths.add(path);
     await this.#mkdirFor(full);
     const stream = createWriteStream(full, { flags: "wx" });
-    return new HashingSink(path, stream, this.files);
+    return new HashingSink(path, stream, this.files, known?.sha256);
   }
 
   /** Renames the temp directory to `out`: the export appears whole, at once. */
@@ -106,7 +109,8 @@ export class ExportDir {
 }
 
 class HashingSink implements FileSink {
-  readonly #hash: Hash = createHash("sha256");
+  readonly #hash: Hash | undefined;
+  readonly #known: string | undefined;
   #size = 0;
   #error: Error | undefined;
 
@@ -114,7 +118,9 @@ class HashingSink implements FileSink {
   readonly stream: WriteStream;
   readonly files: ExportFile[];
 
-  constructor(path: string, stream: WriteStream, files: ExportFile[]) {
+  constructor(path: string, stream: WriteStream, files: ExportFile[], known: string | undefined) {
+    this.#known = known;
+    this.#hash = known === undefined ? createHash("sha256") : undefined;
     this.path = path;
     this.stream = stream;
     this.files = files;
@@ -126,7 +132,7 @@ class HashingSink implements FileSink {
   async write(chunk: Buffer | string): Promise<void> {
     if (this.#error !== undefined) throw this.#error;
     const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
-    this.#hash.update(bytes);
+    this.#hash?.update(bytes);
     this.#size += bytes.length;
     if (!this.stream.write(bytes)) {
       await Promise.race([once(this.stream, "drain"), once(this.stream, "error")]);
@@ -140,7 +146,7 @@ class HashingSink implements FileSink {
       this.stream.once("error", rej);
       this.stream.end(() => res());
     });
-    const file = { path: this.path, size: this.#size, sha256: this.#hash.digest("hex") };
+    const file = { path: this.path, size: this.#size, sha256: this.#known ?? this.#hash!.digest("hex") };
     this.files.push(file);
     return file;
   }

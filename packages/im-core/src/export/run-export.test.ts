@@ -90,18 +90,21 @@ describe("runExport", () => {
     expect((await verifyExport(out)).problems).toEqual([]);
   });
 
-  it("writes nothing under --out when an archived medium no longer matches its manifest", async () => {
-    await archiveMedia(Buffer.from("jpeg bytes"), sha("other bytes"));
-    const out = join(dir, "out");
+  it.each(["rsmf", "jsonl"] as const)(
+    "%s: writes nothing under --out when an archived medium no longer matches its manifest",
+    async (format) => {
+      await archiveMedia(Buffer.from("jpeg bytes"), sha("other bytes"));
+      const out = join(dir, "out");
 
-    const run = runExport(
-      { store, source: source([row(1, "2026120523", "alice", "bob", { media: [IMG] })]), clock },
-      options("rsmf", out),
-    );
+      const run = runExport(
+        { store, source: source([row(1, "2026120523", "alice", "bob", { media: [IMG] })]), clock },
+        options(format, out),
+      );
 
-    await expect(run).rejects.toBeInstanceOf(IntegrityError);
-    expect((await readdir(dir)).filter((n) => n !== "data")).toEqual([]);
-  });
+      await expect(run).rejects.toBeInstanceOf(IntegrityError);
+      expect((await readdir(dir)).filter((n) => n !== "data")).toEqual([]);
+    },
+  );
 
   it("refuses a window after the last hour the table holds, before writing anything", async () => {
     const out = join(dir, "out");

@@ -64,7 +64,8 @@ export class MediaCopier {
   }
 
   async #copyOne(path: string, media: ExportMedia): Promise<void> {
-    const sink = await this.#dir.open(path);
+    // The stream fails unless the bytes hash to the recorded SHA-256: that is the file's hash.
+    const sink = await this.#dir.open(path, { sha256: media.sha256! });
     for await (const chunk of await this.#open(media)) {
       await sink.write(chunk as Buffer);
       this.#onBytes((chunk as Buffer).length);

@@ -8,7 +8,7 @@
  *   node bench/export.ts [--messages 160000] [--media-kib 24] [--formats jsonl,html,rsmf] [--keep]
  */
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createCipheriv, createHash } from "node:crypto";
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -76,17 +76,12 @@ async function sizeOf(dir: string): Promise<{ bytes: number; files: number }> {
   return { bytes, files };
 }
 
-/** Deterministic, incompressible bytes for a medium: its size from its URL, 1/2 to 3/2 of MEDIA_KIB. */
+/** Deterministic, incompressible bytes for a medium (AES-CTR keystream keyed by its URL): 1/2 to 3/2 of MEDIA_KIB. */
 function mediaBytes(url: string): Buffer {
-  const seed = createHash("sha256").update(url).digest();
-  const size = Math.round(MEDIA_KIB * 1024 * (0.5 + seed[0]! / 255));
-  const out = Buffer.allocUnsafe(size);
-  let block = seed;
-  for (let i = 0; i < size; i += 32) {
-    block = createHash("sha256").update(block).digest();
-    block.copy(out, i, 0, Math.min(32, size - i));
-  }
-  return out;
+  const key = createHash("sha256").update(url).digest();
+  const size = Math.round(MEDIA_KIB * 1024 * (0.5 + key[0]! / 255));
+  const cipher = createCipheriv("aes-256-ctr", key, Buffer.alloc(16));
+  return Buffer.concat([cipher.update(Buffer.alloc(size)), cipher.final()]);
 }
 
 /**

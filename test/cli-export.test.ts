@@ -293,10 +293,12 @@ describe("imvault export against the simulator's archive", () => {
         return route.abort();
       });
       // The interception sees a request that leaves the folder (so an empty list below means none did).
-      await page.goto(`${folder}/index.html`);
-      await page.evaluate(() => fetch("http://127.0.0.1:9/probe").catch(() => undefined));
+      const probe = await context.newPage();
+      await probe.goto("http://127.0.0.1:9/probe").catch(() => undefined);
+      await probe.close();
       expect(outside).toEqual(["http://127.0.0.1:9/probe"]);
       outside.length = 0;
+      await page.goto(`${folder}/index.html`);
       const links = await page.locator("table a").count();
       expect(links).toBe(manifest.slices.length);
       let bubbles = 0;

@@ -37,11 +37,18 @@ export async function openDuckdbExportSource(
       );
     },
     async *rows() {
-      const result = await table.query({
-        sql: `SELECT e.* FROM (\n${base.sql}\n) AS e ORDER BY ${EXPORT_ORDER}`,
-        params: base.params,
-      });
-      for await (const batch of result.batches) yield batch as unknown as ExportRow[];
+      // One sorted query a day: DuckDB sorts (and holds) a day's rows at a time, not the whole window's.
+      const days = await all<{ dt: string }>(
+        `SELECT DISTINCT e.dt FROM (\n${base.sql}\n) AS e ORDER BY e.dt`,
+        base.params,
+      );
+      for (const { dt } of days) {
+        const result = await table.query({
+          sql: `SELECT e.* FROM (\n${base.sql}\n) AS e WHERE e.dt = ? ORDER BY ${EXPORT_ORDER}`,
+          params: [...base.params, dt],
+        });
+        for await (const batch of result.batches) yield batch as unknown as ExportRow[];
+      }
     },
     close: () => table.close(),
   };

@@ -1,4 +1,5 @@
-import type { ExportFormat, MsgTime } from "@imvault/im-core";
+import type { MsgTime } from "@imvault/im-core";
+import type { ExportFormat } from "@imvault/im-core/export";
 import { type Command, Option } from "commander";
 import { msgTimeArg } from "./args.ts";
 import type { ExportCommandOptions } from "./commands/export.ts";

@@ -1,18 +1,14 @@
 import { hostname, userInfo } from "node:os";
 import { join } from "node:path";
+import { ConfigError, type MsgTime, systemClock, TABLE_PREFIX, ValidationError } from "@imvault/im-core";
 import {
-  ConfigError,
   type ExportFormat,
   exportSearch,
   exportSubject,
-  type MsgTime,
   parseExportRequest,
   runExport,
-  systemClock,
-  TABLE_PREFIX,
-  ValidationError,
   verifyExport,
-} from "@imvault/im-core";
+} from "@imvault/im-core/export";
 import { loadStoreConfig } from "@imvault/runtime";
 import cliPackage from "../../package.json" with { type: "json" };
 import { cliStore } from "../deps.ts";

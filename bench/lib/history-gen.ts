@@ -28,6 +28,10 @@ export interface HistoryGenOptions {
   seed?: number;
   /** Origin of media URLs. Default "https://cos.ap-shanghai.myqcloud.com". */
   mediaOrigin?: string;
+  /** The accounts messages are from and to. Default: 500 generated ones. */
+  users?: readonly string[];
+  /** The groups group messages are in. Default: 50 generated ones. */
+  groups?: readonly string[];
 }
 
 /** What a generated file holds. */
@@ -223,8 +227,10 @@ export function* generateHistory(options: HistoryGenOptions = {}): Generator<Buf
     media: 0,
   };
   const t0 = hourStart(msgTime);
-  const users = Array.from({ length: 500 }, (_, i) => `user_${i}_${hex(c.rnd, 6)}`);
-  const groups = Array.from({ length: 50 }, () => `@TGS#${hex(c.rnd, 10).toUpperCase()}`);
+  const generated = Array.from({ length: 500 }, (_, i) => `user_${i}_${hex(c.rnd, 6)}`);
+  const users = options.users ?? generated;
+  const generatedGroups = Array.from({ length: 50 }, () => `@TGS#${hex(c.rnd, 10).toUpperCase()}`);
+  const groups = options.groups ?? generatedGroups;
 
   const header = `${JSON.stringify({ SdkAppId: appId, ChatType: chatType, MsgTime: msgTime }).slice(0, -1)},"MsgList":[\n`;
   let parts: string[] = [header];

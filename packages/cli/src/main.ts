@@ -66,5 +66,8 @@ function realActions(terminal: Terminal, signal: AbortSignal, stopSignal: Promis
     holdAdd: async (o) => (await import("./commands/hold.ts")).holdAddCommand(o, terminal),
     holdList: async (o) => (await import("./commands/hold.ts")).holdListCommand(o, terminal),
     holdRelease: async (id, o) => (await import("./commands/hold.ts")).holdReleaseCommand(id, o, terminal),
+    exportRun: async (o) => (await import("./commands/export.ts")).exportCommand(o, terminal, signal),
+    exportVerify: async (dir, o) =>
+      (await import("./commands/export.ts")).exportVerifyCommand(dir, o, terminal),
   };
 }

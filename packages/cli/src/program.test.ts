@@ -33,6 +33,8 @@ function fakeActions(overrides: Partial<Actions> = {}): Actions {
     holdAdd: vi.fn(async () => 0),
     holdList: vi.fn(async () => 0),
     holdRelease: vi.fn(async () => 0),
+    exportRun: vi.fn(async () => 0),
+    exportVerify: vi.fn(async () => 0),
     ...overrides,
   };
 }
@@ -302,5 +304,60 @@ describe("manifestPrefix", () => {
   it("keeps a manifests/ prefix and adds it otherwise", () => {
     expect(manifestPrefix("manifests/chat_type=C2C/")).toBe("manifests/chat_type=C2C/");
     expect(manifestPrefix("/chat_type=Group/")).toBe("manifests/chat_type=Group/");
+  });
+});
+
+describe("imvault export command line", () => {
+  it("passes the subject, window, format and --out to the export action", async () => {
+    const actions = fakeActions();
+
+    const code = await runCli(
+      [
+        "export",
+        "--user",
+        "alice",
+        "--from",
+        "2024050100",
+        "--to",
+        "2024050223",
+        "--format",
+        "rsmf",
+        "--out",
+        "x",
+      ],
+      actions,
+      fakeTerminal(),
+    );
+
+    expect(code).toBe(EXIT.ok);
+    expect(actions.exportRun).toHaveBeenCalledWith({
+      user: "alice",
+      from: "2024050100",
+      to: "2024050223",
+      format: "rsmf",
+      out: "x",
+    });
+  });
+
+  it("runs `export verify DIR` without asking for the export's own options", async () => {
+    const actions = fakeActions();
+
+    const code = await runCli(["export", "verify", "some/dir", "--json"], actions, fakeTerminal());
+
+    expect(code).toBe(EXIT.ok);
+    expect(actions.exportVerify).toHaveBeenCalledWith("some/dir", { json: true });
+    expect(actions.exportRun).not.toHaveBeenCalled();
+  });
+
+  it("refuses a format it does not write, with a usage error", async () => {
+    const terminal = fakeTerminal();
+    const code = await runCli(
+      ["export", "--user", "a", "--format", "pdf", "--out", "x"],
+      fakeActions(),
+      terminal,
+    );
+
+    expect(code).toBe(EXIT.usage);
+    expect(terminal.stderr.join("\n")).toMatch(/pdf/);
   });
 });

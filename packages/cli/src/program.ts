@@ -12,11 +12,12 @@ import type { StatusOptions } from "./commands/status.ts";
 import type { VerifyOptions } from "./commands/verify.ts";
 import { addEvidenceCommands, type EvidenceActions } from "./evidence-program.ts";
 import { describeError, EXIT, exitCodeFor } from "./exit-codes.ts";
+import { addExportCommands, type ExportActions } from "./export-program.ts";
 import { ROW_FORMATS, type RowFormat } from "./rows-output.ts";
 import type { Terminal } from "./terminal.ts";
 
 /** What each command does once its arguments are parsed; main.ts wires the real ones, tests fakes. */
-export interface Actions extends EvidenceActions {
+export interface Actions extends EvidenceActions, ExportActions {
   dev(): Promise<number>;
   archive(options: ArchiveOptions): Promise<number>;
   media(options: MediaOptions): Promise<number>;
@@ -262,6 +263,7 @@ export function createProgram(
     });
 
   addEvidenceCommands(program, actions, setExit);
+  addExportCommands(program, actions, setExit);
   return program;
 }
 

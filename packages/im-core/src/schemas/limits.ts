@@ -148,3 +148,13 @@ export const LIMITS = {
   athenaScanLimitGb: { min: 1, max: 1_000_000 },
   athenaResultsDays: { min: 1, max: 365 },
 } as const satisfies Record<string, number | Range>;
+
+/** Exports for review (`imvault export`, docs/export.md). */
+export const EXPORT_LIMITS = {
+  /** Relativity's advice for an RSMF file, applied to every format: a slice past it is split. */
+  maxEventsPerSlice: 10_000,
+  /** Media manifests kept in memory while exporting: two days of both chat types, read once each. */
+  mediaManifestCache: 96,
+  /** Media files copied into an export at the same time. */
+  mediaCopyConcurrency: 8,
+} as const;

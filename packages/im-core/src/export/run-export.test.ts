@@ -1,0 +1,136 @@
+import { createHash } from "node:crypto";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { exportRow as row, exportSource as source } from "../../testing/index.ts";
+import { IntegrityError, ValidationError } from "../errors.ts";
+import { writeMediaManifest } from "../media/manifest.ts";
+import { createLocalStore, type LocalArchiveStore } from "../store/local-store.ts";
+import { type ExportManifest, verifyExport } from "./manifest.ts";
+import { runExport } from "./run-export.ts";
+
+const clock = { now: () => Date.parse("2026-12-06T02:00:00Z"), sleep: async () => {} };
+const sha = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
+const IMG = "https://cos.ap-shanghai.myqcloud.com/b/a.jpg";
+const GONE = "https://cos.ap-shanghai.myqcloud.com/b/gone.jpg";
+
+describe("runExport", () => {
+  let dir: string;
+  let store: LocalArchiveStore;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "imvault-export-unit-"));
+    store = createLocalStore({ root: join(dir, "data") });
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function archiveMedia(bytes: Buffer, recordedSha = sha(bytes)): Promise<void> {
+    await store.put("media/cos.ap-shanghai.myqcloud.com/b/a.jpg", bytes);
+    await writeMediaManifest(store, {
+      version: 1,
+      chatType: "C2C",
+      msgTime: "2026120523",
+      capturedAt: "2026-12-05T16:30:00.000Z",
+      items: [
+        {
+          rawUrl: IMG,
+          status: "captured",
+          tencentStatus: 1,
+          key: "media/cos.ap-shanghai.myqcloud.com/b/a.jpg",
+          size: bytes.length,
+          sha256: recordedSha,
+          contentType: "image/jpeg",
+        },
+        { rawUrl: GONE, status: "missing", tencentStatus: 2 },
+      ],
+    });
+  }
+
+  const options = (format: "jsonl" | "rsmf" | "html", out: string) => ({
+    request: { user: "alice", format } as const,
+    out,
+    requestedBy: "tester",
+    generator: "imvault test",
+  });
+
+  it("slices by conversation and day, splits a slice past the events limit, and lists the media it lacks", async () => {
+    await archiveMedia(Buffer.from("jpeg bytes"));
+    const rows = [
+      row(1, "2026120523", "alice", "bob", { media: [IMG, GONE] }),
+      ...[2, 3, 4, 5, 6].map((s) => row(s, "2026120523", "bob", "alice")),
+      row(7, "2026120523", "alice", "carol"),
+      row(8, "2026120600", "alice", "bob"),
+    ];
+    const out = join(dir, "out");
+
+    const manifest = await runExport(
+      { store, source: source(rows), clock },
+      { ...options("jsonl", out), maxEventsPerSlice: 4 },
+    );
+
+    expect(manifest.slices.map((s) => [s.dt, s.conversation, s.part, s.parts, s.messages])).toEqual([
+      ["2026-12-05", "alice|bob", 1, 2, 4],
+      ["2026-12-05", "alice|bob", 2, 2, 2],
+      ["2026-12-05", "alice|carol", 1, 1, 1],
+      ["2026-12-06", "alice|bob", 1, 1, 1],
+    ]);
+    const lines = await Promise.all(manifest.slices.map((s) => readFile(join(out, s.file), "utf8")));
+    expect(lines.join("")).toBe(rows.map((r) => `${r.raw}\n`).join(""));
+    expect(await readFile(join(out, "media/cos.ap-shanghai.myqcloud.com/b/a.jpg"), "utf8")).toBe(
+      "jpeg bytes",
+    );
+    expect(manifest.media.banned).toEqual([
+      { rawUrl: IMG, key: "media/cos.ap-shanghai.myqcloud.com/b/a.jpg" },
+    ]);
+    expect(manifest.media.missing).toEqual([{ rawUrl: GONE, status: "missing" }]);
+    expect(manifest.createdAt).toBe("2026-12-06T02:00:00.000Z");
+    expect((await verifyExport(out)).problems).toEqual([]);
+  });
+
+  it.each(["rsmf", "jsonl"] as const)(
+    "%s: writes nothing under --out when an archived medium no longer matches its manifest",
+    async (format) => {
+      await archiveMedia(Buffer.from("jpeg bytes"), sha("other bytes"));
+      const out = join(dir, "out");
+
+      const run = runExport(
+        { store, source: source([row(1, "2026120523", "alice", "bob", { media: [IMG] })]), clock },
+        options(format, out),
+      );
+
+      await expect(run).rejects.toBeInstanceOf(IntegrityError);
+      expect((await readdir(dir)).filter((n) => n !== "data")).toEqual([]);
+    },
+  );
+
+  it("refuses a window after the last hour the table holds, before writing anything", async () => {
+    const out = join(dir, "out");
+    const run = runExport(
+      { store, source: source([]), clock },
+      { ...options("html", out), request: { user: "alice", format: "html", from: "2026120800" } },
+    );
+
+    await expect(run).rejects.toThrow(
+      new ValidationError(
+        "--from 2026120800 is past the archive: the message table holds 2026120500..2026120623 (Beijing time); nothing was written",
+      ),
+    );
+    expect((await readdir(dir)).filter((n) => n !== "data")).toEqual([]);
+  });
+
+  it("an export of nobody is written, empty, with a note that says so", async () => {
+    const out = join(dir, "out");
+
+    const manifest: ExportManifest = await runExport(
+      { store, source: source([]), clock },
+      options("html", out),
+    );
+
+    expect(manifest.messages).toBe(0);
+    expect(manifest.note).toBe("the message table holds no message of user alice in the archive");
+    expect(manifest.files.map((f) => f.path)).toEqual(["index.html"]);
+  });
+});

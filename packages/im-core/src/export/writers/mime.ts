@@ -1,0 +1,90 @@
+/**
+ * The RFC 5322 / MIME envelope of an RSMF file: a few headers, a text/plain part, and one base64
+ * attachment streamed from the zip as it is made. Written by hand because it is fixed and this small;
+ * a general mail composer would bring its own headers and a dependency for these few lines. Lines end
+ * in CRLF; base64 lines hold 76 characters.
+ */
+import { randomBytes } from "node:crypto";
+
+export const CRLF = "\r\n";
+/** 57 bytes encode to one 76-character base64 line. */
+const LINE_BYTES = 57;
+
+/** Base64 of `bytes` in 76-character lines, each ended by CRLF. */
+export function base64Lines(bytes: Buffer): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i += LINE_BYTES) {
+    out += bytes.subarray(i, i + LINE_BYTES).toString("base64") + CRLF;
+  }
+  return out;
+}
+
+/**
+ * Base64 of a byte stream in 76-character CRLF lines, as it arrives (a partial line waits for more):
+ * each chunk encoded at once, then cut into lines as bytes (no string a line).
+ */
+export async function* base64Stream(source: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer> {
+  let rest: Buffer = Buffer.alloc(0);
+  for await (const chunk of source) {
+    const data = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+    const bytes = rest.length === 0 ? data : Buffer.concat([rest, data]);
+    const whole = bytes.length - (bytes.length % LINE_BYTES);
+    if (whole > 0) yield wrapBase64(bytes.subarray(0, whole));
+    rest = Buffer.from(bytes.subarray(whole));
+  }
+  if (rest.length > 0) yield wrapBase64(rest);
+}
+
+/** Base64 of `bytes`, a CRLF after every 76 characters and at the end. */
+function wrapBase64(bytes: Buffer): Buffer {
+  const b64 = Buffer.from(bytes.toString("base64"), "latin1");
+  const lines = Math.ceil(b64.length / 76);
+  const out = Buffer.allocUnsafe(b64.length + 2 * lines);
+  let o = 0;
+  for (let i = 0; i < b64.length; i += 76) {
+    const end = Math.min(i + 76, b64.length);
+    b64.copy(out, o, i, end);
+    o += end - i;
+    out[o++] = 13;
+    out[o++] = 10;
+  }
+  return out;
+}
+
+/** An RFC 2047 encoded word when the text is not plain ASCII. */
+export function headerText(text: string): string {
+  if (/^[\x20-\x7e]*$/.test(text)) return text;
+  return `=?UTF-8?B?${Buffer.from(text, "utf8").toString("base64")}?=`;
+}
+
+export function newBoundary(): string {
+  return `imvault-rsmf-${randomBytes(12).toString("hex")}`;
+}
+
+/** Headers (name, value) then the start of a multipart/mixed body. */
+export function messageHead(headers: readonly [string, string][], boundary: string): string {
+  return (
+    headers.map(([name, value]) => `${name}: ${value}${CRLF}`).join("") +
+    `MIME-Version: 1.0${CRLF}Content-Type: multipart/mixed; boundary="${boundary}"${CRLF}${CRLF}` +
+    `This is an RSMF file (Relativity Short Message Format 2.0) in MIME format.${CRLF}`
+  );
+}
+
+export function textPart(boundary: string, text: string): string {
+  return (
+    `--${boundary}${CRLF}Content-Type: text/plain; charset=utf-8${CRLF}` +
+    `Content-Transfer-Encoding: base64${CRLF}${CRLF}${base64Lines(Buffer.from(text, "utf8"))}`
+  );
+}
+
+export function attachmentHead(boundary: string, filename: string): string {
+  return (
+    `--${boundary}${CRLF}Content-Type: application/octet-stream${CRLF}` +
+    `Content-Disposition: attachment; filename="${filename}"${CRLF}` +
+    `Content-Transfer-Encoding: base64${CRLF}${CRLF}`
+  );
+}
+
+export function closeBoundary(boundary: string): string {
+  return `--${boundary}--${CRLF}`;
+}

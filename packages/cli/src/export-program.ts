@@ -1,5 +1,3 @@
-import type { MsgTime } from "@imvault/im-core";
-import type { ExportFormat } from "@imvault/im-core/export";
 import { type Command, Option } from "commander";
 import { msgTimeArg } from "./args.ts";
 import type { ExportCommandOptions } from "./commands/export.ts";
@@ -40,20 +38,10 @@ export function addExportCommands(
     )
     // Checked by the command (not required here: `export verify` would inherit the requirement).
     .option("--out <dir>", "a new directory to write the export into (made whole at the end)")
-    .action(
-      async (o: {
-        user?: string;
-        group?: string;
-        conversation?: string;
-        from?: MsgTime;
-        to?: MsgTime;
-        format?: ExportFormat;
-        out?: string;
-      }) => {
-        const given = Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined));
-        setExit(await actions.exportRun(given as unknown as ExportCommandOptions));
-      },
-    );
+    .action(async (o: ExportCommandOptions) => {
+      const given = Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined));
+      setExit(await actions.exportRun(given as ExportCommandOptions));
+    });
   command
     .command("verify")
     .description(

@@ -19,7 +19,7 @@ import {
 } from "@imvault/im-core";
 import { FakeClock, recordingLogger, sha256Hex } from "@imvault/im-core/testing";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { vi } from "vitest";
+import { afterAll, beforeAll, vi } from "vitest";
 import { type ApiDeps, createApiHandler } from "../src/http/app.ts";
 import { type ApiGatewayEventInit, apiGatewayEvent } from "./apigw-event.ts";
 
@@ -74,6 +74,21 @@ export const MEDIA_URL = `${COS}/9a0f4c42d208ccfb5aa47c29284aefc8.png`;
 /** A media URL of C2C 2024030116 that Tencent no longer had. */
 export const MISSING_MEDIA_URL = `${COS}/9a0f4c42d208ccfb5aa47c29284aefc9.mp4`;
 export const MEDIA_BYTES = Buffer.from("\x89PNG\r\n\x1a\n imvault media fixture", "latin1");
+
+/**
+ * archiveFixture for one test file: made before its tests (handed to `use`), removed after them.
+ */
+export function useArchiveFixture(use: (fixture: { dir: string; store: LocalArchiveStore }) => void): void {
+  let remove: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const fixture = await archiveFixture();
+    remove = fixture.remove;
+    use(fixture);
+  });
+  afterAll(async () => {
+    await remove?.();
+  });
+}
 
 /**
  * A local archive in a temp directory: C2C 2024030116 archived (a.gz, b.gz) with its media captured

@@ -13,31 +13,25 @@ import {
 } from "@imvault/im-core";
 import { recordingLogger } from "@imvault/im-core/testing";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   AUTH,
   apiHarness,
-  archiveFixture,
   COS,
   cosSig,
   json,
   MOD_TOKEN,
   OPS_TOKEN,
   twoItems,
+  useArchiveFixture,
 } from "../../testing/api-harness.ts";
 import { apiGatewayEvent } from "../../testing/apigw-event.ts";
 import type { ApiDeps, ApiHandler } from "./app.ts";
 
 let dir: string;
 let store: LocalArchiveStore;
-let removeFixture: () => Promise<void>;
-
-beforeAll(async () => {
-  ({ dir, store, remove: removeFixture } = await archiveFixture());
-});
-
-afterAll(async () => {
-  await removeFixture();
+useArchiveFixture((fixture) => {
+  ({ dir, store } = fixture);
 });
 
 const harness = (overrides: Partial<ApiDeps> = {}) => apiHarness({ store, ...overrides });

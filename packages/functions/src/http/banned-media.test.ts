@@ -1,23 +1,18 @@
 import { type LocalArchiveStore, mediaKey, writeMediaManifest } from "@imvault/im-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   AUTH,
   apiHarness,
-  archiveFixture,
   json,
   MEDIA_BYTES,
   MEDIA_URL,
   OPS_TOKEN,
+  useArchiveFixture,
 } from "../../testing/api-harness.ts";
 
 let store: LocalArchiveStore;
-let removeFixture: () => Promise<void>;
-
-beforeAll(async () => {
-  ({ store, remove: removeFixture } = await archiveFixture());
-});
-afterAll(async () => {
-  await removeFixture();
+useArchiveFixture((fixture) => {
+  ({ store } = fixture);
 });
 
 const banned = (query = "", headers: Record<string, string> = AUTH) => ({

@@ -14,14 +14,14 @@ import type {
   RecentCoverage,
   SearchPage,
 } from "@imvault/im-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   AUTH,
   apiHarness,
-  archiveFixture,
   json,
   MEDIA_URL,
   MISSING_MEDIA_URL,
+  useArchiveFixture,
 } from "../../testing/api-harness.ts";
 
 // Compile-time: every answer the console reads is one of the API's answers (the reverse need not hold).
@@ -35,13 +35,8 @@ export type Contract = [
 ];
 
 let store: LocalArchiveStore;
-let removeFixture: () => Promise<void>;
-
-beforeAll(async () => {
-  ({ store, remove: removeFixture } = await archiveFixture());
-});
-afterAll(async () => {
-  await removeFixture();
+useArchiveFixture((fixture) => {
+  ({ store } = fixture);
 });
 
 describe("the console's readers on this API's answers", () => {

@@ -1,24 +1,19 @@
 import { type LocalArchiveStore, mediaKey } from "@imvault/im-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   AUTH,
   apiHarness,
-  archiveFixture,
   json,
   MEDIA_BYTES,
   MEDIA_URL,
   MISSING_MEDIA_URL,
   OPS_TOKEN,
+  useArchiveFixture,
 } from "../../testing/api-harness.ts";
 
 let store: LocalArchiveStore;
-let removeFixture: () => Promise<void>;
-
-beforeAll(async () => {
-  ({ store, remove: removeFixture } = await archiveFixture());
-});
-afterAll(async () => {
-  await removeFixture();
+useArchiveFixture((fixture) => {
+  ({ store } = fixture);
 });
 
 const media = (rawUrl: string, headers: Record<string, string> = AUTH) => ({

@@ -13,11 +13,10 @@ import { athenaMessages, FakeAthena } from "@imvault/im-core/testing";
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import * as v from "valibot";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   AUTH,
   apiHarness,
-  archiveFixture,
   cosSig,
   json,
   MEDIA_URL,
@@ -26,20 +25,15 @@ import {
   manifest,
   OPS_TOKEN,
   twoItems,
+  useArchiveFixture,
 } from "../../testing/api-harness.ts";
 import { type ApiGatewayEventInit, apiGatewayEvent } from "../../testing/apigw-event.ts";
 import type { ApiHandler } from "./app.ts";
 import { type OpenApiDocument, openApiDocument } from "./openapi.ts";
 
 let store: LocalArchiveStore;
-let removeFixture: () => Promise<void>;
-
-beforeAll(async () => {
-  ({ store, remove: removeFixture } = await archiveFixture());
-});
-
-afterAll(async () => {
-  await removeFixture();
+useArchiveFixture((fixture) => {
+  ({ store } = fixture);
 });
 
 const DOC_ID = "https://imvault.invalid/openapi.json";

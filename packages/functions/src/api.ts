@@ -9,7 +9,7 @@ import { consoleSite } from "@imvault/console";
 import { METRIC, type SearchService, TABLE_PREFIX } from "@imvault/im-core";
 import { loadArchiveConfig, loadStoreConfig } from "@imvault/runtime";
 import { athenaSearchesFromSettings } from "@imvault/runtime/athena";
-import { createApiDeps } from "@imvault/runtime/lambda";
+import { createApiDeps, lazyExportQueue } from "@imvault/runtime/lambda";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { createApiHandler } from "./http/app.ts";
 
@@ -21,6 +21,8 @@ const handle = createApiHandler({
   ...services,
   console: { site: consoleSite, settleHours, retentionDays },
   ...searchEngine(),
+  // Export jobs go on the archive queue (JOBS_QUEUE_URL / the Jobs link); its client is made at the first export.
+  exportQueue: lazyExportQueue(),
   countRequest: (status, route) => {
     // One request per invocation: these dimensions are cleared by the flush below.
     metrics.addDimensions({ route, status: String(status) });

@@ -15,6 +15,7 @@ import {
   getCosSig,
   getHistory,
   type JobDeps,
+  type JobQueue,
   type LookupDeps,
   type Metrics,
   systemClock,
@@ -30,6 +31,7 @@ import {
   loadImConfig,
   loadLookupConfig,
   loadMediaSettings,
+  loadQueueConfig,
   loadStoreConfig,
   type StoreConfig,
 } from "./settings.ts";
@@ -131,6 +133,33 @@ export function createApiDeps(): HandlerBase & { services: ApiServices } {
       logger,
       secrets: [im.secretKey],
       config: loadApiConfig(),
+    },
+  };
+}
+
+/**
+ * The job queue the API sends export jobs to (POST /v1/exports), its SQS client made at the first
+ * export: the SDK is not loaded at the API's cold start.
+ */
+export function lazyExportQueue(): JobQueue {
+  let queue: Promise<JobQueue> | undefined;
+  return {
+    sendBatch: async (entries) => {
+      queue ??= (async () => {
+        const config = loadQueueConfig();
+        const [{ SQSClient }, { createSqsJobQueue }] = await Promise.all([
+          import("@aws-sdk/client-sqs"),
+          import("@imvault/im-core/sqs"),
+        ]);
+        return createSqsJobQueue(
+          new SQSClient(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
+          config.queueUrl,
+        );
+      })();
+      queue.catch(() => {
+        queue = undefined;
+      });
+      return (await queue).sendBatch(entries);
     },
   };
 }

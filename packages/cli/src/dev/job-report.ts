@@ -1,12 +1,31 @@
 import type { ArchiveStore } from "@imvault/im-core";
-import { parseJob, type QueueJob, readManifest, readMediaManifest } from "@imvault/im-core";
+import {
+  type AnyJob,
+  type ExportJob,
+  exportObjectKey,
+  parseJob,
+  type QueueJob,
+  readJsonObject,
+  readManifest,
+  readMediaManifest,
+  type StoredExportStatus,
+} from "@imvault/im-core";
 import type { SQSRecord } from "aws-lambda";
 import { formatBytes } from "../terminal.ts";
 
 /** How one job of a batch ended, told from the only state there is: the hour's manifests. */
 export interface JobLine {
-  job: QueueJob | undefined;
-  outcome: "archived" | "empty" | "expired" | "pending" | "media" | "media pending" | "failed" | "dropped";
+  job: AnyJob | undefined;
+  outcome:
+    | "archived"
+    | "empty"
+    | "expired"
+    | "pending"
+    | "media"
+    | "media pending"
+    | "export"
+    | "failed"
+    | "dropped";
   text: string;
 }
 
@@ -26,15 +45,21 @@ export async function describeBatch(
   const failedIds = new Set(failed.map((r) => r.messageId));
   const lines: JobLine[] = [];
   for (const record of records) {
-    let job: QueueJob | undefined;
+    let job: AnyJob | undefined;
     try {
       job = parseJob(record.body);
     } catch {
       job = undefined;
     }
-    const hour = job === undefined ? "" : `${job.chatType.padEnd(5)} ${job.msgTime}`;
+    const hour = job === undefined || job.kind === "export" ? "" : `${job.chatType.padEnd(5)} ${job.msgTime}`;
     const name =
-      job === undefined ? `message ${record.messageId}` : job.kind === "media" ? `${hour} media` : hour;
+      job === undefined
+        ? `message ${record.messageId}`
+        : job.kind === "export"
+          ? `export ${job.id}`
+          : job.kind === "media"
+            ? `${hour} media`
+            : hour;
     if (failedIds.has(record.messageId)) {
       const receives = Number(record.attributes.ApproximateReceiveCount || "1");
       const next =
@@ -53,7 +78,11 @@ export async function describeBatch(
       continue;
     }
     lines.push(
-      job.kind === "media" ? await mediaLine(store, job, hour) : await historyLine(store, job, name),
+      job.kind === "export"
+        ? await exportLine(store, job)
+        : job.kind === "media"
+          ? await mediaLine(store, job, hour)
+          : await historyLine(store, job, name),
     );
   }
   return lines;
@@ -101,4 +130,16 @@ async function mediaLine(store: ArchiveStore, job: QueueJob, hour: string): Prom
     outcome: "media",
     text: `media     ${hour}  ${counts.captured} captured, ${counts.missing} missing, ${counts.refused} refused, ${formatBytes(bytes)}`,
   };
+}
+
+async function exportLine(store: ArchiveStore, job: ExportJob): Promise<JobLine> {
+  const status = await readJsonObject<StoredExportStatus>(
+    store,
+    exportObjectKey(job.id, "status.json"),
+  ).catch(() => undefined);
+  const detail =
+    status?.state === "succeeded"
+      ? `export.zip, ${formatBytes(status.size ?? 0)}`
+      : `${status?.state ?? "no status"}${status?.error === undefined ? "" : `: ${status.error}`}`;
+  return { job, outcome: "export", text: `export    ${job.id}  ${detail}` };
 }

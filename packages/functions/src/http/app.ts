@@ -5,13 +5,15 @@
  */
 
 import type { ConsoleSite } from "@imvault/console/site";
-import type { ArchiveStore, Clock, Logger, SearchService } from "@imvault/im-core";
+import type { ArchiveStore, Clock, JobQueue, Logger, SearchService } from "@imvault/im-core";
 import {
   archivedHour,
   bannedMedia,
   bannedMediaWindow,
   createAuthenticator,
   DEFAULTS,
+  EXPORT_LIMITS,
+  exportStatus,
   type LookupDeps,
   lookupCosSig,
   lookupMedia,
@@ -22,6 +24,7 @@ import {
   parseStatusHours,
   recentCoverage,
   redactText,
+  startExport,
   startSearch,
   ValidationError,
   validateCosSigRequest,
@@ -42,6 +45,11 @@ export interface ApiDeps {
   countRequest?: (status: number, route: string) => void;
   /** Message searches (`/v1/searches`): DuckDB on one machine, Athena in AWS; none without either. */
   searches?: SearchService;
+  /**
+   * The job queue that export jobs go on (`/v1/exports`; the archive function runs them); without
+   * it the export routes answer 404.
+   */
+  exportQueue?: JobQueue;
   /** Values blanked from anything the handler logs (the IM secret key); API tokens are added. */
   secrets?: readonly string[];
   config: ApiConfig;
@@ -119,6 +127,13 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
       );
     }
     return deps.searches;
+  };
+
+  const exportQueue = (): JobQueue => {
+    if (deps.exportQueue === undefined) {
+      throw new NotFoundError("exports are not available on this deployment (no job queue)");
+    }
+    return deps.exportQueue;
   };
 
   // Fixed routes: a table of method + pattern is all the routing there is, and it keeps the
@@ -233,6 +248,29 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
       name: "search",
       auth: true,
       run: (req) => searches().page(req.params[0]!, req.event.queryStringParameters?.cursor),
+    },
+    {
+      methods: ["POST"],
+      pattern: /^\/v1\/exports$/,
+      name: "exports",
+      auth: true,
+      run: async (req) => {
+        const queue = exportQueue();
+        const body = readJsonBody(req.event, config.maxBodyBytes, EXPORT_BODY);
+        const caller = { keyName: req.keyName ?? "", requestId: req.requestId };
+        return new Reply(202, await startExport({ store: deps.store, queue, clock, logger }, body, caller));
+      },
+    },
+    {
+      methods: ["GET"],
+      pattern: /^\/v1\/exports\/([^/]+)$/,
+      name: "export",
+      auth: true,
+      run: (req) =>
+        exportStatus({ store: deps.store, clock, logger }, req.params[0]!, EXPORT_LIMITS.downloadTtlSeconds, {
+          keyName: req.keyName ?? "",
+          requestId: req.requestId,
+        }),
     },
   ];
 
@@ -358,6 +396,7 @@ function oneQueryValue(event: APIGatewayProxyEventV2, name: string): string | un
 
 /** The JSON body, base64-decoded when API Gateway encoded it, within the size cap. */
 const COS_SIG_BODY = '{"RawURLs":[{"ResourceID":int,"RawURL":string}]}';
+const EXPORT_BODY = '{"from","to","user"|"group"|"conversation","format":"rsmf"|"html"|"jsonl"}';
 const SEARCH_BODY = '{"from","to","user"?,"peer"?,"group"?,"text"?,"type"?,"limit"?}';
 
 function readJsonBody(event: APIGatewayProxyEventV2, maxBytes: number, shape: string): unknown {

@@ -1,6 +1,6 @@
 import { ImvaultError, ValidationError } from "../errors.ts";
 import { captureHourMedia, type MediaDeps, type MediaResult } from "../media/capture-hour.ts";
-import { parseJob, type QueueJob } from "../queue/job.ts";
+import { type AnyJob, type ExportJob, parseJob, type QueueJob } from "../queue/job.ts";
 import { indexHour } from "../table/index-hour.ts";
 import { METRIC, noMetrics } from "../util/metrics.ts";
 import { type ArchiveDeps, type ArchiveResult, archiveHour } from "./archive-hour.ts";
@@ -9,11 +9,28 @@ import { type ArchiveDeps, type ArchiveResult, archiveHour } from "./archive-hou
  * What the queue's consumer needs: the archive deps for history jobs and, for media jobs, media deps
  * over the same store and the same ImClient (get_cos_sig and get_history share one rate limiter).
  */
-export type JobDeps = ArchiveDeps & { media?: MediaDeps };
+export type JobDeps = ArchiveDeps & {
+  media?: MediaDeps;
+  /**
+   * Runs an export job (export/export-job.ts's runExportJob over this consumer's store): injected so
+   * that the zip writer is loaded only where exports run.
+   */
+  exports?: (job: ExportJob, signal: AbortSignal | undefined) => Promise<ExportJobOutcome>;
+};
+
+/** What an export job came to (export/export-job.ts's ExportJobResult). */
+export interface ExportJobOutcome {
+  outcome: "succeeded" | "failed" | "already-done";
+  messages?: number;
+  size?: number;
+  sha256?: string;
+  error?: string;
+}
 
 export type JobOutcome =
   | { kind: "done"; job: QueueJob & { kind: "history" }; result: ArchiveResult }
   | { kind: "done"; job: QueueJob & { kind: "media" }; result: MediaResult }
+  | { kind: "done"; job: ExportJob; result: ExportJobOutcome }
   | { kind: "dropped"; reason: string };
 
 /**
@@ -29,7 +46,7 @@ export async function processJobMessage(
   deps: JobDeps,
   context: { attempt: number; messageId: string; signal?: AbortSignal },
 ): Promise<JobOutcome> {
-  let job: QueueJob;
+  let job: AnyJob;
   try {
     job = parseJob(body);
   } catch (err) {
@@ -42,6 +59,7 @@ export async function processJobMessage(
     });
     return { kind: "dropped", reason: err.message };
   }
+  if (job.kind === "export") return runExportJobMessage(job, deps, context);
   const started = deps.clock.now();
   const base = {
     kind: job.kind,
@@ -77,6 +95,33 @@ export async function processJobMessage(
       error: err instanceof Error ? err.message : String(err),
       retryable: err instanceof ImvaultError ? err.retryable : true,
       ...(err instanceof ImvaultError && err.details !== undefined ? { details: err.details } : {}),
+    });
+    throw err;
+  }
+}
+
+/** An export job: one log line for it, as for the hour jobs; a failure throws (the queue retries it). */
+async function runExportJobMessage(
+  job: ExportJob,
+  deps: JobDeps,
+  context: { attempt: number; messageId: string; signal?: AbortSignal },
+): Promise<JobOutcome> {
+  const started = deps.clock.now();
+  const base = { kind: job.kind, id: job.id, attempt: context.attempt, messageId: context.messageId };
+  try {
+    if (deps.exports === undefined) {
+      throw new ImvaultError("this queue consumer was built without export deps: it cannot run export jobs");
+    }
+    const result = await deps.exports(job, context.signal);
+    deps.logger.info("job", { ...base, ...result, durationMs: deps.clock.now() - started });
+    return { kind: "done", job, result };
+  } catch (err) {
+    deps.logger.error("job failed", {
+      ...base,
+      outcome: "failed",
+      durationMs: deps.clock.now() - started,
+      errorType: err instanceof Error ? err.name : typeof err,
+      error: err instanceof Error ? err.message : String(err),
     });
     throw err;
   }

@@ -14,25 +14,41 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 const subject = v.pipe(v.string(), v.minLength(1), v.maxLength(1024));
 const hour = v.pipe(v.string(), v.check(isMsgTime, "must be a Beijing hour YYYYMMDDHH"));
 
-export const ExportRequestSchema = v.pipe(
-  v.strictObject({
-    user: v.optional(subject),
-    group: v.optional(subject),
-    /** A C2C conversation `a|b` (as the table's `conversation` column spells it) or a group id. */
-    conversation: v.optional(subject),
-    from: v.optional(hour),
-    to: v.optional(hour),
-    format: v.picklist(EXPORT_FORMATS),
-  }),
-  v.check(
+/** The filters of `imvault export` and the format: one set of fields for the CLI, the API and the queue. */
+const ExportFiltersSchema = v.strictObject({
+  user: v.optional(subject),
+  group: v.optional(subject),
+  /** A C2C conversation `a|b` (as the table's `conversation` column spells it) or a group id. */
+  conversation: v.optional(subject),
+  from: v.optional(hour),
+  to: v.optional(hour),
+  format: v.picklist(EXPORT_FORMATS),
+});
+
+type Filters = { user?: string; group?: string; conversation?: string; from?: string; to?: string };
+const oneSubject = <T extends Filters>() =>
+  v.check<T, string>(
     (r) => [r.user, r.group, r.conversation].filter((x) => x !== undefined).length === 1,
     "give exactly one of user, group or conversation",
-  ),
-  v.check(
+  );
+const ordered = <T extends Filters>() =>
+  v.check<T, string>(
     (r) => r.from === undefined || r.to === undefined || hourStart(r.from) <= hourStart(r.to),
     "from is after to",
-  ),
+  );
+
+export const ExportRequestSchema = v.pipe(ExportFiltersSchema, oneSubject(), ordered());
+
+/**
+ * `POST /v1/exports`' body: the same request with its window (`from` and `to`) required, as a
+ * search's is, so that no API call scans the whole table by accident.
+ */
+export const ExportApiRequestSchema = v.pipe(
+  v.required(ExportFiltersSchema, ["from", "to"]),
+  oneSubject(),
+  ordered(),
 );
+
 export type ExportRequest = v.InferOutput<typeof ExportRequestSchema>;
 
 /** The request checked; ValidationError naming each problem. */

@@ -1,12 +1,15 @@
 import * as v from "valibot";
 import { ValidationError } from "../errors.ts";
+import { type ExportRequest, ExportRequestSchema } from "../export/request.ts";
 import { CHAT_TYPES, type ChatType } from "../im/types.ts";
 import { isMsgTime, type MsgTime } from "../time/msgtime.ts";
 
 /**
  * The queue's messages: `{"v":1,"kind":"history"|"media","chatType","msgTime"}`, one hour of one chat
  * type and what to do with it: archive its history, or capture its media (which needs the history
- * archived first). The queue carries work, never truth: the manifests say what is done.
+ * archived first); or `{"v":1,"kind":"export","id","request"}`, an export the API was asked for
+ * (export/api-exports.ts). The queue carries work, never truth: the manifests (and an export's
+ * status.json) say what is done.
  */
 
 export const JOB_KINDS = ["history", "media"] as const;
@@ -24,7 +27,28 @@ export interface QueueJob extends HourJob {
   kind: JobKind;
 }
 
-const jobSchema = v.strictObject({
+/** An export the API accepted: its id (`exports/{id}/`) and what was asked. */
+export interface ExportJob {
+  v: 1;
+  kind: "export";
+  id: string;
+  request: ExportRequest;
+}
+
+/** Any message on the queue, parsed. */
+export type AnyJob = QueueJob | ExportJob;
+
+/** An export's id: a UUID, as POST /v1/exports makes it (it names a folder of the store). */
+export const EXPORT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+const exportJobSchema = v.strictObject({
+  v: v.literal(1),
+  kind: v.literal("export"),
+  id: v.pipe(v.string(), v.regex(EXPORT_ID, "must be an export id (a lower-case UUID)")),
+  request: ExportRequestSchema,
+});
+
+const hourJobSchema = v.strictObject({
   v: v.literal(1),
   // Messages enqueued before media capture existed carry no kind: they are history jobs.
   kind: v.optional(v.picklist(JOB_KINDS), "history"),
@@ -38,20 +62,22 @@ export function queueJob(kind: JobKind, hour: { chatType: ChatType; msgTime: Msg
 }
 
 /** Parses a queue message body. Anything else is malformed: a ValidationError (dropped, never retried). */
-export function parseJob(body: string): QueueJob {
+export function parseJob(body: string): AnyJob {
   let value: unknown;
   try {
     value = JSON.parse(body);
   } catch {
     throw new ValidationError("job message is not JSON");
   }
-  const parsed = v.safeParse(jobSchema, value);
+  const isExport =
+    typeof value === "object" && value !== null && (value as { kind?: unknown }).kind === "export";
+  const parsed = isExport ? v.safeParse(exportJobSchema, value) : v.safeParse(hourJobSchema, value);
   if (!parsed.success) {
     throw new ValidationError("job message is malformed", {
       issues: parsed.issues.map((i) => `${v.getDotPath(i) ?? "(root)"}: ${i.message}`),
     });
   }
-  return parsed.output as QueueJob;
+  return parsed.output as AnyJob;
 }
 
 /**

@@ -157,4 +157,10 @@ export const EXPORT_LIMITS = {
   mediaManifestCache: 96,
   /** Media files copied into an export at the same time. */
   mediaCopyConcurrency: 8,
+  /** Through the API: how often the export job asks Athena whether its query has finished. */
+  athenaPollMs: 1_000,
+  /** Through the API: rows per GetQueryResults call (Athena's most). */
+  athenaPageSize: 1_000,
+  /** Through the API: how long the export's download URL (GET /v1/exports/{id}) works, in seconds. */
+  downloadTtlSeconds: 900,
 } as const;

@@ -146,8 +146,8 @@ function isHeader(data: Datum[], names: string[]): boolean {
   return data.length === names.length && data.every((d, i) => d.VarCharValue === names[i]);
 }
 
-/** One result row as the DuckDB adapter gives it (Athena answers every value as text). */
-function toRow(data: Datum[], info: { Name?: string; Type?: string }[]): Record<string, unknown> {
+/** One result row as the DuckDB adapter gives it (Athena answers every value as text); exported for the export source. */
+export function toRow(data: Datum[], info: { Name?: string; Type?: string }[]): Record<string, unknown> {
   const row: Record<string, unknown> = {};
   info.forEach((column, i) => {
     const name = column.Name ?? `_${i}`;

@@ -10,6 +10,9 @@ import {
   CoverageTotalsSchema,
   cosSigRequestSchema,
   ErrorBodySchema,
+  ExportApiRequestSchema,
+  ExportStartedSchema,
+  ExportStatusSchema,
   FileDownloadSchema,
   HealthSchema,
   HourMediaSchema,
@@ -111,6 +114,9 @@ function componentSchemas(maxItems: number): Record<string, JsonSchema> {
       SearchStarted: SearchStartedSchema,
       SearchRow: SearchRowSchema,
       SearchPage: SearchPageSchema,
+      ExportRequest: ExportApiRequestSchema,
+      ExportStarted: ExportStartedSchema,
+      ExportStatus: ExportStatusSchema,
     },
     CONVERSION,
   );
@@ -285,6 +291,7 @@ export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
         },
       },
       ...searchPaths(options),
+      ...exportPaths(options),
     },
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
@@ -296,7 +303,7 @@ export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
           "WWW-Authenticate": { schema: { type: "string", const: "Bearer" } },
         }),
         E404: errorResponse(
-          "Not found (an hour not archived yet, a media URL whose bytes are not archived, an unknown or expired search, an unknown route)",
+          "Not found (an hour not archived yet, a media URL whose bytes are not archived, an unknown or expired search, an unknown export, an unknown route)",
         ),
         E409: errorResponse(
           "The hour's manifest is corrupt (not JSON or not a manifest): code manifest_corrupt, details name its key",
@@ -366,6 +373,54 @@ function searchPaths(options: OpenApiOptions): Record<string, Record<string, Ope
             content: json(ref("SearchPage")),
           },
           ...errors(400, 401, 404, 500),
+        },
+      },
+    },
+  };
+}
+
+/**
+ * `/v1/exports`: an export for review (the filters and formats of `imvault export`), run by the
+ * archive function off the job queue and fetched as a zip through a short-lived URL.
+ */
+function exportPaths(options: OpenApiOptions): Record<string, Record<string, OpenApiOperation>> {
+  return {
+    "/v1/exports": {
+      post: {
+        operationId: "startExport",
+        summary:
+          "Start an export of one user's, group's or conversation's messages over a window (the filters and formats of `imvault export`); audited under the key's name",
+        requestBody: {
+          required: true,
+          description: `At most ${options.maxBodyBytes} bytes. An unknown field, a malformed hour, from after to, no window, or not exactly one of user, group and conversation is refused with 400 (details.issues names each problem).`,
+          content: json(ref("ExportRequest")),
+        },
+        responses: {
+          "202": {
+            description: "The export is queued; GET /v1/exports/{id} answers its state",
+            content: json(ref("ExportStarted")),
+          },
+          ...errors(400, 401, 404, 413, 500),
+        },
+      },
+    },
+    "/v1/exports/{id}": {
+      get: {
+        operationId: "exportStatus",
+        summary:
+          "An export's state: queued, running, succeeded (with a short-lived URL of export.zip, its size and SHA-256) or failed (error says why); audited",
+        parameters: [
+          {
+            name: "id",
+            in: "path",
+            required: true,
+            description: "The id POST /v1/exports answered",
+            schema: { type: "string", minLength: 1 },
+          },
+        ],
+        responses: {
+          "200": { description: "The export's state", content: json(ref("ExportStatus")) },
+          ...errors(401, 404, 500),
         },
       },
     },

@@ -15,7 +15,7 @@ const subject = v.pipe(v.string(), v.minLength(1), v.maxLength(1024));
 const hour = v.pipe(v.string(), v.check(isMsgTime, "must be a Beijing hour YYYYMMDDHH"));
 
 /** The filters of `imvault export` and the format: one set of fields for the CLI, the API and the queue. */
-const ExportFiltersSchema = v.strictObject({
+const filters = {
   user: v.optional(subject),
   group: v.optional(subject),
   /** A C2C conversation `a|b` (as the table's `conversation` column spells it) or a group id. */
@@ -23,7 +23,8 @@ const ExportFiltersSchema = v.strictObject({
   from: v.optional(hour),
   to: v.optional(hour),
   format: v.picklist(EXPORT_FORMATS),
-});
+};
+const ExportFiltersSchema = v.strictObject(filters);
 
 type Filters = { user?: string; group?: string; conversation?: string; from?: string; to?: string };
 const oneSubject = <T extends Filters>() =>
@@ -33,7 +34,13 @@ const oneSubject = <T extends Filters>() =>
   );
 const ordered = <T extends Filters>() =>
   v.check<T, string>(
-    (r) => r.from === undefined || r.to === undefined || hourStart(r.from) <= hourStart(r.to),
+    (r) =>
+      r.from === undefined ||
+      r.to === undefined ||
+      // A malformed hour is its own issue (the field's check), not an order.
+      !isMsgTime(r.from) ||
+      !isMsgTime(r.to) ||
+      hourStart(r.from) <= hourStart(r.to),
     "from is after to",
   );
 
@@ -44,7 +51,7 @@ export const ExportRequestSchema = v.pipe(ExportFiltersSchema, oneSubject(), ord
  * search's is, so that no API call scans the whole table by accident.
  */
 export const ExportApiRequestSchema = v.pipe(
-  v.required(ExportFiltersSchema, ["from", "to"]),
+  v.strictObject({ ...filters, from: hour, to: hour }),
   oneSubject(),
   ordered(),
 );

@@ -105,6 +105,21 @@ describe("the OpenAPI document", () => {
     ]);
   });
 
+  it("asks an export for its window and format, and nothing the API does not know", () => {
+    const request = doc.components.schemas.ExportRequest as { required?: string[]; properties?: object };
+    expect(request).toMatchObject({ additionalProperties: false });
+    expect([...(request.required ?? [])].sort()).toEqual(["format", "from", "to"]);
+    expect(Object.keys(request.properties ?? {}).sort()).toEqual([
+      "conversation",
+      "format",
+      "from",
+      "group",
+      "to",
+      "user",
+    ]);
+    expect(doc.components.schemas.ExportStatus).toMatchObject({ required: ["id", "state"] });
+  });
+
   it("agrees with the valibot schema it comes from on what a manifest may be", () => {
     const validate = documentValidator(doc)("/components/schemas/Manifest");
     const good = manifest("C2C", "2024030116", ["a.gz"]);
@@ -169,7 +184,58 @@ describe("OpenAPI contract", () => {
       ...(headers === null ? {} : { headers }),
       body,
     });
+    // Exports: one of each state in the store, a queue that takes jobs and one that refuses them.
+    const exportIds = {
+      queued: "1a000000-0000-4000-8000-000000000001",
+      running: "1a000000-0000-4000-8000-000000000002",
+      succeeded: "1a000000-0000-4000-8000-000000000003",
+      failed: "1a000000-0000-4000-8000-000000000004",
+    };
+    await store.put(`exports/${exportIds.queued}/request.json`, JSON.stringify({ state: "queued" }));
+    const zip = Buffer.from("PK zip bytes");
+    await store.put(`exports/${exportIds.succeeded}/export.zip`, zip);
+    for (const [state, extra] of [
+      ["running", {}],
+      ["succeeded", { size: zip.length, sha256: "ab".repeat(32) }],
+      ["failed", { error: "--from 2030010100 is past the archive" }],
+    ] as const) {
+      await store.put(
+        `exports/${exportIds[state]}/status.json`,
+        JSON.stringify({ id: exportIds[state], state, at: "2024-03-01T10:00:00.000Z", ...extra }),
+      );
+    }
+    const exporting = harness({ exportQueue: { sendBatch: async () => ({ failed: [] }) } });
+    const refusingQueue = harness({
+      exportQueue: {
+        sendBatch: async (entries: { id: string }[]) => ({
+          failed: entries.map((e) => ({ id: e.id, senderFault: false, message: "throttled" })),
+        }),
+      },
+    });
+    const exportBody = { user: "u1", format: "rsmf", from: "2024030100", to: "2024030123" };
+    const startExport = (
+      body: string | object,
+      headers: Record<string, string> | null = AUTH,
+    ): ApiGatewayEventInit => ({
+      method: "POST",
+      path: "/v1/exports",
+      ...(headers === null ? {} : { headers }),
+      body,
+    });
     const scenarios: [ApiHandler, ApiGatewayEventInit][] = [
+      [exporting.handle, startExport(exportBody)],
+      [exporting.handle, startExport({ ...exportBody, from: undefined, group: "G1" })],
+      [exporting.handle, startExport(exportBody, null)],
+      [exporting.handle, startExport("x".repeat(5000))],
+      [ok.handle, startExport(exportBody)],
+      [refusingQueue.handle, startExport(exportBody)],
+      ...Object.values(exportIds).map((id): [ApiHandler, ApiGatewayEventInit] => [
+        exporting.handle,
+        { path: `/v1/exports/${id}`, headers: AUTH },
+      ]),
+      [exporting.handle, { path: "/v1/exports/1a000000-0000-4000-8000-000000000009", headers: AUTH }],
+      [exporting.handle, { path: `/v1/exports/${exportIds.queued}` }],
+      [harness({ store: brokenStore }).handle, { path: `/v1/exports/${exportIds.queued}`, headers: AUTH }],
       [ok.handle, { path: "/v1/health" }],
       [ok.handle, { method: "HEAD", path: "/v1/health" }],
       [ok.handle, { path: "/v1/openapi.json", headers: AUTH }],

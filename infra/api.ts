@@ -21,6 +21,9 @@ export function httpApi(apiFn: sst.aws.Function) {
     // Message searches: Athena over the Glue table (infra/query.ts).
     "POST /v1/searches",
     "GET /v1/searches/{id}",
+    // Exports: queued for the archive function, fetched as a zip by a short-lived URL.
+    "POST /v1/exports",
+    "GET /v1/exports/{id}",
     // The web console: the page and its hashed assets, served by the api function itself (same
     // origin as the API, so its CSP stays 'self' and the API needs no CORS).
     "GET /",

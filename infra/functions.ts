@@ -103,7 +103,8 @@ export function functions(
   const archiveFn = new sst.aws.Function("Archiver", {
     ...common,
     handler: "packages/functions/src/archive.handler",
-    description: "imvault: archive one hour of one chat type, or capture its media (SQS consumer)",
+    description:
+      "imvault: archive one hour of one chat type, capture its media, or run an export (SQS consumer)",
     // The verifier's worker thread is a module of its own, beside the handler's bundle; `npm run
     // build` (scripts/bundle.ts) makes it. Without it the archiver verifies on its own thread only.
     copyFiles: [{ from: "dist/functions/plain-worker.mjs", to: "plain-worker.mjs" }],
@@ -114,7 +115,8 @@ export function functions(
     // over a stream, so memory stays small while CPU decides the speed.
     memory: "1769 MB",
     environment: { ...common.environment, POWERTOOLS_SERVICE_NAME: "archive" },
-    link: [archiveBucket, imSecretKey, imApp],
+    // MessageTable: export jobs (POST /v1/exports) read their rows through Athena.
+    link: [archiveBucket, imSecretKey, imApp, query.link],
     permissions: [
       listBucket,
       {
@@ -151,17 +153,26 @@ export function functions(
         ],
         resources: [queue.arn],
       },
+      {
+        // Export jobs: the request (written by the API), the zip, then status.json last.
+        actions: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+        resources: objects("exports/"),
+      },
+      // ... and their rows, from the message table through Athena, as the API's searches read them.
+      ...searchPermissions(bucket, query),
     ],
   });
 
   const apiFn = new sst.aws.Function("ApiHandler", {
     ...common,
     handler: "packages/functions/src/api.handler",
-    description: "imvault: HTTP API (cos-sig lookups, archive manifests, media, status, message searches)",
+    description:
+      "imvault: HTTP API (cos-sig lookups, archive manifests, media, status, message searches, exports)",
     timeout: "28 seconds", // under API Gateway's 30 s integration limit: answer 504 ourselves
     memory: "1024 MB",
     environment: { ...common.environment, POWERTOOLS_SERVICE_NAME: "api" },
-    link: [archiveBucket, imSecretKey, apiKeys, imApp, query.link],
+    // Jobs: POST /v1/exports puts an export job on the job queue.
+    link: [archiveBucket, imSecretKey, apiKeys, imApp, query.link, jobs],
     // GetObject on media/ signs /v1/media's download URLs; media-index/ holds an object's facts,
     // media-manifests/ the hour's media for /v1/archive and /v1/status; digests/, digests-state/ and
     // digests-verified/ the chain's head and the last verification.
@@ -181,6 +192,11 @@ export function functions(
         ),
       },
       ...searchPermissions(bucket, query),
+      // Exports: POST /v1/exports records the request and queues its job; GET /v1/exports/{id}
+      // reads the request, the status and signs the zip's URL.
+      { actions: ["s3:PutObject"], resources: [$interpolate`${bucket.arn}/exports/*/request.json`] },
+      { actions: ["s3:GetObject"], resources: objects("exports/") },
+      { actions: ["sqs:SendMessage"], resources: [queue.arn] },
     ],
   });
 

@@ -63,11 +63,13 @@ describe("sst.config.ts", () => {
     expect(refs(r.args(FN, "Archiver").link)).toEqual([
       "sst.sst.Linkable:ArchiveBucket",
       "sst.sst.Linkable:ImApp",
+      "sst.sst.Linkable:MessageTable",
       "sst.sst.Secret:ImSecretKey",
     ]);
     expect(refs(r.args(FN, "ApiHandler").link)).toEqual([
       "sst.sst.Linkable:ArchiveBucket",
       "sst.sst.Linkable:ImApp",
+      "sst.sst.Linkable:Jobs",
       "sst.sst.Linkable:MessageTable",
       "sst.sst.Secret:ApiKeys",
       "sst.sst.Secret:ImSecretKey",
@@ -106,7 +108,7 @@ describe("sst.config.ts", () => {
     ]);
     const written = at("raw", "manifests", "manifests-corrupt");
     const media = at("media", "media-index", "media-manifests");
-    expect(allowed(r, "Archiver")).toEqual([
+    expect(allowed(r, "Archiver").slice(0, 21)).toEqual([
       `s3:ListBucket ${bucket}`,
       ...["s3:GetObject", "s3:PutObject", "s3:PutObjectRetention"].map((a) => `${a} ${written}`),
       `s3:AbortMultipartUpload ${written}`,
@@ -119,6 +121,8 @@ describe("sst.config.ts", () => {
       `sqs:DeleteMessage ${queue}`,
       `sqs:ChangeMessageVisibility ${queue}`,
       `sqs:GetQueueAttributes ${queue}`,
+      // Export jobs: exports/ read and written (no delete), then the search grants (next test).
+      ...["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"].map((a) => `${a} ${at("exports")}`),
     ]);
     expect(allowed(r, "ApiHandler").slice(0, 2)).toEqual([
       `s3:ListBucket ${bucket}`,
@@ -217,6 +221,7 @@ describe("sst.config.ts", () => {
       "GET /",
       "GET /assets/{file}",
       "GET /v1/archive/{chatType}/{msgTime}",
+      "GET /v1/exports/{id}",
       "GET /v1/health",
       "GET /v1/media",
       "GET /v1/media/banned",
@@ -225,6 +230,7 @@ describe("sst.config.ts", () => {
       "GET /v1/status",
       "HEAD /v1/health",
       "POST /v1/cos-sig",
+      "POST /v1/exports",
       "POST /v1/searches",
     ]);
     for (const route of r.routes) {
@@ -401,7 +407,7 @@ describe("sst.config.ts", () => {
       `${glue}:table/imvault_dev/messages`,
     ];
 
-    expect(allowed(r, "ApiHandler").slice(2)).toEqual([
+    const search = [
       `athena:StartQueryExecution ${workgroup}`,
       `athena:GetQueryExecution ${workgroup}`,
       `athena:GetQueryResults ${workgroup}`,
@@ -414,9 +420,20 @@ describe("sst.config.ts", () => {
       `s3:GetObject ${results}/searches/*`,
       `s3:PutObject ${results}/searches/*`,
       `s3:AbortMultipartUpload ${results}/searches/*`,
+    ];
+    expect(allowed(r, "ApiHandler").slice(2)).toEqual([
+      ...search,
+      // Exports: the request written, anything of an export read, the job sent.
+      `s3:PutObject ${bucket}/exports/*/request.json`,
+      `s3:GetObject ${bucket}/exports/*`,
+      "sqs:SendMessage arn:aws:sqs:eu-west-1:123456789012:JobQueue",
     ]);
+    // The archive function's export jobs read their rows as the API's searches do.
+    expect(
+      allowed(r, "Archiver").filter((a) => /athena:|glue:|searchresults|tables\/messages/.test(a)),
+    ).toEqual(search.filter((a) => /athena:|glue:|searchresults|tables\/messages/.test(a)));
     // Nobody else touches Athena, Glue or the results.
-    for (const fn of ["Scheduler", "Archiver"]) {
+    for (const fn of ["Scheduler"]) {
       expect(allowed(r, fn).filter((a) => /athena:|glue:|searchresults/.test(a))).toEqual([]);
     }
     // Where the workgroup writes is where the API may write: the same prefix of the same bucket.

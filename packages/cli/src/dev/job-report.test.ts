@@ -81,3 +81,23 @@ describe("describeBatch with media jobs", () => {
     );
   });
 });
+
+describe("describeBatch with export jobs", () => {
+  it("tells an export job by its status.json: the zip's size once it succeeded, the reason when it failed", async () => {
+    const ids = ["0f0e0d0c-0b0a-4909-8807-060504030201", "0f0e0d0c-0b0a-4909-8807-060504030202"];
+    await store.put(`exports/${ids[0]}/status.json`, JSON.stringify({ state: "succeeded", size: 2048 }));
+    await store.put(
+      `exports/${ids[1]}/status.json`,
+      JSON.stringify({ state: "failed", error: "past the archive" }),
+    );
+    const job = (id: string) =>
+      JSON.stringify({ v: 1, kind: "export", id, request: { user: "u1", format: "jsonl" } });
+
+    const lines = await describeBatch(store, records(job(ids[0]!), job(ids[1]!)), [], 5);
+
+    expect(lines.map((l) => [l.outcome, l.text])).toEqual([
+      ["export", `export    ${ids[0]}  export.zip, 2.0 KiB`],
+      ["export", `export    ${ids[1]}  failed: past the archive`],
+    ]);
+  });
+});

@@ -28,7 +28,30 @@ describe("parseJob", () => {
     expect(parseJob(JSON.stringify(job))).toEqual(job);
   });
 
+  it("accepts an export job: its id and the export's request", () => {
+    const job = {
+      v: 1,
+      kind: "export",
+      id: "0f0e0d0c-0b0a-4909-8807-060504030201",
+      request: { user: "u1", from: "2024030100", to: "2024030123", format: "rsmf" },
+    };
+
+    expect(parseJob(JSON.stringify(job))).toEqual(job);
+  });
+
   it.each([
+    [
+      "an export job whose id is no export id",
+      '{"v":1,"kind":"export","id":"../x","request":{"user":"u","format":"html"}}',
+    ],
+    [
+      "an export job with two subjects",
+      '{"v":1,"kind":"export","id":"0f0e0d0c-0b0a-4909-8807-060504030201","request":{"user":"u","group":"g","format":"html"}}',
+    ],
+    [
+      "an export job with an hour's fields",
+      '{"v":1,"kind":"export","id":"0f0e0d0c-0b0a-4909-8807-060504030201","chatType":"C2C","request":{"user":"u","format":"html"}}',
+    ],
     ["not JSON", "{"],
     ["wrong version", '{"v":2,"chatType":"C2C","msgTime":"2024022923"}'],
     ["unknown kind", '{"v":1,"kind":"thumbnails","chatType":"C2C","msgTime":"2024022923"}'],

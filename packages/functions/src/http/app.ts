@@ -19,7 +19,6 @@ import {
   lookupMedia,
   mediaKeyOfRequest,
   NotFoundError,
-  PayloadTooLargeError,
   parseSearchBody,
   parseStatusHours,
   recentCoverage,
@@ -34,6 +33,14 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { createConsoleRoutes, RawAnswer } from "./console.ts";
 import { MethodNotAllowedError, toHttpError } from "./errors.ts";
 import { openApiDocument } from "./openapi.ts";
+import {
+  authorizationHeader,
+  COS_SIG_BODY,
+  EXPORT_BODY,
+  oneQueryValue,
+  readJsonBody,
+  SEARCH_BODY,
+} from "./request.ts";
 
 export interface ApiDeps {
   /** getCosSig bound to the shared ImClient. */
@@ -367,57 +374,6 @@ function match(routes: Route[], method: string, path: string): { route: Route; p
   throw new NotFoundError(`no route ${method} ${path}; see GET /v1/openapi.json`, {
     details: { method, path: path.slice(0, 200) },
   });
-}
-
-/**
- * The one Authorization header. API Gateway joins repeated headers with commas, and no bearer token
- * has one (nor can an API_KEYS token): a comma means the caller sent several, which is refused
- * rather than guessing which one counts.
- */
-function authorizationHeader(event: APIGatewayProxyEventV2): string | undefined {
-  const header = event.headers?.authorization;
-  if (header?.includes(",")) {
-    throw new ValidationError("send one Authorization header: this request has several", {
-      header: "Authorization",
-    });
-  }
-  return header;
-}
-
-/**
- * A query parameter given at most once, decoded; from the raw query string, because API Gateway
- * joins a repeated parameter's values with commas (and a URL may hold a comma).
- */
-function oneQueryValue(event: APIGatewayProxyEventV2, name: string): string | undefined {
-  const values = new URLSearchParams(event.rawQueryString ?? "").getAll(name);
-  if (values.length > 1) throw new ValidationError(`give ${name} once: this request has ${values.length}`);
-  return values[0];
-}
-
-/** The JSON body, base64-decoded when API Gateway encoded it, within the size cap. */
-const COS_SIG_BODY = '{"RawURLs":[{"ResourceID":int,"RawURL":string}]}';
-const EXPORT_BODY = '{"from","to","user"|"group"|"conversation","format":"rsmf"|"html"|"jsonl"}';
-const SEARCH_BODY = '{"from","to","user"?,"peer"?,"group"?,"text"?,"type"?,"limit"?}';
-
-function readJsonBody(event: APIGatewayProxyEventV2, maxBytes: number, shape: string): unknown {
-  const raw = event.body ?? "";
-  // Reject an oversized base64 body by its encoded length, before decoding it.
-  const approxBytes = event.isBase64Encoded
-    ? Math.floor((raw.length * 3) / 4)
-    : Buffer.byteLength(raw, "utf8");
-  if (approxBytes > maxBytes + 2) throw new PayloadTooLargeError(maxBytes, approxBytes);
-  const text = event.isBase64Encoded ? Buffer.from(raw, "base64").toString("utf8") : raw;
-  const bytes = Buffer.byteLength(text, "utf8");
-  if (bytes > maxBytes) throw new PayloadTooLargeError(maxBytes, bytes);
-  if (text.trim() === "") {
-    throw new ValidationError(`the request body is empty: send ${shape}`);
-  }
-  // Content-Type is not checked: `curl -d` sends form-encoded by default and the body is JSON either way.
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ValidationError("the request body is not valid JSON");
-  }
 }
 
 /**

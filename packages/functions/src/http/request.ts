@@ -1,0 +1,58 @@
+/**
+ * Reading a request's parts as the API's routes need them (http/app.ts): the one Authorization
+ * header, a query parameter given once, the JSON body within its size cap. Each refusal is a typed
+ * error, mapped to HTTP in ./errors.ts.
+ */
+import { PayloadTooLargeError, ValidationError } from "@imvault/im-core";
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
+
+/**
+ * The one Authorization header. API Gateway joins repeated headers with commas, and no bearer token
+ * has one (nor can an API_KEYS token): a comma means the caller sent several, which is refused
+ * rather than guessing which one counts.
+ */
+export function authorizationHeader(event: APIGatewayProxyEventV2): string | undefined {
+  const header = event.headers?.authorization;
+  if (header?.includes(",")) {
+    throw new ValidationError("send one Authorization header: this request has several", {
+      header: "Authorization",
+    });
+  }
+  return header;
+}
+
+/**
+ * A query parameter given at most once, decoded; from the raw query string, because API Gateway
+ * joins a repeated parameter's values with commas (and a URL may hold a comma).
+ */
+export function oneQueryValue(event: APIGatewayProxyEventV2, name: string): string | undefined {
+  const values = new URLSearchParams(event.rawQueryString ?? "").getAll(name);
+  if (values.length > 1) throw new ValidationError(`give ${name} once: this request has ${values.length}`);
+  return values[0];
+}
+
+/** The JSON body, base64-decoded when API Gateway encoded it, within the size cap. */
+export const COS_SIG_BODY = '{"RawURLs":[{"ResourceID":int,"RawURL":string}]}';
+export const EXPORT_BODY = '{"from","to","user"|"group"|"conversation","format":"rsmf"|"html"|"jsonl"}';
+export const SEARCH_BODY = '{"from","to","user"?,"peer"?,"group"?,"text"?,"type"?,"limit"?}';
+
+export function readJsonBody(event: APIGatewayProxyEventV2, maxBytes: number, shape: string): unknown {
+  const raw = event.body ?? "";
+  // Reject an oversized base64 body by its encoded length, before decoding it.
+  const approxBytes = event.isBase64Encoded
+    ? Math.floor((raw.length * 3) / 4)
+    : Buffer.byteLength(raw, "utf8");
+  if (approxBytes > maxBytes + 2) throw new PayloadTooLargeError(maxBytes, approxBytes);
+  const text = event.isBase64Encoded ? Buffer.from(raw, "base64").toString("utf8") : raw;
+  const bytes = Buffer.byteLength(text, "utf8");
+  if (bytes > maxBytes) throw new PayloadTooLargeError(maxBytes, bytes);
+  if (text.trim() === "") {
+    throw new ValidationError(`the request body is empty: send ${shape}`);
+  }
+  // Content-Type is not checked: `curl -d` sends form-encoded by default and the body is JSON either way.
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ValidationError("the request body is not valid JSON");
+  }
+}

@@ -56,6 +56,7 @@ export * from "./media/plan.ts";
 export type { CosSigLookup } from "./media/signer.ts";
 export * from "./queue/job.ts";
 export type { JobQueue, QueueEntry, SendBatchResult } from "./queue/port.ts";
+export * from "./queue/sqs-batch.ts";
 export * from "./schemas/index.ts";
 export * from "./schemas/limits.ts";
 export * from "./store/local-signed-url.ts";

@@ -18,6 +18,7 @@ import {
   type JobQueue,
   type LookupDeps,
   type Metrics,
+  sqsBatchQueue,
   systemClock,
 } from "@imvault/im-core";
 import { archiveConfigFrom } from "./archive-config.ts";
@@ -147,14 +148,9 @@ export function lazyExportQueue(): JobQueue {
     sendBatch: async (entries) => {
       queue ??= (async () => {
         const config = loadQueueConfig();
-        const [{ SQSClient }, { createSqsJobQueue }] = await Promise.all([
-          import("@aws-sdk/client-sqs"),
-          import("@imvault/im-core/sqs"),
-        ]);
-        return createSqsJobQueue(
-          new SQSClient(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
-          config.queueUrl,
-        );
+        const sdk = await import("@aws-sdk/client-sqs");
+        const client = new sdk.SQSClient(config.endpoint === undefined ? {} : { endpoint: config.endpoint });
+        return sqsBatchQueue((input) => client.send(new sdk.SendMessageBatchCommand(input)), config.queueUrl);
       })();
       queue.catch(() => {
         queue = undefined;

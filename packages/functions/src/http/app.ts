@@ -12,7 +12,6 @@ import {
   bannedMediaWindow,
   createAuthenticator,
   DEFAULTS,
-  EXPORT_LIMITS,
   exportStatus,
   type LookupDeps,
   lookupCosSig,
@@ -274,10 +273,15 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
       name: "export",
       auth: true,
       run: (req) =>
-        exportStatus({ store: deps.store, clock, logger }, req.params[0]!, EXPORT_LIMITS.downloadTtlSeconds, {
-          keyName: req.keyName ?? "",
-          requestId: req.requestId,
-        }),
+        exportStatus(
+          { ...view, logger },
+          req.params[0]!,
+          config.downloadTtlSeconds ?? DEFAULTS.downloadTtlSeconds,
+          {
+            keyName: req.keyName ?? "",
+            requestId: req.requestId,
+          },
+        ),
     },
   ];
 

@@ -206,9 +206,9 @@ describe("exports through the API", () => {
     const done = await get(id);
     expect(done.statusCode).toBe(200);
     const answer = json(done);
-    expect(answer).toMatchObject({ id, state: "succeeded", expiresAt: "2024-03-01T10:45:00.000Z" });
+    expect(answer).toMatchObject({ id, state: "succeeded", expiresAt: "2024-03-01T10:35:00.000Z" });
     const url = new URL(answer.url);
-    expect(url.searchParams.get("ttl")).toBe("900");
+    expect(url.searchParams.get("ttl")).toBe("300");
     const zip = await buffer(await store.get(url.pathname.slice(1)));
     expect(answer.size).toBe(zip.length);
     expect(answer.sha256).toBe(sha256(zip));

@@ -161,6 +161,4 @@ export const EXPORT_LIMITS = {
   athenaPollMs: 1_000,
   /** Through the API: rows per GetQueryResults call (Athena's most). */
   athenaPageSize: 1_000,
-  /** Through the API: how long the export's download URL (GET /v1/exports/{id}) works, in seconds. */
-  downloadTtlSeconds: 900,
 } as const;

@@ -5,15 +5,12 @@
  * the DuckDB table), and GET /v1/exports/{id} answers a URL of a zip that unzips to an export
  * `imvault export verify` accepts.
  */
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { Readable } from "node:stream";
+import { join } from "node:path";
 import { buffer } from "node:stream/consumers";
-import { gzipSync } from "node:zlib";
 import { apiGatewayEvent } from "@imvault/functions/testing";
 import {
-  convertHistoryToParquet,
   createLocalStore,
   type JobDeps,
   processJobMessage,
@@ -23,10 +20,9 @@ import {
 import { openDuckdbExportSource } from "@imvault/im-core/duckdb";
 import { exportSearch, runExportJob, verifyExport } from "@imvault/im-core/export";
 import { createSqsJobQueue } from "@imvault/im-core/sqs";
-import { recordingLogger } from "@imvault/im-core/testing";
+import { recordingLogger, unzipTo, writeIndexedHour } from "@imvault/im-core/testing";
 import type { SQSEvent } from "aws-lambda";
 import { afterEach, describe, expect, it } from "vitest";
-import yauzl from "yauzl";
 import { LOCAL_REGION, type LocalQueues, startLocalQueues } from "../packages/cli/src/dev/local-sqs.ts";
 import { type QueueWorker, startQueueWorker } from "../packages/cli/src/dev/queue-worker.ts";
 import { createApiHandler } from "../packages/functions/src/http/app.ts";
@@ -34,41 +30,6 @@ import { createApiHandler } from "../packages/functions/src/http/app.ts";
 const TOKEN = "tok-export-e2e-Pq7wLm3Xz9";
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 const HOUR = "2024030112";
-const lines = [
-  `{"SdkAppId":1,"ChatType":"C2C","MsgTime":"${HOUR}","MsgList":[`,
-  ...Array.from({ length: 12 }, (_, i) =>
-    JSON.stringify({
-      From_Account: `u${i % 2}`,
-      To_Account: "u9",
-      MsgTimestamp: 1709265600 + i,
-      MsgSeq: i,
-      MsgRandom: i,
-      MsgBody: [{ MsgType: "TIMTextElem", MsgContent: { Text: `hello ${i}` } }],
-    }),
-  ).map((l, i, all) => (i < all.length - 1 ? `${l},` : l)),
-  "]}",
-];
-
-function unzipTo(bytes: Buffer, dir: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(bytes, { lazyEntries: true }, (err, zip) => {
-      if (err) return reject(err);
-      zip.on("entry", (entry: yauzl.Entry) => {
-        zip.openReadStream(entry, async (e, stream) => {
-          if (e) return reject(e);
-          const path = join(dir, ...entry.fileName.split("/"));
-          await mkdir(dirname(path), { recursive: true });
-          await writeFile(path, await buffer(stream));
-          zip.readEntry();
-        });
-      });
-      zip.on("end", () => resolve());
-      zip.on("error", reject);
-      zip.readEntry();
-    });
-  });
-}
-
 describe("an export through the API over the local queue", () => {
   let dir: string | undefined;
   let queues: LocalQueues | undefined;
@@ -83,23 +44,7 @@ describe("an export through the API over the local queue", () => {
   it("POST queues the job on SQS, the consumer runs it, GET answers a URL of a zip that verifies", async () => {
     dir = await mkdtemp(join(tmpdir(), "imvault-export-api-"));
     const data = join(dir, "data");
-    const hourDir = join(data, TABLE_PREFIX, "chat_type=C2C/dt=2024-03-01/hour=12");
-    await mkdir(hourDir, { recursive: true });
-    const parts: Buffer[] = [];
-    await convertHistoryToParquet(
-      Readable.from([gzipSync(`${lines.join("\n")}\n`)]),
-      {
-        chatType: "C2C",
-        msgTime: HOUR,
-        sourceKey: "raw/chat_type=C2C/dt=2024-03-01/hour=12/a.gz",
-        gzipMd5: "",
-        fileMd5: "",
-      },
-      (b) => {
-        parts.push(Buffer.from(b));
-      },
-    );
-    await writeFile(join(hourDir, "a.gz.parquet"), Buffer.concat(parts));
+    await writeIndexedHour(data, { count: 12, senders: 2, text: "hello" });
     const store = createLocalStore({ root: data, urlFor: (k, ttl) => `https://files.test/${k}?ttl=${ttl}` });
     const logger = recordingLogger();
     const clock = systemClock;

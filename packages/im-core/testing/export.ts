@@ -1,7 +1,18 @@
-/** Factories for export tests: message-table rows as the DuckDB source gives them, and a source over them. */
+/**
+ * Factories for export tests: message-table rows as the DuckDB source gives them, a source over them,
+ * an indexed hour on disk, and an export zip unzipped.
+ */
 
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { Readable } from "node:stream";
+import { buffer } from "node:stream/consumers";
+import { gzipSync } from "node:zlib";
+import yauzl from "yauzl";
 import type { ExportRow, ExportSource, SliceCount } from "../src/export/source.ts";
 import type { ChatType } from "../src/im/types.ts";
+import { TABLE_PREFIX } from "../src/table/index-hour.ts";
+import { convertHistoryToParquet } from "../src/table/message-parquet.ts";
 
 /** A row of the table as DuckDB gives it, for a message `seq` of `from` to `to` at `msgTime`. */
 export function exportRow(
@@ -64,4 +75,67 @@ export function exportSource(rows: ExportRow[]): ExportSource {
       for (let i = 0; i < rows.length; i += 2) yield rows.slice(i, i + 2);
     },
   };
+}
+
+/**
+ * The message table of one C2C hour (2024-03-01 12 Beijing) under `dataDir`, as `imvault index`
+ * writes it: `count` text messages from u0..u{senders-1} to u9, the i-th saying `${text} ${i}`.
+ */
+export async function writeIndexedHour(
+  dataDir: string,
+  options: { count: number; senders: number; text: string },
+): Promise<{ msgTime: string }> {
+  const msgTime = "2024030112";
+  const messages = Array.from({ length: options.count }, (_, i) =>
+    JSON.stringify({
+      From_Account: `u${i % options.senders}`,
+      To_Account: "u9",
+      MsgTimestamp: 1709265600 + i,
+      MsgSeq: i,
+      MsgRandom: i,
+      MsgBody: [{ MsgType: "TIMTextElem", MsgContent: { Text: `${options.text} ${i}` } }],
+    }),
+  );
+  const history = `{"SdkAppId":1,"ChatType":"C2C","MsgTime":"${msgTime}","MsgList":[\n${messages.join(",\n")}\n]}\n`;
+  const hourDir = join(dataDir, TABLE_PREFIX, "chat_type=C2C/dt=2024-03-01/hour=12");
+  await mkdir(hourDir, { recursive: true });
+  const parts: Buffer[] = [];
+  await convertHistoryToParquet(
+    Readable.from([gzipSync(history)]),
+    {
+      chatType: "C2C",
+      msgTime,
+      sourceKey: "raw/chat_type=C2C/dt=2024-03-01/hour=12/a.gz",
+      gzipMd5: "",
+      fileMd5: "",
+    },
+    (b) => {
+      parts.push(Buffer.from(b));
+    },
+  );
+  await writeFile(join(hourDir, "a.gz.parquet"), Buffer.concat(parts));
+  return { msgTime };
+}
+
+/** Unzips `bytes` (an export's zip) into `dir`; answers the entries' names in the zip's order. */
+export function unzipTo(bytes: Buffer, dir: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const names: string[] = [];
+    yauzl.fromBuffer(bytes, { lazyEntries: true }, (err, zip) => {
+      if (err) return reject(err);
+      zip.on("entry", (entry: yauzl.Entry) => {
+        names.push(entry.fileName);
+        zip.openReadStream(entry, async (e, stream) => {
+          if (e) return reject(e);
+          const path = join(dir, ...entry.fileName.split("/"));
+          await mkdir(dirname(path), { recursive: true });
+          await writeFile(path, await buffer(stream));
+          zip.readEntry();
+        });
+      });
+      zip.on("end", () => resolve(names));
+      zip.on("error", reject);
+      zip.readEntry();
+    });
+  });
 }

@@ -5,14 +5,11 @@
  * checked with `imvault export verify`'s check.
  */
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { Readable } from "node:stream";
+import { join } from "node:path";
 import { buffer } from "node:stream/consumers";
-import { gzipSync } from "node:zlib";
 import {
-  convertHistoryToParquet,
   createLocalStore,
   type ExportJob,
   type JobDeps,
@@ -24,9 +21,8 @@ import {
 } from "@imvault/im-core";
 import { openDuckdbExportSource } from "@imvault/im-core/duckdb";
 import { type ExportRequest, exportSearch, runExportJob, verifyExport } from "@imvault/im-core/export";
-import { FakeClock, recordingLogger } from "@imvault/im-core/testing";
+import { FakeClock, recordingLogger, unzipTo, writeIndexedHour } from "@imvault/im-core/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import yauzl from "yauzl";
 import { json } from "../../testing/api-harness.ts";
 import { apiGatewayEvent } from "../../testing/apigw-event.ts";
 import { type ApiHandler, createApiHandler } from "./app.ts";
@@ -35,45 +31,9 @@ const TOKEN = "tok-export-Hn4vB7mQ2wXz";
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 const HOUR = "2024030112";
 /** 30 messages of one hour: u0..u2 to u9, so u1 sent 10 of them. */
-const lines = [
-  `{"SdkAppId":1,"ChatType":"C2C","MsgTime":"${HOUR}","MsgList":[`,
-  ...Array.from({ length: 30 }, (_, i) =>
-    JSON.stringify({
-      From_Account: `u${i % 3}`,
-      To_Account: "u9",
-      MsgTimestamp: 1709265600 + i,
-      MsgSeq: i,
-      MsgRandom: i,
-      MsgBody: [{ MsgType: "TIMTextElem", MsgContent: { Text: `message ${i}` } }],
-    }),
-  ).map((l, i, all) => (i < all.length - 1 ? `${l},` : l)),
-  "]}",
-];
 const U1_MESSAGES = 10;
 
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
-
-function unzipTo(bytes: Buffer, dir: string): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const names: string[] = [];
-    yauzl.fromBuffer(bytes, { lazyEntries: true }, (err, zip) => {
-      if (err) return reject(err);
-      zip.on("entry", (entry: yauzl.Entry) => {
-        names.push(entry.fileName);
-        zip.openReadStream(entry, async (e, stream) => {
-          if (e) return reject(e);
-          const path = join(dir, ...entry.fileName.split("/"));
-          await mkdir(dirname(path), { recursive: true });
-          await writeFile(path, await buffer(stream));
-          zip.readEntry();
-        });
-      });
-      zip.on("end", () => resolve(names));
-      zip.on("error", reject);
-      zip.readEntry();
-    });
-  });
-}
 
 describe("exports through the API", () => {
   let dir: string;
@@ -115,23 +75,7 @@ describe("exports through the API", () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "imvault-exports-"));
-    const hourDir = join(dir, "data", TABLE_PREFIX, "chat_type=C2C/dt=2024-03-01/hour=12");
-    await mkdir(hourDir, { recursive: true });
-    const parts: Buffer[] = [];
-    await convertHistoryToParquet(
-      Readable.from([gzipSync(`${lines.join("\n")}\n`)]),
-      {
-        chatType: "C2C",
-        msgTime: HOUR,
-        sourceKey: "raw/chat_type=C2C/dt=2024-03-01/hour=12/a.gz",
-        gzipMd5: "",
-        fileMd5: "",
-      },
-      (b) => {
-        parts.push(Buffer.from(b));
-      },
-    );
-    await writeFile(join(hourDir, "a.gz.parquet"), Buffer.concat(parts));
+    await writeIndexedHour(join(dir, "data"), { count: 30, senders: 3, text: "message" });
     store = createLocalStore({
       root: join(dir, "data"),
       urlFor: (k, ttl) => `https://files.test/${k}?ttl=${ttl}`,

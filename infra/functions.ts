@@ -154,8 +154,9 @@ export function functions(
         resources: [queue.arn],
       },
       {
-        // Export jobs: the request (written by the API), the zip, then status.json last.
-        actions: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+        // Export jobs: the request (written by the API), the zip, then status.json last; each put
+        // locked for the few days exports are kept (retention.ts), which needs PutObjectRetention.
+        actions: ["s3:GetObject", "s3:PutObject", "s3:PutObjectRetention", "s3:AbortMultipartUpload"],
         resources: objects("exports/"),
       },
       // ... and their rows, from the message table through Athena, as the API's searches read them.
@@ -194,7 +195,10 @@ export function functions(
       ...searchPermissions(bucket, query),
       // Exports: POST /v1/exports records the request and queues its job; GET /v1/exports/{id}
       // reads the request, the status and signs the zip's URL.
-      { actions: ["s3:PutObject"], resources: [$interpolate`${bucket.arn}/exports/*/request.json`] },
+      {
+        actions: ["s3:PutObject", "s3:PutObjectRetention"],
+        resources: [$interpolate`${bucket.arn}/exports/*/request.json`],
+      },
       { actions: ["s3:GetObject"], resources: objects("exports/") },
       { actions: ["sqs:SendMessage"], resources: [queue.arn] },
     ],

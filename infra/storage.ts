@@ -1,3 +1,4 @@
+import { EXPORT_LIMITS } from "@imvault/im-core/constants";
 import type { Settings } from "./settings";
 
 /**
@@ -56,6 +57,14 @@ export function storage(settings: Settings) {
         status: "Enabled",
         filter: { prefix: "" },
         abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+      },
+      {
+        // Exports made through the API are copies for a reviewer, not the archive: expired after the
+        // days they are locked for (retention.ts), instead of being kept for RETENTION_DAYS.
+        id: "expire-exports",
+        status: "Enabled",
+        filter: { prefix: "exports/" },
+        expiration: { days: EXPORT_LIMITS.keepDays },
       },
       {
         // Versioning is a safety net, not a history: old versions go after N days. Lifecycle never

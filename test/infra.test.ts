@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { DEFAULTS, REGIONS, TABLE_PREFIX } from "@imvault/im-core";
+import { DEFAULTS, REGIONS, retainUntilFor, TABLE_PREFIX } from "@imvault/im-core";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   allowed,
@@ -108,7 +108,7 @@ describe("sst.config.ts", () => {
     ]);
     const written = at("raw", "manifests", "manifests-corrupt");
     const media = at("media", "media-index", "media-manifests");
-    expect(allowed(r, "Archiver").slice(0, 21)).toEqual([
+    expect(allowed(r, "Archiver").slice(0, 22)).toEqual([
       `s3:ListBucket ${bucket}`,
       ...["s3:GetObject", "s3:PutObject", "s3:PutObjectRetention"].map((a) => `${a} ${written}`),
       `s3:AbortMultipartUpload ${written}`,
@@ -122,7 +122,9 @@ describe("sst.config.ts", () => {
       `sqs:ChangeMessageVisibility ${queue}`,
       `sqs:GetQueueAttributes ${queue}`,
       // Export jobs: exports/ read and written (no delete), then the search grants (next test).
-      ...["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"].map((a) => `${a} ${at("exports")}`),
+      ...["s3:GetObject", "s3:PutObject", "s3:PutObjectRetention", "s3:AbortMultipartUpload"].map(
+        (a) => `${a} ${at("exports")}`,
+      ),
     ]);
     expect(allowed(r, "ApiHandler").slice(0, 2)).toEqual([
       `s3:ListBucket ${bucket}`,
@@ -288,6 +290,17 @@ describe("sst.config.ts", () => {
     expect(rules).toContainEqual(
       expect.objectContaining({ noncurrentVersionExpiration: { noncurrentDays: 30 } }),
     );
+    // Exports are expired after the days retainUntilFor locks them for; no other rule expires
+    // current versions (the archive is kept).
+    expect(rules).toContainEqual(
+      expect.objectContaining({ filter: { prefix: "exports/" }, expiration: { days: 7 }, status: "Enabled" }),
+    );
+    expect(
+      rules.filter((x) => (x.expiration as { days?: number } | undefined)?.days !== undefined),
+    ).toHaveLength(1);
+    expect(retainUntilFor("exports/x/export.zip", 1095, Date.parse("2027-05-01T00:00:00Z"))!.getTime()).toBe(
+      Date.parse("2027-05-08T01:00:00Z"),
+    );
   });
 
   it("message table: a Glue table over tables/messages/ found by partition projection, no crawler", async () => {
@@ -425,6 +438,7 @@ describe("sst.config.ts", () => {
       ...search,
       // Exports: the request written, anything of an export read, the job sent.
       `s3:PutObject ${bucket}/exports/*/request.json`,
+      `s3:PutObjectRetention ${bucket}/exports/*/request.json`,
       `s3:GetObject ${bucket}/exports/*`,
       "sqs:SendMessage arn:aws:sqs:eu-west-1:123456789012:JobQueue",
     ]);

@@ -5,4 +5,4 @@
  * stays in that bundle, so the root would bring the whole domain (and valibot) into the deploy.
  */
 export { CHAT_TYPES, type ChatType, REGIONS, type Region } from "./im/types.ts";
-export { COMPLIANCE_CONFIRMATION, DEFAULTS, LIMITS } from "./schemas/limits.ts";
+export { COMPLIANCE_CONFIRMATION, DEFAULTS, EXPORT_LIMITS, LIMITS } from "./schemas/limits.ts";

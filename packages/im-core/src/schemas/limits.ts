@@ -161,4 +161,9 @@ export const EXPORT_LIMITS = {
   athenaPollMs: 1_000,
   /** Through the API: rows per GetQueryResults call (Athena's most). */
   athenaPageSize: 1_000,
+  /**
+   * Through the API: days an export's files (`exports/{id}/…`) are kept in the bucket, locked that
+   * long and then expired by a lifecycle rule, not kept for the archive's retention.
+   */
+  keepDays: 7,
 } as const;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { EXPORT_LIMITS } from "../schemas/limits.ts";
 import { hourEnd } from "../time/msgtime.ts";
 import type { ArchiveStore, PutOptions } from "./port.ts";
 import { retainUntilFor, withRetention } from "./retention.ts";
@@ -26,6 +27,16 @@ describe("retention of what imvault puts", () => {
     expect(retainUntilFor("digests/000000000007.json", 30, NOW)).toEqual(new Date(current + 30 * DAY));
     expect(retainUntilFor("digests-state/head.json", 30, NOW)).toEqual(new Date(current + DAY));
     expect(retainUntilFor("digests-verified/last.json", 30, NOW)).toEqual(new Date(current + DAY));
+  });
+
+  it("locks an export made through the API only as long as the lifecycle keeps it, not the archive's retention", () => {
+    const current = hourEnd("2027050111");
+
+    for (const file of ["request.json", "export.zip", "status.json"]) {
+      expect(retainUntilFor(`exports/0f3c9a/${file}`, 1095, NOW)).toEqual(
+        new Date(current + EXPORT_LIMITS.keepDays * DAY),
+      );
+    }
   });
 
   it("leaves an hour already past its retention to the bucket's default", () => {

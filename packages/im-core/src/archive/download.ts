@@ -1,12 +1,8 @@
-import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import { DownloadError, UrlNotAllowedError } from "../errors.ts";
 import { type AllowList, isUrlAllowed, tryParseUrl } from "../util/allow-list.ts";
-import { requestFor } from "../util/http-request.ts";
+import { BODY_HIGH_WATER_MARK, openHttpBody, statusError, type Watch } from "../util/watched-download.ts";
 import { withoutQuery } from "./layout.ts";
-
-/** Buffered body bytes before the socket is paused (the verifier reads in pieces of this order). */
-const BODY_HIGH_WATER_MARK = 1 << 20;
 
 export interface DownloadOptions {
   /**
@@ -31,18 +27,6 @@ export function assertDownloadAllowed(url: string, allowedHosts: AllowList): URL
     throw new UrlNotAllowedError(`download URL ${shown} is not on the allowed hosts`, { url: shown });
   }
   return parsed;
-}
-
-/** The abort, idle-timeout and error plumbing one download shares between both transports. */
-interface Watch {
-  shown: string;
-  controller: AbortController;
-  /** (Re)starts the idle timer: call on every byte received. */
-  arm(): void;
-  /** Stops the timer and lets go of the caller's signal. */
-  disarm(): void;
-  /** A failure as the DownloadError to throw: the stall (or the caller's abort) wins over the symptom. */
-  failed(stage: "failed" | "broke off", err: unknown): Error;
 }
 
 function watch(url: string, options: DownloadOptions): Watch {
@@ -74,11 +58,6 @@ function watch(url: string, options: DownloadOptions): Watch {
   };
 }
 
-function statusError(shown: string, status: number): DownloadError {
-  const expired = status === 403 || status === 404 || status === 410;
-  return new DownloadError(`download of ${shown} answered HTTP ${status}`, { status, expired });
-}
-
 /**
  * Starts a download and returns its body as a stream. The stream errors with a DownloadError when the
  * server stalls for idleTimeoutMs, and the request is aborted when `signal` aborts.
@@ -91,53 +70,7 @@ export async function openDownload(url: string, options: DownloadOptions): Promi
 }
 
 async function openWithHttp(url: URL, w: Watch): Promise<Readable> {
-  let response: IncomingMessage;
-  try {
-    const request = requestFor(url);
-    response = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = request(url, { signal: w.controller.signal, headers: { "accept-encoding": "identity" } });
-      req.once("response", resolve);
-      req.once("error", reject);
-      req.end();
-    });
-  } catch (err) {
-    w.disarm();
-    throw w.failed("failed", err);
-  }
-  const status = response.statusCode ?? 0;
-  if (status < 200 || status > 299) {
-    w.disarm();
-    response.destroy();
-    throw statusError(w.shown, status);
-  }
-
-  // The socket's chunks handed on as they come, paused while the consumer is behind.
-  const res = response;
-  const body = new Readable({
-    highWaterMark: BODY_HIGH_WATER_MARK,
-    read() {
-      res.resume();
-    },
-    destroy(err, callback) {
-      w.disarm();
-      res.destroy();
-      callback(err);
-    },
-  });
-  res.on("data", (chunk: Buffer) => {
-    w.arm();
-    if (!body.push(chunk)) res.pause();
-  });
-  res.once("end", () => {
-    w.disarm();
-    body.push(null);
-  });
-  res.once("error", (err) => body.destroy(w.failed("broke off", err)));
-  // A connection cut before the advertised length ends the response without "end" (or "error").
-  res.once("close", () => {
-    if (!res.complete) body.destroy(w.failed("broke off", new Error("connection closed early")));
-  });
-  return body;
+  return (await openHttpBody(url, w)).body;
 }
 
 async function openWithFetch(url: string, fetchImpl: typeof fetch, w: Watch): Promise<Readable> {

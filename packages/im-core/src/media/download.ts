@@ -1,13 +1,9 @@
-import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import { assertDownloadAllowed } from "../archive/download.ts";
 import { withoutQuery } from "../archive/layout.ts";
 import { DownloadError } from "../errors.ts";
 import type { AllowList } from "../util/allow-list.ts";
-import { requestFor } from "../util/http-request.ts";
-
-/** Buffered body bytes before the socket is paused. */
-const BODY_HIGH_WATER_MARK = 1 << 20;
+import { BODY_HIGH_WATER_MARK, openHttpBody, statusError, type Watch } from "../util/watched-download.ts";
 
 export interface MediaDownloadOptions {
   /** A fetch to download with instead of node:http(s) (tests inject fakes). */
@@ -39,14 +35,6 @@ export async function openMediaDownload(url: string, options: MediaDownloadOptio
   const w = watch(withoutQuery(url), options);
   w.arm();
   return options.fetch === undefined ? withHttp(parsed, w) : withFetch(url, options.fetch, w);
-}
-
-interface Watch {
-  shown: string;
-  controller: AbortController;
-  arm(): void;
-  disarm(): void;
-  failed(stage: string, err: unknown): Error;
 }
 
 function watch(shown: string, options: MediaDownloadOptions): Watch {
@@ -84,61 +72,14 @@ function watch(shown: string, options: MediaDownloadOptions): Watch {
   };
 }
 
-function statusError(shown: string, status: number): DownloadError {
-  const expired = status === 403 || status === 404 || status === 410;
-  return new DownloadError(`download of ${shown} answered HTTP ${status}`, { status, expired });
-}
-
 function lengthOf(header: string | null | undefined): number | undefined {
   if (header === null || header === undefined || !/^\d{1,15}$/.test(header.trim())) return undefined;
   return Number(header.trim());
 }
 
 async function withHttp(url: URL, w: Watch): Promise<MediaResponse> {
-  let res: IncomingMessage;
-  try {
-    const request = requestFor(url);
-    res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = request(url, { signal: w.controller.signal, headers: { "accept-encoding": "identity" } });
-      req.once("response", resolve);
-      req.once("error", reject);
-      req.end();
-    });
-  } catch (err) {
-    w.disarm();
-    throw w.failed("failed", err);
-  }
-  const status = res.statusCode ?? 0;
-  if (status < 200 || status > 299) {
-    w.disarm();
-    res.destroy();
-    throw statusError(w.shown, status);
-  }
-  const body = new Readable({
-    highWaterMark: BODY_HIGH_WATER_MARK,
-    read() {
-      res.resume();
-    },
-    destroy(err, callback) {
-      w.disarm();
-      res.destroy();
-      callback(err);
-    },
-  });
-  res.on("data", (chunk: Buffer) => {
-    w.arm();
-    if (!body.push(chunk)) res.pause();
-  });
-  res.once("end", () => {
-    w.disarm();
-    body.push(null);
-  });
-  res.once("error", (err) => body.destroy(w.failed("broke off", err)));
-  res.once("close", () => {
-    if (!res.complete) body.destroy(w.failed("broke off", new Error("connection closed early")));
-  });
-  const type = res.headers["content-type"];
-  return { body, contentLength: lengthOf(res.headers["content-length"]), contentType: type };
+  const { body, headers } = await openHttpBody(url, w);
+  return { body, contentLength: lengthOf(headers["content-length"]), contentType: headers["content-type"] };
 }
 
 async function withFetch(url: string, fetchImpl: typeof fetch, w: Watch): Promise<MediaResponse> {

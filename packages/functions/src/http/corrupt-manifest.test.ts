@@ -2,21 +2,15 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLocalStore, type LocalArchiveStore, manifestKey } from "@imvault/im-core";
-import { FakeClock, recordingLogger } from "@imvault/im-core/testing";
-import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiGatewayEvent } from "../../testing/apigw-event.ts";
-import { createApiHandler } from "./app.ts";
+import { apiHarness, json, OPS_TOKEN } from "../../testing/api-harness.ts";
 
 /**
  * A manifest that is not JSON (or not a manifest) is answered for what it is, naming its key: the
  * hour is `corrupt` in /v1/status, and /v1/archive answers 409 with the error shape, not a 500.
  */
 
-const TOKEN = "tok-ops-7Hq2xV9pLmQ4";
-const AUTH = { authorization: `Bearer ${TOKEN}` };
-// 18:30 Beijing: the last ended hour is 2024030117.
-const NOW = Date.parse("2024-03-01T10:30:00Z");
+const AUTH = { authorization: `Bearer ${OPS_TOKEN}` };
 const KEY = manifestKey("C2C", "2024030117");
 
 let dir: string;
@@ -30,24 +24,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function call(path: string) {
-  const handle = createApiHandler({
-    getCosSig: async () => [],
-    store,
-    clock: new FakeClock(NOW),
-    logger: recordingLogger(),
-    config: {
-      apiKeys: [{ name: "ops", token: TOKEN }],
-      cosUrlHosts: [],
-      maxItems: 5,
-      maxBodyBytes: 4096,
-      lookbackHours: 3,
-    },
-  });
-  return handle(apiGatewayEvent({ path, headers: AUTH }));
-}
-// biome-ignore lint/suspicious/noExplicitAny: the tests read into JSON answers whose shape they assert
-const json = (res: APIGatewayProxyStructuredResultV2) => JSON.parse(res.body ?? "") as Record<string, any>;
+/** GET `path` with the ops key, the harness clock at 18:30 Beijing (the last ended hour is 2024030117). */
+const call = (path: string) => apiHarness({ store }).call({ path, headers: AUTH });
 
 describe("an hour whose manifest is corrupt", () => {
   it("is a `corrupt` row of GET /v1/status, counted in the totals", async () => {

@@ -9,15 +9,13 @@ import {
   systemClock,
   verificationRecords,
 } from "@imvault/im-core";
-import { FakeClock, recordingLogger, writeArchivedHour } from "@imvault/im-core/testing";
+import { writeArchivedHour } from "@imvault/im-core/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { apiGatewayEvent } from "../../testing/apigw-event.ts";
-import { createApiHandler } from "./app.ts";
+import { apiHarness, json, OPS_TOKEN } from "../../testing/api-harness.ts";
 
 /** GET /v1/status shows the chain of digests: its head and the last verification. */
 
-const TOKEN = "tok-ops-7Hq2xV9pLmQ4";
-const NOW = Date.parse("2024-03-01T10:30:00Z");
+const AUTH = { authorization: `Bearer ${OPS_TOKEN}` };
 
 let dir: string;
 let store: LocalArchiveStore;
@@ -30,24 +28,9 @@ afterEach(async () => {
 });
 
 async function status(): Promise<Record<string, unknown>> {
-  const handle = createApiHandler({
-    getCosSig: async () => [],
-    store,
-    clock: new FakeClock(NOW),
-    logger: recordingLogger(),
-    config: {
-      apiKeys: [{ name: "ops", token: TOKEN }],
-      cosUrlHosts: [],
-      maxItems: 5,
-      maxBodyBytes: 4096,
-      lookbackHours: 3,
-    },
-  });
-  const answer = await handle(
-    apiGatewayEvent({ path: "/v1/status", headers: { authorization: `Bearer ${TOKEN}` } }),
-  );
+  const answer = await apiHarness({ store }).call({ path: "/v1/status", headers: AUTH });
   expect(answer.statusCode).toBe(200);
-  return JSON.parse(answer.body ?? "") as Record<string, unknown>;
+  return json(answer);
 }
 
 describe("GET /v1/status: evidence", () => {

@@ -19,15 +19,13 @@ import {
   CHAT_TYPES,
   createLocalStore,
   type MediaManifest,
-  manifestKey,
   mediaKey,
   mediaUrls,
-  rawKey,
   readGzipHistory,
   writeMediaManifest,
 } from "@imvault/im-core";
 import { bundleCli } from "../scripts/bundle-cli.ts";
-import { writeGzipHistory } from "./lib/history-gen.ts";
+import { writeArchivedHistory } from "./lib/archived-history.ts";
 
 const { values } = parseArgs({
   options: {
@@ -121,11 +119,7 @@ try {
   let mediaTotal = 0;
   for (const msgTime of hours) {
     for (const chatType of CHAT_TYPES) {
-      const name = `${chatType}_${msgTime}_1.gz`;
-      const key = rawKey(chatType, msgTime, name);
-      const path = join(dataDir, key);
-      await mkdir(dirname(path), { recursive: true });
-      const r = await writeGzipHistory(path, {
+      const { path } = await writeArchivedHistory(dataDir, {
         chatType,
         msgTime,
         messages: perFile,
@@ -133,28 +127,6 @@ try {
         users: USERS,
         groups: GROUPS,
       });
-      await mkdir(dirname(join(dataDir, manifestKey(chatType, msgTime))), { recursive: true });
-      await writeFile(
-        join(dataDir, manifestKey(chatType, msgTime)),
-        JSON.stringify({
-          version: 1,
-          chatType,
-          msgTime,
-          status: "archived",
-          files: [
-            {
-              key,
-              sourceUrl: `https://download.tim.qq.com/${name}`,
-              gzipSize: r.gzipBytes,
-              gzipMd5: r.gzipMd5,
-              fileSize: r.plainBytes,
-              fileMd5: r.plainMd5,
-              messageCount: r.messages,
-            },
-          ],
-          archivedAt: new Date().toISOString(),
-        }),
-      );
       // The hour's media as capture leaves them: each object stored, then the media manifest.
       const items: MediaManifest["items"] = [];
       const seen = new Set<string>();

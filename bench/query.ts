@@ -13,14 +13,14 @@
  *                        files and manifests are used again, its table removed first)]
  */
 import { spawnSync } from "node:child_process";
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { addHours, CHAT_TYPES, manifestKey, rawKey } from "@imvault/im-core";
+import { addHours, CHAT_TYPES } from "@imvault/im-core";
 import { bundleCli } from "../scripts/bundle-cli.ts";
-import { writeGzipHistory } from "./lib/history-gen.ts";
+import { archivedHistoryPath, writeArchivedHistory } from "./lib/archived-history.ts";
 
 const { values } = parseArgs({
   options: {
@@ -79,36 +79,17 @@ try {
   let seed = 1;
   for (const msgTime of hours) {
     for (const chatType of CHAT_TYPES) {
-      const name = `${chatType}_${msgTime}_1.gz`;
-      const key = rawKey(chatType, msgTime, name);
-      const path = join(dataDir, key);
       if (values.reuse !== undefined) {
-        rawFiles.push(path);
+        rawFiles.push(archivedHistoryPath(dataDir, chatType, msgTime).path);
         continue;
       }
-      await mkdir(join(path, ".."), { recursive: true });
-      const r = await writeGzipHistory(path, { chatType, msgTime, messages: perFile, seed: seed++ });
-      rawFiles.push(path);
-      const manifest = {
-        version: 1,
+      const { path } = await writeArchivedHistory(dataDir, {
         chatType,
         msgTime,
-        status: "archived",
-        files: [
-          {
-            key,
-            sourceUrl: `https://download.tim.qq.com/${name}`,
-            gzipSize: r.gzipBytes,
-            gzipMd5: r.gzipMd5,
-            fileSize: r.plainBytes,
-            fileMd5: r.plainMd5,
-            messageCount: r.messages,
-          },
-        ],
-        archivedAt: new Date().toISOString(),
-      };
-      await mkdir(join(dataDir, manifestKey(chatType, msgTime), ".."), { recursive: true });
-      await writeFile(join(dataDir, manifestKey(chatType, msgTime)), JSON.stringify(manifest));
+        messages: perFile,
+        seed: seed++,
+      });
+      rawFiles.push(path);
     }
   }
   const messages = perFile * rawFiles.length;

@@ -129,7 +129,7 @@ describe("the files a search may match", () => {
     { user: "a1", peer: "a2" },
     { group: "@TGS#1" },
     { type: "TIMImageElem" },
-    { user: "a0", from: "2015120200", text: "天气" },
+    { user: "a0", from: "2015120200", text: "你好" },
   ])("a table opened for %o finds the rows the whole table finds", async (search) => {
     const rows = async (table: MessageTable) => {
       const out: string[] = [];

@@ -42,19 +42,52 @@ type Test = (group: RowGroup) => boolean;
  * what the same reads cost as promises (bench/README.md, "Message table").
  */
 export function filesThatMayMatch(dir: string, files: readonly string[], search: MessageSearch): string[] {
-  const byDay = files.filter((f) => dayInWindow(f, search));
+  const first = search.from === undefined ? undefined : hourParts(search.from).dt;
+  const last = search.to === undefined ? undefined : hourParts(search.to).dt;
+  // The search's dt condition on the file's partition, as DuckDB applies it.
+  const byDay = files.filter((file) => {
+    const dt = DT.exec(file)?.[1];
+    return dt === undefined || ((first === undefined || dt >= first) && (last === undefined || dt <= last));
+  });
   const tests = rowGroupTests(search);
   if (tests.length === 0) return byDay;
-  return byDay.filter((f) => fileMayMatch(join(dir, f), tests));
+  const reader = new ScratchReader();
+  return byDay.filter((f) => fileMayMatch(join(dir, f), tests, reader));
 }
 
-/** The search's dt condition on the file's partition (as DuckDB would apply it). */
-function dayInWindow(file: string, search: MessageSearch): boolean {
-  const dt = /(?:^|[/\\])dt=([^/\\]+)[/\\]/.exec(file)?.[1];
-  if (dt === undefined) return true;
-  if (search.from !== undefined && dt < hourParts(search.from).dt) return false;
-  if (search.to !== undefined && dt > hourParts(search.to).dt) return false;
-  return true;
+const DT = /(?:^|[/\\])dt=([^/\\]+)[/\\]/;
+
+/**
+ * Reads into two buffers used again file after file (the footer's, whose values the decoded footer
+ * points into, and the column chunks'): one file's reads allocate nothing.
+ */
+class ScratchReader {
+  #fd = -1;
+  #tail = Buffer.allocUnsafe(TAIL_BYTES);
+  #chunk = Buffer.allocUnsafe(64 * 1024);
+
+  open(path: string): void {
+    this.#fd = openSync(path, "r");
+  }
+
+  size(): number {
+    return fstatSync(this.#fd).size;
+  }
+
+  tail(offset: number, length: number): Buffer {
+    if (this.#tail.length < length) this.#tail = Buffer.allocUnsafe(length);
+    return this.#tail.subarray(0, readSync(this.#fd, this.#tail, 0, length, offset));
+  }
+
+  chunk(offset: number, length: number): Buffer {
+    if (this.#chunk.length < length) this.#chunk = Buffer.allocUnsafe(length);
+    return this.#chunk.subarray(0, readSync(this.#fd, this.#chunk, 0, length, offset));
+  }
+
+  close(): void {
+    if (this.#fd >= 0) closeSync(this.#fd);
+    this.#fd = -1;
+  }
 }
 
 function rowGroupTests(search: MessageSearch): Test[] {
@@ -80,16 +113,11 @@ function rowGroupTests(search: MessageSearch): Test[] {
   return tests;
 }
 
-function fileMayMatch(path: string, tests: Test[]): boolean {
-  let fd: number | undefined;
+function fileMayMatch(path: string, tests: Test[], reader: ScratchReader): boolean {
   try {
-    fd = openSync(path, "r");
-    const file = fd;
-    const read = (offset: number, length: number) => {
-      const buf = Buffer.allocUnsafe(length);
-      return buf.subarray(0, readSync(file, buf, 0, length, offset));
-    };
-    const groups = readFooter(read, fstatSync(file).size).get(4);
+    reader.open(path);
+    const read = (offset: number, length: number) => reader.chunk(offset, length);
+    const groups = readFooter(reader).get(4);
     if (!Array.isArray(groups)) return true;
     return groups.some((group) => {
       if (!(group instanceof Map)) return true;
@@ -100,18 +128,19 @@ function fileMayMatch(path: string, tests: Test[]): boolean {
     // Not readable here: DuckDB reads it and says what is wrong with it.
     return true;
   } finally {
-    if (fd !== undefined) closeSync(fd);
+    reader.close();
   }
 }
 
-function readFooter(read: (offset: number, length: number) => Buffer, size: number): Decoded {
+function readFooter(reader: ScratchReader): Decoded {
+  const size = reader.size();
   const tailLength = Math.min(size, TAIL_BYTES);
-  let tail = read(size - tailLength, tailLength);
+  let tail = reader.tail(size - tailLength, tailLength);
   if (tail.length < 12 || tail.toString("latin1", tail.length - 4) !== "PAR1") throw new Error("not Parquet");
   const length = tail.readUInt32LE(tail.length - 8);
   if (length + 8 > tail.length) {
     if (length + 12 > size) throw new Error("footer length out of range");
-    tail = read(size - 8 - length, length + 8);
+    tail = reader.tail(size - 8 - length, length + 8);
   }
   return decodeStruct(tail.subarray(tail.length - 8 - length, tail.length - 8)).value;
 }

@@ -224,7 +224,7 @@ function refused(err: unknown): QueryRefusedError {
  */
 export function tableFiles(dir: string): string[] {
   const keyed: { file: string; key: Buffer }[] = [];
-  // The three partition levels walked with synchronous calls: a fifth of the CPU of a recursive
+  // The three partition levels walked with synchronous calls: a sixth of the CPU of a recursive
   // readdir through promises (bench/README.md, "Message table").
   for (const chatType of partitions(dir, "chat_type")) {
     for (const dt of partitions(join(dir, chatType.entry), "dt")) {

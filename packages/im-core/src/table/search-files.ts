@@ -40,8 +40,8 @@ type Test = (group: RowGroup) => boolean;
 /**
  * The files (relative to `dir`, in the order given) that may hold a row `search` matches. A search
  * that filters on none of the columns this can test (only `text`, say) gets every file back.
- * It reads a few KiB of each file with synchronous calls: for the 336 files of a week, about half
- * the CPU of the same reads through promises (bench/README.md, "Message table").
+ * It reads a few KiB of each file with synchronous calls, which cost less CPU than the same reads
+ * through promises (bench/README.md, "Message table").
  */
 export function filesThatMayMatch(dir: string, files: readonly string[], search: MessageSearch): string[] {
   const first = search.from === undefined ? undefined : hourParts(search.from).dt;

@@ -76,7 +76,7 @@ export class MessageTable {
     let files: string[];
     try {
       files = tableFiles(dir);
-      if (options.search !== undefined) files = filesThatMayMatch(dir, files, options.search);
+      if (options.search !== undefined) files = await filesThatMayMatch(dir, files, options.search);
     } catch (error) {
       (await starting).closeSync();
       throw error;

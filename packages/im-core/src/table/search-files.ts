@@ -10,6 +10,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import { zstdDecompressSync } from "node:zlib";
 import { hourParts } from "../time/msgtime.ts";
 import { c2cConversation } from "./rows.ts";
@@ -18,6 +19,8 @@ import { type Decoded, type DecodedValue, decodeStruct } from "./thrift.ts";
 
 /** The file's tail read first: the footers of the table's files are a few KiB. */
 const TAIL_BYTES = 16 * 1024;
+/** Files examined between two turns of the event loop (a server's other requests go on). */
+const FILES_A_TURN = 64;
 
 const CODEC_UNCOMPRESSED = 0;
 const CODEC_ZSTD = 6;
@@ -41,9 +44,14 @@ type Test = (group: RowGroup) => boolean;
  * The files (relative to `dir`, in the order given) that may hold a row `search` matches. A search
  * that filters on none of the columns this can test (only `text`, say) gets every file back.
  * It reads a few KiB of each file with synchronous calls, which cost less CPU than the same reads
- * through promises (bench/README.md, "Message table").
+ * through promises (bench/README.md, "Message table"), and lets the event loop turn every
+ * FILES_A_TURN files.
  */
-export function filesThatMayMatch(dir: string, files: readonly string[], search: MessageSearch): string[] {
+export async function filesThatMayMatch(
+  dir: string,
+  files: readonly string[],
+  search: MessageSearch,
+): Promise<string[]> {
   const first = search.from === undefined ? undefined : hourParts(search.from).dt;
   const last = search.to === undefined ? undefined : hourParts(search.to).dt;
   // The search's dt condition on the file's partition, as DuckDB applies it.
@@ -54,7 +62,12 @@ export function filesThatMayMatch(dir: string, files: readonly string[], search:
   const tests = rowGroupTests(search);
   if (tests.length === 0) return byDay;
   const reader = new ScratchReader();
-  return byDay.filter((f) => fileMayMatch(join(dir, f), tests, reader));
+  const kept: string[] = [];
+  for (let i = 0; i < byDay.length; i++) {
+    if (i > 0 && i % FILES_A_TURN === 0) await nextTurn();
+    if (fileMayMatch(join(dir, byDay[i]!), tests, reader)) kept.push(byDay[i]!);
+  }
+  return kept;
 }
 
 const DT = /(?:^|[/\\])dt=([^/\\]+)[/\\]/;

@@ -24,7 +24,7 @@ export interface MediaDownloadOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** An answered download: its body as a stream and what the headers said about it. */
+/** An answered download: its body (a stream, or whole when small) and what the headers said about it. */
 export interface MediaResponse {
   /** A stream, or the whole body when its Content-Length was at most `wholeUpTo`. */
   body: Readable | Buffer;

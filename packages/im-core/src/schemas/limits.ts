@@ -154,8 +154,8 @@ export const MEDIA_CAPTURE_LIMITS = {
   /**
    * A download whose Content-Length is at most this is read whole into memory, hashed and written
    * in one piece instead of streamed: per small object, the stream machinery cost more CPU than its
-   * bytes (bench/README.md "Media capture"). At most IM_MEDIA_CONCURRENCY of them at once: 16 MiB at
-   * the highest concurrency.
+   * bytes (bench/README.md "Media capture"). At most IM_MEDIA_CONCURRENCY of them at once per hour
+   * captured: 16 MiB at the highest concurrency.
    */
   wholeBodyBytes: 256 * 1024,
 } as const;

@@ -2,8 +2,8 @@
  * captureHourMedia in a process of its own, so that a test can kill it with SIGKILL mid-download and a
  * benchmark can read its own peak memory apart from everything else's. It builds MediaDeps the way a
  * deployment does (an ImClient against IM_BASE_URL for get_cos_sig, a local store, whose killed
- * writers' temp files are removed first as the CLI does, or an S3 bucket) and captures the given hours
- * one after the other.
+ * writers' temp files are removed first as the CLI does, or an S3 bucket) and captures the given hours,
+ * `hoursAtOnce` at a time (as `imvault media` does).
  *
  *   node test/support/media-capture-child.ts '<MediaChildConfig as JSON>'
  *
@@ -37,6 +37,8 @@ export interface MediaChildConfig {
   hours: { chatType: ChatType; msgTime: MsgTime }[];
   /** Downloads at the same time (DEFAULT_MEDIA_CONFIG's by default). */
   concurrency?: number;
+  /** Hours captured at the same time, as `imvault media --concurrency` (1 by default: one after the other). */
+  hoursAtOnce?: number;
 }
 
 /** The line the child writes to stderr as it exits. */
@@ -86,9 +88,13 @@ async function main(config: MediaChildConfig): Promise<void> {
   const say = (line: unknown) => process.stdout.write(`${JSON.stringify(line)}\n`);
   say({ started: true });
   const start = performance.now();
-  for (const hour of config.hours) {
-    say({ hour, result: await captureHourMedia(hour, deps) });
-  }
+  const hours = [...config.hours];
+  const worker = async () => {
+    for (let hour = hours.shift(); hour !== undefined; hour = hours.shift()) {
+      say({ hour, result: await captureHourMedia(hour, deps) });
+    }
+  };
+  await Promise.all(Array.from({ length: config.hoursAtOnce ?? 1 }, worker));
   say({ done: true, captureMs: performance.now() - start });
 }
 

@@ -61,21 +61,27 @@ describe("captureHourMedia when downloads go wrong", () => {
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
-  it("fails the hour when every attempt's body is shorter than its Content-Length, storing nothing", async () => {
-    fake.fault(cos("a.png"), ...Array(3).fill({ kind: "short", declared: 701 }));
+  it.each([
+    ["read whole", DEFAULT_MEDIA_CONFIG.wholeUpTo],
+    ["streamed", 0],
+  ])(
+    "fails the hour when every attempt's body (%s) is shorter than its Content-Length, storing nothing",
+    async (_how, wholeUpTo) => {
+      fake.fault(cos("a.png"), ...Array(3).fill({ kind: "short", declared: 701 }));
 
-    const run = captureHourMedia(JOB, deps);
+      const run = captureHourMedia(JOB, { ...deps, config: { ...deps.config, wholeUpTo } });
 
-    await expect(run).rejects.toThrow(MediaCaptureError);
-    await expect(run).rejects.toMatchObject({
-      retryable: true,
-      message: /700 bytes arrived, Content-Length said 701/,
-    });
-    expect(await store.head(mediaKey(cos("a.png")))).toBeUndefined();
-    expect(await readMediaManifest(store, "C2C", HOUR)).toBeUndefined();
-    expect(await leftovers()).toBe(0);
-    expect(fake.downloadsOf(cos("a.png"))).toBe(3);
-  });
+      await expect(run).rejects.toThrow(MediaCaptureError);
+      await expect(run).rejects.toMatchObject({
+        retryable: true,
+        message: /700 bytes arrived, Content-Length said 701/,
+      });
+      expect(await store.head(mediaKey(cos("a.png")))).toBeUndefined();
+      expect(await readMediaManifest(store, "C2C", HOUR)).toBeUndefined();
+      expect(await leftovers()).toBe(0);
+      expect(fake.downloadsOf(cos("a.png"))).toBe(3);
+    },
+  );
 
   it("stores the object once a later attempt is whole, counting the retries", async () => {
     fake.fault(cos("a.png"), { kind: "short", declared: 9999 }, { kind: "status", status: 503 });

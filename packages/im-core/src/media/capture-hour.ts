@@ -1,6 +1,6 @@
 import { readManifest } from "../archive/manifest.ts";
 import type { ChatType } from "../im/types.ts";
-import { DEFAULT_COS_URL_HOSTS, DEFAULTS } from "../schemas/limits.ts";
+import { DEFAULT_COS_URL_HOSTS, DEFAULTS, MEDIA_CAPTURE_LIMITS } from "../schemas/limits.ts";
 import type { ArchiveStore } from "../store/port.ts";
 import type { MsgTime } from "../time/msgtime.ts";
 import type { AllowList } from "../util/allow-list.ts";
@@ -38,6 +38,8 @@ export interface MediaConfig {
   retryBaseDelayMs: number;
   /** A PreSigURL this close to its expiry is asked for again before a download starts. */
   presignMarginMs: number;
+  /** A download whose Content-Length is at most this is read whole into memory, not streamed. */
+  wholeUpTo: number;
 }
 
 export const DEFAULT_MEDIA_CONFIG = {
@@ -48,6 +50,7 @@ export const DEFAULT_MEDIA_CONFIG = {
   maxAttempts: 5,
   retryBaseDelayMs: 1_000,
   presignMarginMs: 60_000,
+  wholeUpTo: MEDIA_CAPTURE_LIMITS.wholeBodyBytes,
 } as const satisfies Partial<MediaConfig>;
 
 export interface MediaDeps {

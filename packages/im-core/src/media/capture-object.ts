@@ -8,12 +8,12 @@ import {
   UrlNotAllowedError,
 } from "../errors.ts";
 import type { CosSigResult } from "../im/types.ts";
-import type { ArchiveStore } from "../store/port.ts";
+import type { ArchiveStore, PutOptions } from "../store/port.ts";
 import type { AllowList } from "../util/allow-list.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/log.ts";
-import { DigestStream, digestOf } from "./digest.ts";
-import { openMediaDownload } from "./download.ts";
+import { type Digest, DigestStream, digestOf, digestOfBytes } from "./digest.ts";
+import { type MediaResponse, openMediaDownload } from "./download.ts";
 import { type MediaIndexEntry, readMediaIndexEntry } from "./manifest.ts";
 import type { PreSigner } from "./signer.ts";
 
@@ -24,6 +24,7 @@ export interface ObjectConfig {
   maxAttempts: number;
   retryBaseDelayMs: number;
   presignMarginMs: number;
+  wholeUpTo: number;
 }
 
 export interface ObjectContext {
@@ -150,25 +151,16 @@ export async function captureObject(
         fetch: ctx.fetch,
         allowedHosts: config.downloadHosts,
         idleTimeoutMs: config.idleTimeoutMs,
+        wholeUpTo: config.wholeUpTo,
         signal,
       });
-      const checked = new DigestStream(res.contentLength, key);
-      // Deferred: the hour makes its objects durable in one go before its manifest (captureHourMedia).
-      const put = ctx.store.put(key, checked, {
-        ifNoneMatch: true,
-        durability: "deferred",
-        ...(res.contentType === undefined ? {} : { contentType: res.contentType }),
-      });
-      // allSettled: a failed attempt waits for the store to finish discarding what it began.
-      const [piped, stored] = await Promise.allSettled([pipeline(res.body, checked), put]);
-      bytes += checked.digest?.size ?? 0;
-      if (stored.status === "rejected" && stored.reason instanceof AlreadyExistsError) {
+      const stored = await storeBody(key, res, ctx.store);
+      bytes += stored.received;
+      if (stored.exists) {
         // Another worker stored it meanwhile: keep theirs, never rewrite.
-        return adopt(target, tencentStatus, checked.digest?.size, res.contentType, bytes, ctx);
+        return adopt(target, tencentStatus, stored.digest?.size, res.contentType, bytes, ctx);
       }
-      if (piped.status === "rejected") throw piped.reason;
-      if (stored.status === "rejected") throw stored.reason;
-      const { size, sha256 } = checked.digest!;
+      const { size, sha256 } = stored.digest!;
       return {
         status: "captured",
         tencentStatus,
@@ -212,6 +204,46 @@ export async function captureObject(
     details: { key, attempts: config.maxAttempts, lastErrorType: (lastError as Error | undefined)?.name },
     cause: lastError,
   });
+}
+
+/**
+ * Stores a download's body at `key` (create only), checked against its Content-Length and hashed on
+ * the way: a small body answered whole is hashed and written in one piece, a stream through
+ * DigestStream. `exists` when an object was at the key already (kept as it is); `received` counts the
+ * bytes that arrived, also when storing failed.
+ */
+async function storeBody(
+  key: string,
+  res: MediaResponse,
+  store: ArchiveStore,
+): Promise<{ exists: boolean; digest: Digest | undefined; received: number }> {
+  const options: PutOptions = {
+    ifNoneMatch: true,
+    // Deferred: the hour makes its objects durable in one go before its manifest (captureHourMedia).
+    durability: "deferred",
+    ...(res.contentType === undefined ? {} : { contentType: res.contentType }),
+  };
+  if (Buffer.isBuffer(res.body)) {
+    const digest = digestOfBytes(res.body, res.contentLength, key);
+    try {
+      await store.put(key, res.body, options);
+    } catch (err) {
+      if (err instanceof AlreadyExistsError) return { exists: true, digest, received: digest.size };
+      throw err;
+    }
+    return { exists: false, digest, received: digest.size };
+  }
+  const checked = new DigestStream(res.contentLength, key);
+  const put = store.put(key, checked, options);
+  // allSettled: a failed attempt waits for the store to finish discarding what it began.
+  const [piped, stored] = await Promise.allSettled([pipeline(res.body, checked), put]);
+  const received = checked.digest?.size ?? 0;
+  if (stored.status === "rejected" && stored.reason instanceof AlreadyExistsError) {
+    return { exists: true, digest: checked.digest, received };
+  }
+  if (piped.status === "rejected") throw piped.reason;
+  if (stored.status === "rejected") throw stored.reason;
+  return { exists: false, digest: checked.digest, received };
 }
 
 /**

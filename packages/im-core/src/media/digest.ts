@@ -47,11 +47,32 @@ export class DigestStream extends Transform {
   }
 
   #mismatch(): IntegrityError {
-    return new IntegrityError(
-      `${this.#label}: ${this.#size} bytes arrived${this.#size > (this.#expected ?? 0) ? " so far" : ""}, Content-Length said ${this.#expected}`,
-      { expected: this.#expected, received: this.#size },
-    );
+    return lengthMismatch(this.#label, this.#size, this.#expected, this.#size > (this.#expected ?? 0));
   }
+}
+
+/** A body whose length is not what its Content-Length said (retryable: the next download may be whole). */
+function lengthMismatch(
+  label: string,
+  received: number,
+  expected: number | undefined,
+  soFar: boolean,
+): IntegrityError {
+  return new IntegrityError(
+    `${label}: ${received} bytes arrived${soFar ? " so far" : ""}, Content-Length said ${expected}`,
+    { expected, received },
+  );
+}
+
+/**
+ * Size and SHA-256 of a whole body held in memory, checked against the Content-Length like
+ * DigestStream (for a small download, answered whole instead of streamed).
+ */
+export function digestOfBytes(bytes: Buffer, expectedLength: number | undefined, label: string): Digest {
+  if (expectedLength !== undefined && bytes.length !== expectedLength) {
+    throw lengthMismatch(label, bytes.length, expectedLength, false);
+  }
+  return { size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") };
 }
 
 /** Size and SHA-256 of a whole stream (e.g. an object read back from the store), without keeping it. */

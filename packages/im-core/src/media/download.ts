@@ -3,7 +3,14 @@ import { assertDownloadAllowed } from "../archive/download.ts";
 import { withoutQuery } from "../archive/layout.ts";
 import { DownloadError } from "../errors.ts";
 import type { AllowList } from "../util/allow-list.ts";
-import { BODY_HIGH_WATER_MARK, openHttpBody, statusError, type Watch } from "../util/watched-download.ts";
+import {
+  BODY_HIGH_WATER_MARK,
+  bodyBytes,
+  bodyStream,
+  openHttpResponse,
+  statusError,
+  type Watch,
+} from "../util/watched-download.ts";
 
 export interface MediaDownloadOptions {
   /** A fetch to download with instead of node:http(s) (tests inject fakes). */
@@ -12,12 +19,15 @@ export interface MediaDownloadOptions {
   allowedHosts: AllowList;
   /** Abort when no byte arrives for this long. */
   idleTimeoutMs: number;
+  /** A body whose Content-Length is at most this is answered whole, as one Buffer (0: always a stream). */
+  wholeUpTo?: number | undefined;
   signal?: AbortSignal | undefined;
 }
 
-/** An answered download: its body as a stream and what the headers said about it. */
+/** An answered download: its body (a stream, or whole when small) and what the headers said about it. */
 export interface MediaResponse {
-  body: Readable;
+  /** A stream, or the whole body when its Content-Length was at most `wholeUpTo`. */
+  body: Readable | Buffer;
   /** Content-Length, when the server sent one (the body is checked against it). */
   contentLength: number | undefined;
   contentType: string | undefined;
@@ -34,7 +44,10 @@ export async function openMediaDownload(url: string, options: MediaDownloadOptio
   const parsed = assertDownloadAllowed(url, options.allowedHosts);
   const w = watch(withoutQuery(url), options);
   w.arm();
-  return options.fetch === undefined ? withHttp(parsed, w) : withFetch(url, options.fetch, w);
+  const wholeUpTo = options.wholeUpTo ?? 0;
+  return options.fetch === undefined
+    ? withHttp(parsed, w, wholeUpTo)
+    : withFetch(url, options.fetch, w, wholeUpTo);
 }
 
 function watch(shown: string, options: MediaDownloadOptions): Watch {
@@ -77,12 +90,23 @@ function lengthOf(header: string | null | undefined): number | undefined {
   return Number(header.trim());
 }
 
-async function withHttp(url: URL, w: Watch): Promise<MediaResponse> {
-  const { body, headers } = await openHttpBody(url, w);
-  return { body, contentLength: lengthOf(headers["content-length"]), contentType: headers["content-type"] };
+async function withHttp(url: URL, w: Watch, wholeUpTo: number): Promise<MediaResponse> {
+  const res = await openHttpResponse(url, w);
+  const contentLength = lengthOf(res.headers["content-length"]);
+  const whole = contentLength !== undefined && contentLength <= wholeUpTo;
+  return {
+    body: whole ? await bodyBytes(res, w) : bodyStream(res, w),
+    contentLength,
+    contentType: res.headers["content-type"],
+  };
 }
 
-async function withFetch(url: string, fetchImpl: typeof fetch, w: Watch): Promise<MediaResponse> {
+async function withFetch(
+  url: string,
+  fetchImpl: typeof fetch,
+  w: Watch,
+  wholeUpTo: number,
+): Promise<MediaResponse> {
   let res: Response;
   try {
     res = await fetchImpl(url, {
@@ -125,9 +149,14 @@ async function withFetch(url: string, fetchImpl: typeof fetch, w: Watch): Promis
       if (!controller.signal.aborted) controller.abort();
     }
   }
-  return {
-    body: Readable.from(guarded(), { objectMode: false, highWaterMark: BODY_HIGH_WATER_MARK }),
-    contentLength: lengthOf(res.headers.get("content-length")),
-    contentType: res.headers.get("content-type") ?? undefined,
-  };
+  const contentLength = lengthOf(res.headers.get("content-length"));
+  let body: Readable | Buffer;
+  if (contentLength !== undefined && contentLength <= wholeUpTo) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of guarded()) chunks.push(chunk);
+    body = Buffer.concat(chunks);
+  } else {
+    body = Readable.from(guarded(), { objectMode: false, highWaterMark: BODY_HIGH_WATER_MARK });
+  }
+  return { body, contentLength, contentType: res.headers.get("content-type") ?? undefined };
 }

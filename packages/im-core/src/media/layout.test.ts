@@ -1,7 +1,15 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../errors.ts";
 import { DEFAULT_COS_URL_HOSTS } from "../schemas/limits.ts";
-import { checkMediaKey, isCosMediaUrl, mediaIndexKeyFor, mediaKey, mediaManifestKey } from "./layout.ts";
+import {
+  checkMediaKey,
+  isCosMediaUrl,
+  legacyMediaIndexKeyFor,
+  mediaIndexKeyFor,
+  mediaKey,
+  mediaManifestKey,
+} from "./layout.ts";
 
 const COS =
   "https://cos.ap-shanghai.myqcloud.com/98ec-shanghai-007-privatev2-01-1256635546/0345-1400187352/0612-yyy/9a0f4c42d208ccfb5aa47c29284aefc6.png";
@@ -57,9 +65,14 @@ describe("media keys of manifests and index entries", () => {
     );
   });
 
-  it("records an object's index entry under media-index/ with the same host and path", () => {
-    expect(mediaIndexKeyFor("media/h.myqcloud.com/a/b.png")).toBe("media-index/h.myqcloud.com/a/b.png.json");
+  it("records an object's index entry under media-index/, named by its key's SHA-256 in one of sixteen directories", () => {
+    const key = "media/h.myqcloud.com/a/b.png";
+    const h = createHash("sha256").update(key).digest("hex");
+
+    expect(mediaIndexKeyFor(key)).toBe(`media-index/${h[0]}/${h}.json`);
+    expect(legacyMediaIndexKeyFor(key)).toBe("media-index/h.myqcloud.com/a/b.png.json");
     expect(() => mediaIndexKeyFor("raw/x")).toThrow(ValidationError);
+    expect(() => legacyMediaIndexKeyFor("raw/x")).toThrow(ValidationError);
   });
 });
 

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { ValidationError } from "../errors.ts";
 import type { ChatType } from "../im/types.ts";
 import { hourParts, type MsgTime } from "../time/msgtime.ts";
@@ -8,7 +9,8 @@ import { type AllowList, isUrlAllowed } from "../util/allow-list.ts";
  * query string: COS names the object by its path, and a PreSigURL serves the object whatever
  * image-processing query the RawURL carried), one manifest per hour and chat type under
  * `media-manifests/`, and, per stored object, an index entry under `media-index/` that records its
- * SHA-256 so that a later hour holding the same URL does not fetch it again.
+ * SHA-256 so that a later hour holding the same URL does not fetch it again, and lookups by URL
+ * (GET /v1/media) answer its facts.
  */
 
 /** S3's limit on a key, in UTF-8 bytes. */
@@ -57,8 +59,8 @@ export function checkMediaKey(rawUrl: string): MediaKeyCheck {
     return { problem: `a path segment is longer than ${MAX_SEGMENT_BYTES} bytes` };
   }
   const key = `media/${url.host.toLowerCase()}/${segments.join("/")}`;
-  const indexKey = mediaIndexKeyFor(key);
-  if (Buffer.byteLength(indexKey) > MAX_KEY_BYTES)
+  // The index entry's key was once the object's with a longer prefix and suffix (legacyMediaIndexKeyFor).
+  if (Buffer.byteLength(legacyMediaIndexKeyFor(key)) > MAX_KEY_BYTES)
     return { problem: `the key would exceed ${MAX_KEY_BYTES} bytes` };
   return { key };
 }
@@ -70,8 +72,20 @@ export function mediaKey(rawUrl: string): string {
   return check.key;
 }
 
-/** `media-index/{host}/{path}.json`: the recorded size and SHA-256 of the object at `key`. */
+/**
+ * `media-index/{d}/{h}.json`, h the SHA-256 (hex) of `key` and d its first digit: the recorded size
+ * and SHA-256 of the object at `key`. Sixteen directories for every entry, not one per object's
+ * directory: an hour's entries then cost no directory of their own to make and at most sixteen to
+ * make durable (bench/README.md "Media capture"). The entry names its `key`.
+ */
 export function mediaIndexKeyFor(key: string): string {
+  if (!key.startsWith("media/")) throw new ValidationError(`not a media key: ${key}`);
+  const h = createHash("sha256").update(key).digest("hex");
+  return `media-index/${h[0]}/${h}.json`;
+}
+
+/** Where an object's index entry was recorded before: `media-index/{host}/{path}.json` (still read). */
+export function legacyMediaIndexKeyFor(key: string): string {
   if (!key.startsWith("media/")) throw new ValidationError(`not a media key: ${key}`);
   return `media-index/${key.slice("media/".length)}.json`;
 }

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { IntegrityError, ValidationError } from "../errors.ts";
 import { createLocalStore, type LocalArchiveStore } from "../store/local-store.ts";
-import { mediaManifestKey } from "./layout.ts";
+import { legacyMediaIndexKeyFor, mediaIndexKeyFor, mediaManifestKey } from "./layout.ts";
 import {
   type MediaManifest,
   parseMediaManifest,
@@ -98,21 +98,42 @@ describe("media index entries", () => {
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
   it("records an object's figures under media-index/ once; a later entry does not replace it", async () => {
-    const entry = {
-      version: 1 as const,
-      key: "media/c.myqcloud.com/a/b.png",
-      rawUrl: "https://c.myqcloud.com/a/b.png",
-      size: 3,
-      sha256: SHA,
-      tencentStatus: 0 as const,
-      capturedAt: "2024-03-01T12:00:00.000Z",
-    };
+    const entry = anEntry();
 
     expect(await readMediaIndexEntry(store, entry.key)).toBeUndefined();
     expect(await writeMediaIndexEntry(store, entry)).toBe(true);
     expect(await writeMediaIndexEntry(store, { ...entry, size: 4 })).toBe(false);
 
     expect(await readMediaIndexEntry(store, entry.key)).toEqual(entry);
-    expect(await store.head("media-index/c.myqcloud.com/a/b.png.json")).toBeDefined();
+    expect(await store.head(mediaIndexKeyFor(entry.key))).toBeDefined();
+  });
+
+  it("still reads an entry recorded where entries were kept before (media-index/{host}/{path}.json)", async () => {
+    const entry = { ...anEntry(), key: "media/c.myqcloud.com/old/b.png" };
+    await store.put(legacyMediaIndexKeyFor(entry.key), JSON.stringify(entry));
+
+    expect(await readMediaIndexEntry(store, entry.key)).toEqual(entry);
+  });
+
+  it("refuses an entry that names another object than the one looked up", async () => {
+    const key = "media/c.myqcloud.com/a/b.png";
+    await store.put(
+      mediaIndexKeyFor(key),
+      JSON.stringify({ ...anEntry(), key: "media/c.myqcloud.com/a/c.png" }),
+    );
+
+    await expect(readMediaIndexEntry(store, key)).rejects.toThrow(IntegrityError);
   });
 });
+
+function anEntry() {
+  return {
+    version: 1 as const,
+    key: "media/c.myqcloud.com/a/b.png",
+    rawUrl: "https://c.myqcloud.com/a/b.png",
+    size: 3,
+    sha256: SHA,
+    tencentStatus: 0 as const,
+    capturedAt: "2024-03-01T12:00:00.000Z",
+  };
+}

@@ -4,7 +4,7 @@ import { AlreadyExistsError, IntegrityError, NotFoundError, ValidationError } fr
 import { CHAT_TYPES, type ChatType } from "../im/types.ts";
 import type { ArchiveStore, PutOptions } from "../store/port.ts";
 import { isMsgTime, type MsgTime } from "../time/msgtime.ts";
-import { mediaIndexKeyFor, mediaManifestKey } from "./layout.ts";
+import { legacyMediaIndexKeyFor, mediaIndexKeyFor, mediaManifestKey } from "./layout.ts";
 
 /**
  * The media manifest of one hour and chat type (SPEC "Rich media"), written last as the commit point
@@ -66,7 +66,7 @@ export type MediaItemStatus = MediaItem["status"];
 export type CapturedMediaItem = v.InferOutput<typeof capturedItem>;
 export type MediaManifest = v.InferOutput<typeof mediaManifestSchema>;
 
-/** What is recorded of one stored media object, at `media-index/{host}/{path}.json`. */
+/** What is recorded of one stored media object, at mediaIndexKeyFor(key). */
 export const mediaIndexEntrySchema = v.object({
   version: v.literal(1),
   key: mediaKeyText,
@@ -168,11 +168,25 @@ export async function writeMediaManifest(store: ArchiveStore, manifest: MediaMan
   return putOnce(store, mediaManifestKey(checked.chatType, checked.msgTime), checked);
 }
 
-/** The index entry of the media object at `key`, or undefined when none was recorded. */
-export function readMediaIndexEntry(store: ArchiveStore, key: string): Promise<MediaIndexEntry | undefined> {
-  return readJson<typeof mediaIndexEntrySchema>(store, mediaIndexKeyFor(key), (text, at) =>
-    parseJson(mediaIndexEntrySchema, text, "media index entry", at),
-  );
+/**
+ * The index entry of the media object at `key` (at mediaIndexKeyFor(key), else where entries were
+ * recorded before, legacyMediaIndexKeyFor(key)), or undefined when none was recorded. IntegrityError
+ * when the entry found is not one, or is another object's.
+ */
+export async function readMediaIndexEntry(
+  store: ArchiveStore,
+  key: string,
+): Promise<MediaIndexEntry | undefined> {
+  for (const at of [mediaIndexKeyFor(key), legacyMediaIndexKeyFor(key)]) {
+    const entry = await readJson<typeof mediaIndexEntrySchema>(store, at, (text) =>
+      parseJson(mediaIndexEntrySchema, text, "media index entry", at),
+    );
+    if (entry === undefined) continue;
+    if (entry.key !== key)
+      throw new IntegrityError(`media index entry ${at} is of ${entry.key}, not ${key}`, { key: at });
+    return entry;
+  }
+  return undefined;
 }
 
 /**

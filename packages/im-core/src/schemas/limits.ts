@@ -149,6 +149,17 @@ export const LIMITS = {
   athenaResultsDays: { min: 1, max: 365 },
 } as const satisfies Record<string, number | Range>;
 
+/** Media capture's own sizes (not settings). */
+export const MEDIA_CAPTURE_LIMITS = {
+  /**
+   * A download whose Content-Length is at most this is read whole into memory, hashed and written
+   * in one piece instead of streamed: per small object, the stream machinery cost more CPU than its
+   * bytes (bench/README.md "Media capture"). At most IM_MEDIA_CONCURRENCY of them at once per hour
+   * captured: 16 MiB at the highest concurrency.
+   */
+  wholeBodyBytes: 256 * 1024,
+} as const;
+
 /** Exports for review (`imvault export`, docs/export.md). */
 export const EXPORT_LIMITS = {
   /** Relativity's advice for an RSMF file, applied to every format: a slice past it is split. */

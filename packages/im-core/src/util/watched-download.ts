@@ -40,6 +40,12 @@ export async function openHttpBody(
   url: URL,
   w: Watch,
 ): Promise<{ body: Readable; headers: IncomingHttpHeaders }> {
+  const res = await openHttpResponse(url, w);
+  return { body: bodyStream(res, w), headers: res.headers };
+}
+
+/** GET `url` with node:http(s) under `w`: the response, once its status is 2xx (else statusError). */
+export async function openHttpResponse(url: URL, w: Watch): Promise<IncomingMessage> {
   let res: IncomingMessage;
   try {
     const request = requestFor(url);
@@ -59,8 +65,11 @@ export async function openHttpBody(
     res.destroy();
     throw statusError(w.shown, status);
   }
+  return res;
+}
 
-  // The socket's chunks handed on as they come, paused while the consumer is behind.
+/** The response's body as a stream: the socket's chunks handed on as they come, paused while the consumer is behind. */
+export function bodyStream(res: IncomingMessage, w: Watch): Readable {
   const body = new Readable({
     highWaterMark: BODY_HIGH_WATER_MARK,
     read() {
@@ -85,5 +94,35 @@ export async function openHttpBody(
   res.once("close", () => {
     if (!res.complete) body.destroy(w.failed("broke off", new Error("connection closed early")));
   });
-  return { body, headers: res.headers };
+  return body;
+}
+
+/**
+ * The response's whole body as one Buffer, for a small one: its chunks gathered as they come, without
+ * a stream between (per object, a stream and a pipeline cost more CPU than the bytes of a small file;
+ * bench/README.md "Media capture"). The same errors as bodyStream's.
+ */
+export function bodyBytes(res: IncomingMessage, w: Watch): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.on("data", (chunk: Buffer) => {
+      w.arm();
+      chunks.push(chunk);
+      size += chunk.length;
+    });
+    res.once("end", () => {
+      w.disarm();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    });
+    const fail = (err: unknown) => {
+      w.disarm();
+      res.destroy();
+      reject(w.failed("broke off", err));
+    };
+    res.once("error", fail);
+    res.once("close", () => {
+      if (!res.complete) fail(new Error("connection closed early"));
+    });
+  });
 }

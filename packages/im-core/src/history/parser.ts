@@ -6,6 +6,7 @@
  * boundary anywhere — even inside a character — is harmless, and only the one line that straddles a
  * boundary is ever copied. Memory is bounded by the longest line, never by the file.
  */
+import { isUtf8 } from "node:buffer";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
@@ -30,6 +31,14 @@ export const DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024;
 export interface HistoryParserOptions {
   /** Longest line accepted, in bytes, so a file without newlines cannot fill memory. Default 8 MiB. */
   maxLineBytes?: number;
+  /**
+   * Hands each message line to this function as bytes instead of parsing it: `buf[start..end)` is
+   * the message without its blanks and comma, `utf8` whether those bytes are valid UTF-8. The
+   * function must check the message as the parser would (valid JSON, an object, MsgBody an array)
+   * and throw HistoryFormatError naming `line` if not (MessageScanner does); no "message" events
+   * are returned then. The bytes are valid only during the call.
+   */
+  onMessageBytes?: (buf: Buffer, start: number, end: number, line: number, utf8: boolean) => void;
 }
 
 function isBlank(b: number | undefined): boolean {
@@ -48,6 +57,9 @@ export class HistoryParser {
   #pending: Buffer[] = [];
   #pendingBytes = 0;
   readonly #maxLineBytes: number;
+  readonly #onMessageBytes: HistoryParserOptions["onMessageBytes"];
+  /** onMessageBytes mode: the complete lines of the chunk being pushed are valid UTF-8. */
+  #chunkUtf8 = true;
   #state: "header" | "messages" | "done" = "header";
   #header: HistoryHeader | undefined;
   /** null until the first message; then whether the latest message line ended with a comma. */
@@ -58,6 +70,7 @@ export class HistoryParser {
 
   constructor(options: HistoryParserOptions = {}) {
     this.#maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    this.#onMessageBytes = options.onMessageBytes;
   }
 
   /** Complete lines consumed so far, for callers that report where a stream broke off. */
@@ -78,6 +91,13 @@ export class HistoryParser {
           : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const out: HistoryEvent[] = [];
     let pos = 0;
+    if (this.#onMessageBytes !== undefined) {
+      // One check for all the chunk's whole lines (a line's bytes end at a 0x0A, which is never part
+      // of a multi-byte character); the line completed from earlier chunks is checked on its own.
+      const first = this.#pending.length > 0 ? buf.indexOf(LF) + 1 : 0;
+      const last = buf.lastIndexOf(LF);
+      this.#chunkUtf8 = last < first || isUtf8(buf.subarray(first, last));
+    }
     while (pos < buf.length) {
       if (this.#state === "done") {
         this.#checkTail(buf, pos);
@@ -100,7 +120,7 @@ export class HistoryParser {
         this.#pending = [];
         this.#pendingBytes = 0;
         this.#checkLength(line.length);
-        this.#onLine(line, 0, line.length, out);
+        this.#onLine(line, 0, line.length, out, this.#onMessageBytes === undefined || isUtf8(line));
       }
       pos = nl + 1;
     }
@@ -132,7 +152,7 @@ export class HistoryParser {
     return { header: this.#header!, messageCount: this.#messageCount, lines: this.#closingLine };
   }
 
-  #onLine(buf: Buffer, start: number, end: number, out: HistoryEvent[]): void {
+  #onLine(buf: Buffer, start: number, end: number, out: HistoryEvent[], utf8 = this.#chunkUtf8): void {
     while (start < end && isBlank(buf[start])) start++;
     while (end > start && isBlank(buf[end - 1])) end--;
     const lineNo = this.#line;
@@ -164,18 +184,10 @@ export class HistoryParser {
     if (end === start) {
       throw new HistoryFormatError(lineNo, hasComma ? "a comma with no message" : "empty line");
     }
-    const raw = buf.toString("utf8", start, end);
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      // No cause: V8's message quotes the line, and chat text does not belong in logs.
-      throw new HistoryFormatError(lineNo, "not valid JSON");
-    }
-    if (!isObject(value)) throw new HistoryFormatError(lineNo, "a message must be a JSON object");
-    if (value.MsgBody !== undefined && !Array.isArray(value.MsgBody)) {
-      throw new HistoryFormatError(lineNo, "MsgBody must be an array");
-    }
+    const onBytes = this.#onMessageBytes;
+    let message: { value: HistoryMessage; raw: string } | undefined;
+    if (onBytes !== undefined) onBytes(buf, start, end, lineNo, utf8);
+    else message = parseMessage(buf.toString("utf8", start, end), lineNo);
     // Checked after parsing so that a broken line is blamed on itself, not on its predecessor.
     if (this.#lastHadComma === false) {
       throw new HistoryFormatError(
@@ -186,11 +198,12 @@ export class HistoryParser {
     this.#lastHadComma = hasComma;
     this.#lastMessageLine = lineNo;
     this.#messageCount++;
+    if (message === undefined) return;
     out.push({
       kind: "message",
-      message: value as HistoryMessage,
+      message: message.value,
       line: lineNo,
-      raw,
+      raw: message.raw,
       rawBytes: buf.subarray(start, end),
     });
   }
@@ -212,6 +225,21 @@ export class HistoryParser {
       }
     }
   }
+}
+
+function parseMessage(raw: string, lineNo: number): { value: HistoryMessage; raw: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    // No cause: V8's message quotes the line, and chat text does not belong in logs.
+    throw new HistoryFormatError(lineNo, "not valid JSON");
+  }
+  if (!isObject(value)) throw new HistoryFormatError(lineNo, "a message must be a JSON object");
+  if (value.MsgBody !== undefined && !Array.isArray(value.MsgBody)) {
+    throw new HistoryFormatError(lineNo, "MsgBody must be an array");
+  }
+  return { value: value as HistoryMessage, raw };
 }
 
 function isClosing(line: Buffer): boolean {

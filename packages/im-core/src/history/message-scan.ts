@@ -1,0 +1,600 @@
+/**
+ * A field scanner over one message line's bytes: validates the line as JSON (what JSON.parse
+ * accepts, byte for byte) and finds the fields the message table needs — accounts, group, time,
+ * sequence, random, the MsgBody's types, texts and media URLs — as byte ranges of the line, without
+ * building the message's objects or strings. Indexing used JSON.parse and walked the objects; that
+ * was the biggest share of its CPU after the column encoders (bench/README.md, "Message table").
+ *
+ * The meaning of every field is that of `messageRow` over `JSON.parse` (table/rows.ts) and of
+ * `mediaUrls` (media.ts), which the tests hold it to: the last of duplicate keys wins, a field of
+ * the wrong type counts as absent, a string with escapes is decoded (by JSON.parse, on its own).
+ * Expects the line's bytes to be valid UTF-8 (the caller re-encodes a line that is not, as
+ * JSON.parse would have read it).
+ */
+import { HistoryFormatError } from "../errors.ts";
+
+const EMPTY = Buffer.alloc(0);
+
+/** One string value: UTF-8 bytes `buf[start..end)`; `str` is set when it was decoded from escapes. */
+export class Span {
+  buf: Buffer = EMPTY;
+  start = -1;
+  end = -1;
+  str: string | undefined = undefined;
+
+  get present(): boolean {
+    return this.start >= 0;
+  }
+
+  set(buf: Buffer, start: number, end: number, str: string | undefined): void {
+    this.buf = buf;
+    this.start = start;
+    this.end = end;
+    this.str = str;
+  }
+
+  clear(): void {
+    this.start = -1;
+    this.str = undefined;
+  }
+
+  /** The value as a string (decoded from the bytes unless it was decoded already). */
+  toString(): string {
+    return this.str ?? this.buf.toString("utf8", this.start, this.end);
+  }
+}
+
+/** A list of string values, reused from line to line. */
+export class Spans {
+  readonly bufs: Buffer[] = [];
+  readonly starts: number[] = [];
+  readonly ends: number[] = [];
+  length = 0;
+
+  push(buf: Buffer, start: number, end: number): void {
+    const i = this.length++;
+    this.bufs[i] = buf;
+    this.starts[i] = start;
+    this.ends[i] = end;
+  }
+
+  pushSpan(s: Span): void {
+    this.push(s.buf, s.start, s.end);
+  }
+
+  clear(): void {
+    this.length = 0;
+  }
+}
+
+/** What the scanner found in one message; one instance is reused for every line. */
+export class ScannedMessage {
+  readonly from = new Span();
+  readonly to = new Span();
+  readonly group = new Span();
+  /** MsgTimestamp, MsgSeq, MsgRandom when each is a whole number JSON gives exactly, else null. */
+  msgTimestamp: number | null = null;
+  msgSeq: number | null = null;
+  msgRandom: number | null = null;
+  /** The MsgType of each MsgBody element that has a string one, in order. */
+  readonly types = new Spans();
+  /** The Text of each TIMTextElem, in order. */
+  readonly texts = new Spans();
+  /** The media URLs (media.ts), in MsgBody order. */
+  readonly media = new Spans();
+
+  reset(): void {
+    this.from.clear();
+    this.to.clear();
+    this.group.clear();
+    this.msgTimestamp = null;
+    this.msgSeq = null;
+    this.msgRandom = null;
+    this.clearBody();
+  }
+
+  clearBody(): void {
+    this.types.clear();
+    this.texts.clear();
+    this.media.clear();
+  }
+}
+
+/** Thrown inside the scanner for bytes JSON.parse would refuse; never leaves this module. */
+const INVALID = new Error("invalid JSON");
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+
+const names = (...n: string[]) => n.map((s) => Buffer.from(s, "latin1"));
+const TOP_KEYS = names(
+  "From_Account",
+  "To_Account",
+  "GroupId",
+  "MsgTimestamp",
+  "MsgSeq",
+  "MsgRandom",
+  "MsgBody",
+);
+const ELEM_KEYS = names("MsgType", "MsgContent");
+const CONTENT_KEYS = names("Text", "Url", "VideoUrl", "ThumbUrl", "ImageInfoArray");
+const IMAGE_KEYS = names("URL");
+const TEXT_ELEM = Buffer.from("TIMTextElem", "latin1");
+const IMAGE_ELEM = Buffer.from("TIMImageElem", "latin1");
+const SOUND_ELEM = Buffer.from("TIMSoundElem", "latin1");
+const FILE_ELEM = Buffer.from("TIMFileElem", "latin1");
+const VIDEO_ELEM = Buffer.from("TIMVideoFileElem", "latin1");
+
+/**
+ * Scans message lines into one reused {@link ScannedMessage} (`message`), so that scanning allocates
+ * nothing for a line without escapes.
+ */
+export class MessageScanner {
+  readonly message = new ScannedMessage();
+  readonly #scan = new Scan(this.message);
+
+  /**
+   * Scans the message `buf[start..end)` (a line without its blanks and comma) into `message`.
+   * Throws HistoryFormatError naming `line` when it is not valid JSON, not an object, or its MsgBody
+   * is not an array — the parser's own checks, in the same order.
+   */
+  scan(buf: Buffer, start: number, end: number, line: number): ScannedMessage {
+    const s = this.#scan;
+    this.message.reset();
+    s.buf = buf;
+    s.end = end;
+    s.bodyNotArray = false;
+    try {
+      const pos = s.ws(start);
+      if (s.at(pos) !== OPEN_BRACE) {
+        if (s.ws(s.skipValue(pos)) !== end) throw INVALID;
+        throw new HistoryFormatError(line, "a message must be a JSON object");
+      }
+      if (s.ws(s.message(pos)) !== end) throw INVALID;
+    } catch (err) {
+      if (err === INVALID || err instanceof RangeError) throw new HistoryFormatError(line, "not valid JSON");
+      throw err;
+    } finally {
+      s.buf = EMPTY;
+    }
+    if (s.bodyNotArray) throw new HistoryFormatError(line, "MsgBody must be an array");
+    return this.message;
+  }
+}
+
+/** The state of one message's scan; positions are indices into `buf`, which ends at `end`. */
+class Scan {
+  buf: Buffer = EMPTY;
+  end = 0;
+  readonly out: ScannedMessage;
+  /** skipValue's stack of the closing brackets it awaits. */
+  readonly closers: number[] = [];
+  /** The last MsgBody seen was not an array. */
+  bodyNotArray = false;
+  /** The string just skipped had an escape. */
+  escaped = false;
+  /** The number just skipped, when a whole number JSON gives exactly; else null. */
+  number: number | null = null;
+  /** An element's fields, taken when the element ends (MsgType may follow MsgContent). */
+  readonly type = new Span();
+  readonly text = new Span();
+  readonly url = new Span();
+  readonly videoUrl = new Span();
+  readonly thumbUrl = new Span();
+  readonly imageUrls = new Spans();
+  readonly imageUrl = new Span();
+  contentIsObject = false;
+
+  constructor(out: ScannedMessage) {
+    this.out = out;
+  }
+
+  at(pos: number): number {
+    return pos < this.end ? this.buf[pos]! : -1;
+  }
+
+  ws(pos: number): number {
+    const { buf, end } = this;
+    while (pos < end) {
+      const b = buf[pos]!;
+      if (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) pos++;
+      else break;
+    }
+    return pos;
+  }
+
+  /** The top-level object at `pos`; returns the position after it. */
+  message(pos: number): number {
+    const out = this.out;
+    return this.object(pos, TOP_KEYS, (key, at) => {
+      switch (key) {
+        case 1:
+          return this.string(at, out.from);
+        case 2:
+          return this.string(at, out.to);
+        case 3:
+          return this.string(at, out.group);
+        case 4:
+          at = this.numberAt(at);
+          out.msgTimestamp = this.number;
+          return at;
+        case 5:
+          at = this.numberAt(at);
+          out.msgSeq = this.number;
+          return at;
+        case 6:
+          at = this.numberAt(at);
+          out.msgRandom = this.number;
+          return at;
+        case 7:
+          out.clearBody();
+          this.bodyNotArray = this.at(at) !== OPEN_BRACKET;
+          return this.bodyNotArray ? this.skipValue(at) : this.array(at, (p) => this.element(p));
+        default:
+          return this.skipValue(at);
+      }
+    });
+  }
+
+  /** One MsgBody element: its fields are taken into `out` once the whole element is read. */
+  element(pos: number): number {
+    if (this.at(pos) !== OPEN_BRACE) return this.skipValue(pos);
+    this.type.clear();
+    this.contentIsObject = false;
+    const after = this.object(pos, ELEM_KEYS, (key, at) => {
+      if (key === 1) return this.string(at, this.type);
+      if (key === 2) return this.content(at);
+      return this.skipValue(at);
+    });
+    const type = this.type;
+    if (!type.present) return after;
+    const out = this.out;
+    out.types.pushSpan(type);
+    if (!this.contentIsObject) return after;
+    if (is(type, TEXT_ELEM)) {
+      if (this.text.present) out.texts.pushSpan(this.text);
+    } else if (is(type, IMAGE_ELEM)) {
+      const urls = this.imageUrls;
+      for (let i = 0; i < urls.length; i++) addUrl(out.media, urls.bufs[i]!, urls.starts[i]!, urls.ends[i]!);
+    } else if (is(type, SOUND_ELEM) || is(type, FILE_ELEM)) {
+      if (this.url.present) addUrl(out.media, this.url.buf, this.url.start, this.url.end, this.url.str);
+    } else if (is(type, VIDEO_ELEM)) {
+      const v = this.videoUrl;
+      const t = this.thumbUrl;
+      if (v.present) addUrl(out.media, v.buf, v.start, v.end, v.str);
+      if (t.present) addUrl(out.media, t.buf, t.start, t.end, t.str);
+    }
+    return after;
+  }
+
+  /** An element's MsgContent (the last one wins, as with JSON.parse). */
+  content(pos: number): number {
+    this.text.clear();
+    this.url.clear();
+    this.videoUrl.clear();
+    this.thumbUrl.clear();
+    this.imageUrls.clear();
+    this.contentIsObject = this.at(pos) === OPEN_BRACE;
+    if (!this.contentIsObject) return this.skipValue(pos);
+    return this.object(pos, CONTENT_KEYS, (key, at) => {
+      switch (key) {
+        case 1:
+          return this.string(at, this.text);
+        case 2:
+          return this.string(at, this.url);
+        case 3:
+          return this.string(at, this.videoUrl);
+        case 4:
+          return this.string(at, this.thumbUrl);
+        case 5:
+          this.imageUrls.clear();
+          if (this.at(at) !== OPEN_BRACKET) return this.skipValue(at);
+          return this.array(at, (p) => this.image(p));
+        default:
+          return this.skipValue(at);
+      }
+    });
+  }
+
+  /** One ImageInfoArray entry: its URL, when it is a string. */
+  image(pos: number): number {
+    if (this.at(pos) !== OPEN_BRACE) return this.skipValue(pos);
+    const url = this.imageUrl;
+    url.clear();
+    const after = this.object(pos, IMAGE_KEYS, (key, at) =>
+      key === 1 ? this.string(at, url) : this.skipValue(at),
+    );
+    if (url.present) {
+      // A decoded URL keeps its own buffer: the bytes of its string.
+      this.imageUrls.push(url.buf, url.start, url.end);
+    }
+    return after;
+  }
+
+  /**
+   * The object at `pos` (which is `{`): each key is matched against `keys` (1-based, 0 for any
+   * other) and `value` reads its value, returning the position after it.
+   */
+  object(pos: number, keys: readonly Buffer[], value: (key: number, at: number) => number): number {
+    pos = this.ws(pos + 1);
+    if (this.at(pos) === CLOSE_BRACE) return pos + 1;
+    for (;;) {
+      if (this.at(pos) !== QUOTE) throw INVALID;
+      const keyEnd = this.skipString(pos);
+      const key = this.escaped
+        ? matchKeyString(this.decode(pos, keyEnd), keys)
+        : matchKey(this.buf, pos + 1, keyEnd - 1, keys);
+      pos = this.ws(keyEnd);
+      if (this.at(pos) !== COLON) throw INVALID;
+      pos = this.ws(value(key, this.ws(pos + 1)));
+      const c = this.at(pos);
+      if (c === COMMA) pos = this.ws(pos + 1);
+      else if (c === CLOSE_BRACE) return pos + 1;
+      else throw INVALID;
+    }
+  }
+
+  /** The array at `pos` (which is `[`), each item read by `item`. */
+  array(pos: number, item: (at: number) => number): number {
+    pos = this.ws(pos + 1);
+    if (this.at(pos) === CLOSE_BRACKET) return pos + 1;
+    for (;;) {
+      pos = this.ws(item(pos));
+      const c = this.at(pos);
+      if (c === COMMA) pos = this.ws(pos + 1);
+      else if (c === CLOSE_BRACKET) return pos + 1;
+      else throw INVALID;
+    }
+  }
+
+  /** A value that is a string into `span` (else `span` cleared: a field of another type is absent). */
+  string(pos: number, span: Span): number {
+    if (this.at(pos) !== QUOTE) {
+      span.clear();
+      return this.skipValue(pos);
+    }
+    const after = this.skipString(pos);
+    if (this.escaped) {
+      const str = this.decode(pos, after);
+      const bytes = Buffer.from(str, "utf8");
+      span.set(bytes, 0, bytes.length, str);
+    } else {
+      span.set(this.buf, pos + 1, after - 1, undefined);
+    }
+    return after;
+  }
+
+  /** A value into `this.number` (null unless it is a number that is a safe integer). */
+  numberAt(pos: number): number {
+    const c = this.at(pos);
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.skipNumber(pos);
+    const after = this.skipValue(pos);
+    this.number = null;
+    return after;
+  }
+
+  /** The string token `buf[from..to)` (quotes included), decoded as JSON.parse decodes it. */
+  decode(from: number, to: number): string {
+    return JSON.parse(this.buf.toString("utf8", from, to)) as string;
+  }
+
+  /** Skips the string at `pos` (its opening quote); sets `escaped`. */
+  skipString(pos: number): number {
+    const { buf, end } = this;
+    let escaped = false;
+    let i = pos + 1;
+    for (;;) {
+      if (i >= end) throw INVALID;
+      const b = buf[i]!;
+      if (b === QUOTE) break;
+      if (b === BACKSLASH) {
+        escaped = true;
+        const c = i + 1 < end ? buf[i + 1]! : -1;
+        if (c === 0x75) {
+          if (i + 6 > end) throw INVALID;
+          for (let k = i + 2; k < i + 6; k++) if (!isHex(buf[k]!)) throw INVALID;
+          i += 6;
+        } else if (
+          c === QUOTE ||
+          c === BACKSLASH ||
+          c === 0x2f ||
+          c === 0x62 ||
+          c === 0x66 ||
+          c === 0x6e ||
+          c === 0x72 ||
+          c === 0x74
+        ) {
+          i += 2;
+        } else {
+          throw INVALID;
+        }
+      } else if (b < 0x20) {
+        throw INVALID;
+      } else {
+        i++;
+      }
+    }
+    this.escaped = escaped;
+    return i + 1;
+  }
+
+  /** Skips the number at `pos`; sets `number`. */
+  skipNumber(pos: number): number {
+    const { buf, end } = this;
+    let i = pos;
+    const negative = buf[i] === 0x2d;
+    if (negative) i++;
+    const digits = i;
+    const first = this.at(i);
+    if (first === 0x30) i++;
+    else if (first >= 0x31 && first <= 0x39) while (i < end && isDigit(buf[i]!)) i++;
+    else throw INVALID;
+    let whole = true;
+    if (this.at(i) === 0x2e) {
+      whole = false;
+      i++;
+      if (!isDigit(this.at(i))) throw INVALID;
+      while (i < end && isDigit(buf[i]!)) i++;
+    }
+    const e = this.at(i);
+    if (e === 0x65 || e === 0x45) {
+      whole = false;
+      i++;
+      const sign = this.at(i);
+      if (sign === 0x2b || sign === 0x2d) i++;
+      if (!isDigit(this.at(i))) throw INVALID;
+      while (i < end && isDigit(buf[i]!)) i++;
+    }
+    if (whole && i - digits <= 15) {
+      let v = 0;
+      for (let k = digits; k < i; k++) v = v * 10 + (buf[k]! - 0x30);
+      this.number = negative ? -v : v;
+    } else {
+      const v = Number(buf.toString("latin1", pos, i));
+      this.number = Number.isSafeInteger(v) ? v : null;
+    }
+    return i;
+  }
+
+  /** Skips any JSON value at `pos`, nested ones without recursion. */
+  skipValue(pos: number): number {
+    const closers = this.closers;
+    closers.length = 0;
+    for (;;) {
+      pos = this.ws(pos);
+      const c = this.at(pos);
+      if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+        pos = this.ws(pos + 1);
+        const close = c === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET;
+        if (this.at(pos) === close) {
+          pos++;
+        } else {
+          closers.push(close);
+          if (close === CLOSE_BRACE) pos = this.key(pos);
+          continue;
+        }
+      } else if (c === QUOTE) {
+        pos = this.skipString(pos);
+      } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+        pos = this.skipNumber(pos);
+      } else {
+        pos = this.literal(pos);
+      }
+      // After a value: the containers it ends, or the next member.
+      for (;;) {
+        if (closers.length === 0) return pos;
+        pos = this.ws(pos);
+        const d = this.at(pos);
+        const close = closers[closers.length - 1]!;
+        if (d === close) {
+          closers.pop();
+          pos++;
+        } else if (d === COMMA) {
+          pos = this.ws(pos + 1);
+          if (close === CLOSE_BRACE) pos = this.key(pos);
+          break;
+        } else {
+          throw INVALID;
+        }
+      }
+    }
+  }
+
+  /** A member's key and colon at `pos`; returns the position of its value. */
+  key(pos: number): number {
+    if (this.at(pos) !== QUOTE) throw INVALID;
+    pos = this.ws(this.skipString(pos));
+    if (this.at(pos) !== COLON) throw INVALID;
+    return pos + 1;
+  }
+
+  literal(pos: number): number {
+    const buf = this.buf;
+    const c = this.at(pos);
+    if (
+      c === 0x74 &&
+      pos + 4 <= this.end &&
+      buf[pos + 1] === 0x72 &&
+      buf[pos + 2] === 0x75 &&
+      buf[pos + 3] === 0x65
+    ) {
+      return pos + 4;
+    }
+    if (
+      c === 0x6e &&
+      pos + 4 <= this.end &&
+      buf[pos + 1] === 0x75 &&
+      buf[pos + 2] === 0x6c &&
+      buf[pos + 3] === 0x6c
+    ) {
+      return pos + 4;
+    }
+    if (
+      c === 0x66 &&
+      pos + 5 <= this.end &&
+      buf[pos + 1] === 0x61 &&
+      buf[pos + 2] === 0x6c &&
+      buf[pos + 3] === 0x73 &&
+      buf[pos + 4] === 0x65
+    ) {
+      return pos + 5;
+    }
+    throw INVALID;
+  }
+}
+
+function isDigit(b: number): boolean {
+  return b >= 0x30 && b <= 0x39;
+}
+
+function isHex(b: number): boolean {
+  return (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66);
+}
+
+/** 1-based index of the key `buf[start..end)` in `keys`, or 0. */
+function matchKey(buf: Buffer, start: number, end: number, keys: readonly Buffer[]): number {
+  const n = end - start;
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k]!;
+    if (key.length !== n) continue;
+    let i = 0;
+    while (i < n && buf[start + i] === key[i]) i++;
+    if (i === n) return k + 1;
+  }
+  return 0;
+}
+
+function matchKeyString(key: string, keys: readonly Buffer[]): number {
+  const bytes = Buffer.from(key, "utf8");
+  return matchKey(bytes, 0, bytes.length, keys);
+}
+
+/** The span's bytes are exactly `name`'s. */
+function is(span: Span, name: Buffer): boolean {
+  const n = name.length;
+  if (span.end - span.start !== n) return false;
+  const { buf, start } = span;
+  for (let i = 0; i < n; i++) if (buf[start + i] !== name[i]) return false;
+  return true;
+}
+
+/** Adds a media URL unless it is empty or blank (String.prototype.trim's whitespace), as media.ts does. */
+function addUrl(media: Spans, buf: Buffer, start: number, end: number, str?: string): void {
+  let ascii = true;
+  for (let i = start; i < end; i++) {
+    const b = buf[i]!;
+    if (b >= 0x80) ascii = false;
+    else if (b !== 0x20 && (b < 0x09 || b > 0x0d)) {
+      media.push(buf, start, end);
+      return;
+    }
+  }
+  if (ascii) return;
+  if ((str ?? buf.toString("utf8", start, end)).trim() !== "") media.push(buf, start, end);
+}

@@ -113,6 +113,11 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 
 const names = (...n: string[]) => n.map((s) => Buffer.from(s, "latin1"));
+/** The objects the scanner looks into, and the keys it looks for in each. */
+const TOP = 0;
+const ELEM = 1;
+const CONTENT = 2;
+const IMAGE = 3;
 const TOP_KEYS = names(
   "From_Account",
   "To_Account",
@@ -125,6 +130,7 @@ const TOP_KEYS = names(
 const ELEM_KEYS = names("MsgType", "MsgContent");
 const CONTENT_KEYS = names("Text", "Url", "VideoUrl", "ThumbUrl", "ImageInfoArray");
 const IMAGE_KEYS = names("URL");
+const KEYS = [TOP_KEYS, ELEM_KEYS, CONTENT_KEYS, IMAGE_KEYS];
 const TEXT_ELEM = Buffer.from("TIMTextElem", "latin1");
 const IMAGE_ELEM = Buffer.from("TIMImageElem", "latin1");
 const SOUND_ELEM = Buffer.from("TIMSoundElem", "latin1");
@@ -211,35 +217,55 @@ class Scan {
 
   /** The top-level object at `pos`; returns the position after it. */
   message(pos: number): number {
+    return this.object(pos, TOP);
+  }
+
+  /** The value of the member `key` (1-based in KEYS[level], 0: another) of an object at `level`. */
+  member(level: number, key: number, at: number): number {
     const out = this.out;
-    return this.object(pos, TOP_KEYS, (key, at) => {
-      switch (key) {
-        case 1:
-          return this.string(at, out.from);
-        case 2:
-          return this.string(at, out.to);
-        case 3:
-          return this.string(at, out.group);
-        case 4:
-          at = this.numberAt(at);
-          out.msgTimestamp = this.number;
-          return at;
-        case 5:
-          at = this.numberAt(at);
-          out.msgSeq = this.number;
-          return at;
-        case 6:
-          at = this.numberAt(at);
-          out.msgRandom = this.number;
-          return at;
-        case 7:
-          out.clearBody();
-          this.bodyNotArray = this.at(at) !== OPEN_BRACKET;
-          return this.bodyNotArray ? this.skipValue(at) : this.array(at, (p) => this.element(p));
-        default:
-          return this.skipValue(at);
-      }
-    });
+    switch (level * 8 + key) {
+      case TOP * 8 + 1:
+        return this.string(at, out.from);
+      case TOP * 8 + 2:
+        return this.string(at, out.to);
+      case TOP * 8 + 3:
+        return this.string(at, out.group);
+      case TOP * 8 + 4:
+        at = this.numberAt(at);
+        out.msgTimestamp = this.number;
+        return at;
+      case TOP * 8 + 5:
+        at = this.numberAt(at);
+        out.msgSeq = this.number;
+        return at;
+      case TOP * 8 + 6:
+        at = this.numberAt(at);
+        out.msgRandom = this.number;
+        return at;
+      case TOP * 8 + 7:
+        out.clearBody();
+        this.bodyNotArray = this.at(at) !== OPEN_BRACKET;
+        return this.bodyNotArray ? this.skipValue(at) : this.array(at, ELEM);
+      case ELEM * 8 + 1:
+        return this.string(at, this.type);
+      case ELEM * 8 + 2:
+        return this.content(at);
+      case CONTENT * 8 + 1:
+        return this.string(at, this.text);
+      case CONTENT * 8 + 2:
+        return this.string(at, this.url);
+      case CONTENT * 8 + 3:
+        return this.string(at, this.videoUrl);
+      case CONTENT * 8 + 4:
+        return this.string(at, this.thumbUrl);
+      case CONTENT * 8 + 5:
+        this.imageUrls.clear();
+        return this.at(at) === OPEN_BRACKET ? this.array(at, IMAGE) : this.skipValue(at);
+      case IMAGE * 8 + 1:
+        return this.string(at, this.imageUrl);
+      default:
+        return this.skipValue(at);
+    }
   }
 
   /** One MsgBody element: its fields are taken into `out` once the whole element is read. */
@@ -247,11 +273,7 @@ class Scan {
     if (this.at(pos) !== OPEN_BRACE) return this.skipValue(pos);
     this.type.clear();
     this.contentIsObject = false;
-    const after = this.object(pos, ELEM_KEYS, (key, at) => {
-      if (key === 1) return this.string(at, this.type);
-      if (key === 2) return this.content(at);
-      return this.skipValue(at);
-    });
+    const after = this.object(pos, ELEM);
     const type = this.type;
     if (!type.present) return after;
     const out = this.out;
@@ -282,24 +304,7 @@ class Scan {
     this.imageUrls.clear();
     this.contentIsObject = this.at(pos) === OPEN_BRACE;
     if (!this.contentIsObject) return this.skipValue(pos);
-    return this.object(pos, CONTENT_KEYS, (key, at) => {
-      switch (key) {
-        case 1:
-          return this.string(at, this.text);
-        case 2:
-          return this.string(at, this.url);
-        case 3:
-          return this.string(at, this.videoUrl);
-        case 4:
-          return this.string(at, this.thumbUrl);
-        case 5:
-          this.imageUrls.clear();
-          if (this.at(at) !== OPEN_BRACKET) return this.skipValue(at);
-          return this.array(at, (p) => this.image(p));
-        default:
-          return this.skipValue(at);
-      }
-    });
+    return this.object(pos, CONTENT);
   }
 
   /** One ImageInfoArray entry: its URL, when it is a string. */
@@ -307,9 +312,7 @@ class Scan {
     if (this.at(pos) !== OPEN_BRACE) return this.skipValue(pos);
     const url = this.imageUrl;
     url.clear();
-    const after = this.object(pos, IMAGE_KEYS, (key, at) =>
-      key === 1 ? this.string(at, url) : this.skipValue(at),
-    );
+    const after = this.object(pos, IMAGE);
     if (url.present) {
       // A decoded URL keeps its own buffer: the bytes of its string.
       this.imageUrls.push(url.buf, url.start, url.end);
@@ -317,11 +320,9 @@ class Scan {
     return after;
   }
 
-  /**
-   * The object at `pos` (which is `{`): each key is matched against `keys` (1-based, 0 for any
-   * other) and `value` reads its value, returning the position after it.
-   */
-  object(pos: number, keys: readonly Buffer[], value: (key: number, at: number) => number): number {
+  /** The object at `pos` (which is `{`) at `level`: each member's value read by `member`. */
+  object(pos: number, level: number): number {
+    const keys = KEYS[level]!;
     pos = this.ws(pos + 1);
     if (this.at(pos) === CLOSE_BRACE) return pos + 1;
     for (;;) {
@@ -332,7 +333,7 @@ class Scan {
         : matchKey(this.buf, pos + 1, keyEnd - 1, keys);
       pos = this.ws(keyEnd);
       if (this.at(pos) !== COLON) throw INVALID;
-      pos = this.ws(value(key, this.ws(pos + 1)));
+      pos = this.ws(this.member(level, key, this.ws(pos + 1)));
       const c = this.at(pos);
       if (c === COMMA) pos = this.ws(pos + 1);
       else if (c === CLOSE_BRACE) return pos + 1;
@@ -340,12 +341,12 @@ class Scan {
     }
   }
 
-  /** The array at `pos` (which is `[`), each item read by `item`. */
-  array(pos: number, item: (at: number) => number): number {
+  /** The array at `pos` (which is `[`) of MsgBody elements (ELEM) or ImageInfoArray entries (IMAGE). */
+  array(pos: number, level: number): number {
     pos = this.ws(pos + 1);
     if (this.at(pos) === CLOSE_BRACKET) return pos + 1;
     for (;;) {
-      pos = this.ws(item(pos));
+      pos = this.ws(level === ELEM ? this.element(pos) : this.image(pos));
       const c = this.at(pos);
       if (c === COMMA) pos = this.ws(pos + 1);
       else if (c === CLOSE_BRACKET) return pos + 1;

@@ -55,6 +55,25 @@ function pack(out: ByteOut, vals: Float64Array, from: number, count: number, wid
   const start = out.len;
   out.buf.fill(0, start, start + bytes);
   if (width === 0) return;
+  if (width <= 24) {
+    // In 32-bit integers: a value shifted by the < 8 bits pending stays below 2^31.
+    const buf = out.buf;
+    let o = start;
+    let acc = 0;
+    let bits = 0;
+    for (let i = 0; i < count; i++) {
+      acc |= vals[from + i]! << bits;
+      bits += width;
+      while (bits >= 8) {
+        buf[o++] = acc & 0xff;
+        acc >>>= 8;
+        bits -= 8;
+      }
+    }
+    if (bits > 0) buf[o] = acc & 0xff;
+    out.len = start + bytes;
+    return;
+  }
   let bit = 0;
   for (let i = 0; i < count; i++) {
     let v = vals[from + i]!;

@@ -29,6 +29,19 @@ export function encodeHybrid(values: ArrayLike<number>, n: number, width: number
     ensure(groups * width);
     let acc = 0;
     let bits = 0;
+    if (width <= 24) {
+      // In 32-bit integers: a value shifted by the < 8 bits pending stays below 2^31.
+      for (let i = from; i < from + groups * 8; i++) {
+        acc |= (i < to ? values[i]! : 0) << bits;
+        bits += width;
+        while (bits >= 8) {
+          out[len++] = acc & 0xff;
+          acc >>>= 8;
+          bits -= 8;
+        }
+      }
+      return;
+    }
     for (let i = from; i < from + groups * 8; i++) {
       acc += (i < to ? values[i]! : 0) * 2 ** bits;
       bits += width;

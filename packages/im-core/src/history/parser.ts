@@ -32,13 +32,21 @@ export interface HistoryParserOptions {
   /** Longest line accepted, in bytes, so a file without newlines cannot fill memory. Default 8 MiB. */
   maxLineBytes?: number;
   /**
-   * Hands each message line to this function as bytes instead of parsing it: `buf[start..end)` is
-   * the message without its blanks and comma, `utf8` whether those bytes are valid UTF-8. The
-   * function must check the message as the parser would (valid JSON, an object, MsgBody an array)
-   * and throw HistoryFormatError naming `line` if not (MessageScanner does); no "message" events
-   * are returned then. The bytes are valid only during the call.
+   * Takes each message line as bytes instead of parsing it (no "message" events are returned then):
+   * see {@link MessageBytesSink}. An object, not a function: its method is the same function for
+   * every file, which V8 optimizes once.
    */
-  onMessageBytes?: (buf: Buffer, start: number, end: number, line: number, utf8: boolean) => void;
+  messageBytes?: MessageBytesSink;
+}
+
+export interface MessageBytesSink {
+  /**
+   * One message: `buf[start..end)` without its blanks and comma, `utf8` whether those bytes are
+   * valid UTF-8. Must check the message as the parser would (valid JSON, an object, MsgBody an
+   * array) and throw HistoryFormatError naming `line` if not (MessageScanner does). The bytes are
+   * valid only during the call.
+   */
+  add(buf: Buffer, start: number, end: number, line: number, utf8: boolean): void;
 }
 
 function isBlank(b: number | undefined): boolean {
@@ -57,8 +65,8 @@ export class HistoryParser {
   #pending: Buffer[] = [];
   #pendingBytes = 0;
   readonly #maxLineBytes: number;
-  readonly #onMessageBytes: HistoryParserOptions["onMessageBytes"];
-  /** onMessageBytes mode: the complete lines of the chunk being pushed are valid UTF-8. */
+  readonly #messageBytes: MessageBytesSink | undefined;
+  /** messageBytes mode: the complete lines of the chunk being pushed are valid UTF-8. */
   #chunkUtf8 = true;
   #state: "header" | "messages" | "done" = "header";
   #header: HistoryHeader | undefined;
@@ -70,7 +78,7 @@ export class HistoryParser {
 
   constructor(options: HistoryParserOptions = {}) {
     this.#maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-    this.#onMessageBytes = options.onMessageBytes;
+    this.#messageBytes = options.messageBytes;
   }
 
   /** Complete lines consumed so far, for callers that report where a stream broke off. */
@@ -91,7 +99,7 @@ export class HistoryParser {
           : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const out: HistoryEvent[] = [];
     let pos = 0;
-    if (this.#onMessageBytes !== undefined) {
+    if (this.#messageBytes !== undefined) {
       // One check for all the chunk's whole lines (a line's bytes end at a 0x0A, which is never part
       // of a multi-byte character); the line completed from earlier chunks is checked on its own.
       const first = this.#pending.length > 0 ? buf.indexOf(LF) + 1 : 0;
@@ -120,7 +128,7 @@ export class HistoryParser {
         this.#pending = [];
         this.#pendingBytes = 0;
         this.#checkLength(line.length);
-        this.#onLine(line, 0, line.length, out, this.#onMessageBytes === undefined || isUtf8(line));
+        this.#onLine(line, 0, line.length, out, this.#messageBytes === undefined || isUtf8(line));
       }
       pos = nl + 1;
     }
@@ -184,9 +192,9 @@ export class HistoryParser {
     if (end === start) {
       throw new HistoryFormatError(lineNo, hasComma ? "a comma with no message" : "empty line");
     }
-    const onBytes = this.#onMessageBytes;
+    const sink = this.#messageBytes;
     let message: { value: HistoryMessage; raw: string } | undefined;
-    if (onBytes !== undefined) onBytes(buf, start, end, lineNo, utf8);
+    if (sink !== undefined) sink.add(buf, start, end, lineNo, utf8);
     else message = parseMessage(buf.toString("utf8", start, end), lineNo);
     // Checked after parsing so that a broken line is blamed on itself, not on its predecessor.
     if (this.#lastHadComma === false) {

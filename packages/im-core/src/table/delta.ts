@@ -98,29 +98,12 @@ function pack(out: ByteOut, vals: Float64Array, from: number, count: number, wid
 const MAX_ZIGZAG_INPUT = 2 ** 52;
 
 /**
- * Whether DELTA_BINARY_PACKED of these values can be computed exactly in doubles: every delta,
- * every delta less its block's minimum, and the zigzagged first value and minimums stay exact.
- * Values near ±2^53 can break that (a delta of two such values is near 2^54).
+ * DELTA_BINARY_PACKED bytes of the first `n` values, or undefined when they cannot be computed
+ * exactly in doubles (a delta, a delta less its block's minimum, or a zigzagged first value or
+ * minimum past 2^52): values near ±2^53 are that far apart.
  */
-export function deltaEncodable(values: ArrayLike<number>, n: number): boolean {
-  if (n > 0 && Math.abs(values[0]!) > MAX_ZIGZAG_INPUT) return false;
-  for (let start = 1; start < n; start += BLOCK) {
-    const count = Math.min(BLOCK, n - start);
-    let min = Number.POSITIVE_INFINITY;
-    let max = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < count; i++) {
-      const d = values[start + i]! - values[start + i - 1]!;
-      if (!Number.isSafeInteger(d)) return false;
-      if (d < min) min = d;
-      if (d > max) max = d;
-    }
-    if (Math.abs(min) > MAX_ZIGZAG_INPUT || !Number.isSafeInteger(max - min)) return false;
-  }
-  return true;
-}
-
-/** DELTA_BINARY_PACKED bytes of the first `n` values (see deltaEncodable). */
-export function encodeDeltaBinaryPacked(values: ArrayLike<number>, n: number): Buffer {
+export function encodeDeltaBinaryPacked(values: ArrayLike<number>, n: number): Buffer | undefined {
+  if (n > 0 && Math.abs(values[0]!) > MAX_ZIGZAG_INPUT) return undefined;
   const out = new ByteOut(16 + n);
   out.varint(BLOCK);
   out.varint(MINIBLOCKS);
@@ -130,10 +113,15 @@ export function encodeDeltaBinaryPacked(values: ArrayLike<number>, n: number): B
   for (let start = 1; start < n; start += BLOCK) {
     const count = Math.min(BLOCK, n - start);
     let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < count; i++) {
       const d = values[start + i]! - values[start + i - 1]!;
       deltas[i] = d;
       if (d < min) min = d;
+      if (d > max) max = d;
+    }
+    if (!Number.isSafeInteger(max - min) || Math.abs(min) > MAX_ZIGZAG_INPUT || !Number.isSafeInteger(max)) {
+      return undefined;
     }
     out.zigzag(min);
     const widths: number[] = [];

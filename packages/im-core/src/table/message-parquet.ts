@@ -156,9 +156,7 @@ export async function convertHistoryToParquet(
     },
   );
   const rows = new MessageRowWriter(writer, file);
-  const parser = new HistoryParser({
-    onMessageBytes: (buf, start, end, line, utf8) => rows.add(buf, start, end, line, utf8),
-  });
+  const parser = new HistoryParser({ messageBytes: rows });
   try {
     for await (const chunk of gunzip) {
       parser.push(chunk as Buffer);

@@ -5,6 +5,7 @@
  * (rows.ts), which the tests hold this to.
  */
 import { MessageScanner, type Span, type Spans } from "../history/message-scan.ts";
+import type { MessageBytesSink } from "../history/parser.ts";
 import type { ColumnBuffer } from "./parquet-columns.ts";
 import type { ParquetWriter } from "./parquet-writer.ts";
 import { c2cConversation, type FileRowFields, MESSAGE_COLUMNS, type MessageColumn } from "./rows.ts";
@@ -12,7 +13,7 @@ import { c2cConversation, type FileRowFields, MESSAGE_COLUMNS, type MessageColum
 const NEWLINE = 0x0a;
 const BAR = 0x7c;
 
-export class MessageRowWriter {
+export class MessageRowWriter implements MessageBytesSink {
   readonly #writer: ParquetWriter;
   readonly #file: FileRowFields;
   readonly #group: boolean;
@@ -65,7 +66,7 @@ export class MessageRowWriter {
   }
 
   /**
-   * The row of the message `buf[start..end)` at `line` (HistoryParser's onMessageBytes). Bytes that
+   * The row of the message `buf[start..end)` at `line` (HistoryParser's messageBytes). Bytes that
    * are not valid UTF-8 are read as JSON.parse reads their string: each bad sequence as U+FFFD.
    */
   add(buf: Buffer, start: number, end: number, line: number, utf8: boolean): void {

@@ -1,5 +1,5 @@
 import { ByteDictionary } from "./byte-dictionary.ts";
-import { deltaEncodable, encodeDeltaBinaryPacked } from "./delta.ts";
+import { encodeDeltaBinaryPacked } from "./delta.ts";
 import { encodeHybrid } from "./hybrid.ts";
 
 /**
@@ -284,19 +284,16 @@ export class ColumnBuffer {
         this.#dictPage = false;
     } else if (this.def.kind === "string" || this.def.kind === "list") {
       encoding = ENCODING_DELTA_LENGTH_BYTE_ARRAY;
+      // Lengths are small: their deltas are always exact.
       parts.push(
-        encodeDeltaBinaryPacked(this.nums.arr, this.nums.len),
+        encodeDeltaBinaryPacked(this.nums.arr, this.nums.len)!,
         this.bytes.buf.subarray(0, this.bytes.len),
       );
-    } else if (deltaEncodable(this.nums.arr, this.nums.len)) {
-      encoding = ENCODING_DELTA_BINARY_PACKED;
-      parts.push(encodeDeltaBinaryPacked(this.nums.arr, this.nums.len));
     } else {
+      const delta = encodeDeltaBinaryPacked(this.nums.arr, this.nums.len);
+      encoding = delta === undefined ? ENCODING_PLAIN : ENCODING_DELTA_BINARY_PACKED;
       // Numbers too far apart for exact deltas in doubles: PLAIN, 8 bytes each.
-      encoding = ENCODING_PLAIN;
-      const plain = Buffer.allocUnsafe(this.nums.len * 8);
-      for (let i = 0; i < this.nums.len; i++) plain.writeBigInt64LE(BigInt(this.nums.arr[i]!), i * 8);
-      parts.push(plain);
+      parts.push(delta ?? plainInt64(this.nums.arr, this.nums.len));
     }
     const page: PageBody = {
       body: Buffer.concat(parts),
@@ -337,6 +334,12 @@ export class ColumnBuffer {
     this.minStr = undefined;
     this.maxStr = undefined;
   }
+}
+
+function plainInt64(values: Float64Array, n: number): Buffer {
+  const out = Buffer.allocUnsafe(n * 8);
+  for (let i = 0; i < n; i++) out.writeBigInt64LE(BigInt(values[i]!), i * 8);
+  return out;
 }
 
 function lengthPrefixed(b: Buffer): Buffer {

@@ -219,24 +219,6 @@ export class ColumnBuffer {
     }
   }
 
-  addList(items: readonly string[]): void {
-    this.numRows++;
-    const defs = this.defLevels!;
-    const reps = this.repLevels!;
-    if (items.length === 0) {
-      this.numValues++;
-      defs.push(0);
-      reps.push(0);
-      return;
-    }
-    for (let i = 0; i < items.length; i++) {
-      this.numValues++;
-      defs.push(1);
-      reps.push(i === 0 ? 0 : 1);
-      this.addBytes(items[i]!);
-    }
-  }
-
   /** A list of UTF-8 values, `bufs[i][starts[i]..ends[i])` for i < length. */
   addUtf8List(items: {
     readonly bufs: readonly Buffer[];

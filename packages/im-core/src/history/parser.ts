@@ -66,7 +66,7 @@ export class HistoryParser {
   #pendingBytes = 0;
   readonly #maxLineBytes: number;
   readonly #messageBytes: MessageBytesSink | undefined;
-  /** messageBytes mode: the complete lines of the chunk being pushed are valid UTF-8. */
+  /** messageBytes mode: the complete lines of the chunk being pushed are all valid UTF-8. */
   #chunkUtf8 = true;
   #state: "header" | "messages" | "done" = "header";
   #header: HistoryHeader | undefined;
@@ -193,9 +193,15 @@ export class HistoryParser {
       throw new HistoryFormatError(lineNo, hasComma ? "a comma with no message" : "empty line");
     }
     const sink = this.#messageBytes;
-    let message: { value: HistoryMessage; raw: string } | undefined;
-    if (sink !== undefined) sink.add(buf, start, end, lineNo, utf8);
-    else message = parseMessage(buf.toString("utf8", start, end), lineNo);
+    let raw: string | undefined;
+    let message: HistoryMessage | undefined;
+    if (sink !== undefined) {
+      // A chunk that is not all valid UTF-8: each of its lines is checked on its own.
+      sink.add(buf, start, end, lineNo, utf8 || isUtf8(buf.subarray(start, end)));
+    } else {
+      raw = buf.toString("utf8", start, end);
+      message = parseMessage(raw, lineNo);
+    }
     // Checked after parsing so that a broken line is blamed on itself, not on its predecessor.
     if (this.#lastHadComma === false) {
       throw new HistoryFormatError(
@@ -206,14 +212,8 @@ export class HistoryParser {
     this.#lastHadComma = hasComma;
     this.#lastMessageLine = lineNo;
     this.#messageCount++;
-    if (message === undefined) return;
-    out.push({
-      kind: "message",
-      message: message.value,
-      line: lineNo,
-      raw: message.raw,
-      rawBytes: buf.subarray(start, end),
-    });
+    if (message === undefined || raw === undefined) return;
+    out.push({ kind: "message", message, line: lineNo, raw, rawBytes: buf.subarray(start, end) });
   }
 
   #checkLength(bytes: number): void {
@@ -235,7 +235,7 @@ export class HistoryParser {
   }
 }
 
-function parseMessage(raw: string, lineNo: number): { value: HistoryMessage; raw: string } {
+function parseMessage(raw: string, lineNo: number): HistoryMessage {
   let value: unknown;
   try {
     value = JSON.parse(raw);
@@ -247,7 +247,7 @@ function parseMessage(raw: string, lineNo: number): { value: HistoryMessage; raw
   if (value.MsgBody !== undefined && !Array.isArray(value.MsgBody)) {
     throw new HistoryFormatError(lineNo, "MsgBody must be an array");
   }
-  return { value: value as HistoryMessage, raw };
+  return value as HistoryMessage;
 }
 
 function isClosing(line: Buffer): boolean {

@@ -12,6 +12,7 @@ function fakeTerminal(debug = false): Terminal & { stdout: string[]; stderr: str
     stdout,
     stderr,
     out: (l) => stdout.push(l),
+    outBytes: (b) => stdout.push(Buffer.from(b).toString("utf8")),
     err: (l) => stderr.push(l),
     interactive: false,
     debug,

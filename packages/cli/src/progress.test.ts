@@ -8,6 +8,7 @@ function fakeTerminal(interactive: boolean): Terminal & { lines: string[] } {
   return {
     lines,
     out: (line) => lines.push(line),
+    outBytes: (bytes) => lines.push(Buffer.from(bytes).toString("utf8")),
     err: (line) => lines.push(line),
     interactive,
     debug: false,

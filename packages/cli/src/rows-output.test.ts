@@ -68,21 +68,38 @@ describe("printRows", () => {
     }
   });
 
-  it("prints DuckDB's JSON texts as they are, a batch in one write", async () => {
-    const run = async (format: "json" | "ndjson") => {
+  it("prints JSON texts' bytes as they are, a batch in one write, as printRows prints the rows", async () => {
+    const rows = [
+      { a: 1, t: "天气" },
+      { a: 2, t: 'x"\ny' },
+      { a: 3, t: null },
+    ];
+    const bytes = (i: number) => Buffer.from(JSON.stringify(rows[i]));
+    const run = async (format: "json" | "ndjson", split: number[][]) => {
+      const writes: string[] = [];
+      const from = (async function* () {
+        for (const part of split) yield part.map(bytes);
+      })();
+      const count = await printJsonTexts(from, format, (b) => writes.push(Buffer.from(b).toString("utf8")));
+      return { writes, count };
+    };
+    const asRows = async (format: "json" | "ndjson", split: number[][]) => {
       const out: string[] = [];
       const from = (async function* () {
-        yield ['{"a":1}', '{"a":2}'];
-        yield ['{"a":3}'];
+        for (const part of split) yield part.map((i) => rows[i]!);
       })();
-      const count = await printJsonTexts(from, format, (t) => out.push(t));
-      return { out, count };
+      await printRows(["a", "t"], from, format, (t) => out.push(`${t}\n`));
+      return out.join("");
     };
 
-    const json = await run("json");
-    const ndjson = await run("ndjson");
+    for (const format of ["json", "ndjson"] as const) {
+      const { writes, count } = await run(format, [[0, 1], [], [2]]);
 
-    expect(json).toEqual({ out: ['[{"a":1}\n,{"a":2}', ',{"a":3}', "]"], count: 3 });
-    expect(ndjson).toEqual({ out: ['{"a":1}\n{"a":2}', '{"a":3}'], count: 3 });
+      expect(count).toBe(3);
+      expect(writes).toHaveLength(format === "json" ? 3 : 2);
+      expect(writes.join("")).toBe(await asRows(format, [[0, 1], [], [2]]));
+    }
+    expect((await run("json", [])).writes.join("")).toBe("[]\n");
+    expect((await run("ndjson", [])).writes).toEqual([]);
   });
 });

@@ -56,23 +56,31 @@ export async function printRows(
   }
 }
 
-/** Rows that are JSON text already (DuckDB's to_json): printed as they are, as json or ndjson. */
+const NEWLINE = Buffer.from("\n");
+const OPEN = Buffer.from("[");
+const COMMA = Buffer.from(",");
+
+/**
+ * Rows that are JSON text already, in UTF-8 bytes (DuckDB's to_json): printed as they are, as json
+ * or ndjson, one write a batch; the same text `printRows` prints for the same rows.
+ */
 export async function printJsonTexts(
-  batches: AsyncIterable<string[]>,
+  batches: AsyncIterable<Uint8Array[]>,
   format: "json" | "ndjson",
-  out: (text: string) => void,
+  write: (bytes: Uint8Array) => void,
 ): Promise<number> {
   let count = 0;
   for await (const texts of batches) {
     if (texts.length === 0) continue;
-    out(
-      format === "ndjson"
-        ? texts.join("\n")
-        : texts.map((text, i) => `${count + i === 0 ? "[" : ","}${text}`).join("\n"),
-    );
-    count += texts.length;
+    const parts: Uint8Array[] = [];
+    for (const text of texts) {
+      if (format === "json") parts.push(count === 0 ? OPEN : COMMA);
+      parts.push(text, NEWLINE);
+      count++;
+    }
+    write(Buffer.concat(parts));
   }
-  if (format === "json") out(count === 0 ? "[]" : "]");
+  if (format === "json") write(Buffer.from(count === 0 ? "[]\n" : "]\n"));
   return count;
 }
 

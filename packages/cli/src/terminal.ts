@@ -3,6 +3,8 @@ import type { Logger } from "@imvault/im-core";
 /** Where a command writes: results on stdout, progress and diagnostics on stderr. Injected for tests. */
 export interface Terminal {
   out(line: string): void;
+  /** Bytes on stdout as they are (no newline added): text that is UTF-8 already. */
+  outBytes(bytes: Uint8Array): void;
   err(line: string): void;
   /** stderr is a terminal: progress may redraw a bar instead of printing lines. */
   readonly interactive: boolean;
@@ -17,6 +19,7 @@ export function processTerminal(env: NodeJS.ProcessEnv = process.env): Terminal 
   const err = droppedOnEpipe(process.stderr);
   return {
     out: (line) => out(`${line}\n`),
+    outBytes: (bytes) => out(bytes),
     err: (line) => err(`${line}\n`),
     interactive: process.stderr.isTTY === true && env.CI === undefined,
     outIsTerminal: process.stdout.isTTY === true,
@@ -29,7 +32,7 @@ export function processTerminal(env: NodeJS.ProcessEnv = process.env): Terminal 
  * (an archive run must not stop half-way because nobody reads its summary), its output is dropped,
  * and nothing crashes on EPIPE. Any other write error is thrown as before.
  */
-function droppedOnEpipe(stream: NodeJS.WriteStream): (text: string) => void {
+function droppedOnEpipe(stream: NodeJS.WriteStream): (text: string | Uint8Array) => void {
   let gone = false;
   stream.on("error", (error: NodeJS.ErrnoException) => {
     if (error.code !== "EPIPE") throw error;

@@ -9,3 +9,4 @@ export * from "./history.ts";
 export * from "./im.ts";
 export * from "./media.ts";
 export * from "./store-conformance.ts";
+export * from "./table.ts";

@@ -27,27 +27,27 @@ export async function searchCommand(options: SearchOptions, terminal: Terminal):
   const { format: given, ...search } = options;
   const format = given ?? defaultFormat(terminal);
   if (format === "json" || format === "ndjson") {
-    // DuckDB writes each row's JSON itself: one string a row to carry over, not eighteen values.
+    // DuckDB writes each row's JSON itself: one value a row to carry over, not eighteen, and its
+    // bytes printed as they are.
     const statement = buildSearchSql(search, { dialect: "duckdb", as: "json", inTableOrder: true });
-    const table = await openTable();
-    const result = await table.query(statement);
-    const texts = (async function* () {
-      for await (const rows of result.batches) yield rows.map((r) => String(r.json));
-    })();
-    const count = await printJsonTexts(texts, format, terminal.out);
+    const table = await openTable(search);
+    const count = await printJsonTexts(await table.queryBytes(statement), format, terminal.outBytes);
     if (terminal.interactive) terminal.err(`${count} row(s)`);
     return EXIT.ok;
   }
   const statement = buildSearchSql(search, { dialect: "duckdb", inTableOrder: true });
-  return runOnTable(terminal, format, (table) => table.query(statement));
+  return runOnTable(terminal, format, (table) => table.query(statement), search);
 }
 
 function defaultFormat(terminal: Terminal): RowFormat {
   return terminal.outIsTerminal ? "table" : "ndjson";
 }
 
-/** DATA_DIR's table. Not closed: the process ends with the command, and closing DuckDB takes ~0.1 s. */
-async function openTable(): Promise<Table> {
+/**
+ * DATA_DIR's table; for a search, only its files that search may match. Not closed: the process
+ * ends with the command, and closing DuckDB takes ~0.1 s.
+ */
+async function openTable(search?: MessageSearch): Promise<Table> {
   const store = loadStoreConfig();
   if (store.kind !== "local") {
     throw new ConfigError(
@@ -56,7 +56,7 @@ async function openTable(): Promise<Table> {
     );
   }
   const { MessageTable } = await import("@imvault/im-core/duckdb");
-  return MessageTable.open(join(store.dataDir, TABLE_PREFIX));
+  return MessageTable.open(join(store.dataDir, TABLE_PREFIX), search === undefined ? {} : { search });
 }
 
 type Table = Awaited<ReturnType<typeof import("@imvault/im-core/duckdb").MessageTable.open>>;
@@ -65,8 +65,9 @@ async function runOnTable(
   terminal: Terminal,
   format: RowFormat | undefined,
   run: (table: Table) => ReturnType<Table["query"]>,
+  search?: MessageSearch,
 ): Promise<ExitCode> {
-  const table = await openTable();
+  const table = await openTable(search);
   const result = await run(table);
   const count = await printRows(
     result.columns,

@@ -1,13 +1,11 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeTableFile } from "../../testing/table.ts";
 import type { ChatType } from "../im/types.ts";
-import { hourParts } from "../time/msgtime.ts";
 import { MessageTable, tableFiles } from "./duckdb.ts";
-import { convertHistoryToParquet } from "./message-parquet.ts";
 import { buildSearchSql, type MessageSearch } from "./search-sql.ts";
 
 /** Files of several hours (across a day), both chat types, and three raw files in one hour. */
@@ -45,24 +43,11 @@ describe("the messages view's order", () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "imvault-table-order-"));
     for (const f of FILES) {
-      const { dt, hour } = hourParts(f.msgTime);
-      const partition = `chat_type=${f.chatType}/dt=${dt}/hour=${hour}`;
-      const chunks: Buffer[] = [];
-      await convertHistoryToParquet(
-        Readable.from([history(f.chatType, f.msgTime, f.messages)]),
-        {
-          chatType: f.chatType,
-          msgTime: f.msgTime,
-          sourceKey: `raw/${partition}/${f.name}`,
-          gzipMd5: "0".repeat(32),
-          fileMd5: "1".repeat(32),
-        },
-        (b) => void chunks.push(Buffer.from(b)),
-        // Several row groups a file, so that DuckDB's threads read one file in parts.
-        { rowGroupRows: 64, pageBytes: 1024 },
-      );
-      await mkdir(join(dir, partition), { recursive: true });
-      await writeFile(join(dir, partition, `${f.name}.parquet`), Buffer.concat(chunks));
+      // Several row groups a file, so that DuckDB's threads read one file in parts.
+      await writeTableFile(dir, f, history(f.chatType, f.msgTime, f.messages), {
+        rowGroupRows: 64,
+        pageBytes: 1024,
+      });
     }
     table = await MessageTable.open(dir);
   });
@@ -73,14 +58,14 @@ describe("the messages view's order", () => {
   });
 
   const texts = async (search: MessageSearch, inTableOrder: boolean) => {
-    const result = await table.query(buildSearchSql(search, { as: "json", inTableOrder }));
+    const batches = await table.queryBytes(buildSearchSql(search, { as: "json", inTableOrder }));
     const out: string[] = [];
-    for await (const batch of result.batches) for (const row of batch) out.push(String(row.json));
+    for await (const batch of batches) for (const row of batch) out.push(Buffer.from(row).toString("utf8"));
     return out;
   };
 
   it("lists the files by hour, chat type, then raw file key", async () => {
-    expect(await tableFiles(dir)).toEqual([
+    expect(tableFiles(dir)).toEqual([
       "chat_type=C2C/dt=2015-12-01/hour=23/c_1.gz.parquet",
       "chat_type=C2C/dt=2015-12-01/hour=23/c_10.gz.parquet",
       "chat_type=C2C/dt=2015-12-01/hour=23/c_2.gz.parquet",

@@ -9,9 +9,10 @@
  * parsed statement and the prepared one both of type SELECT). Entry point `@imvault/im-core/duckdb`,
  * so that nothing else loads DuckDB's native library.
  */
-import { readdir } from "node:fs/promises";
-import { join, resolve, sep } from "node:path";
+import { type Dirent, readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
 import {
+  type DuckDBBlobVector,
   type DuckDBConnection,
   DuckDBInstance,
   type DuckDBPreparedStatement,
@@ -19,7 +20,8 @@ import {
   StatementType,
 } from "@duckdb/node-api";
 import { ValidationError } from "../errors.ts";
-import type { SqlStatement } from "./search-sql.ts";
+import { filesThatMayMatch } from "./search-files.ts";
+import type { MessageSearch, SqlStatement } from "./search-sql.ts";
 
 /** A query's answer: its column names, then its rows in batches (values JSON-ready). */
 export interface QueryResult {
@@ -46,6 +48,8 @@ const BIG_INTEGERS = new Set<number>([
   DuckDBTypeId.UHUGEINT,
 ]);
 
+const NULL_BYTES = Buffer.from("null");
+
 const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 export class MessageTable {
@@ -57,15 +61,28 @@ export class MessageTable {
     this.#connection = connection;
   }
 
-  /** Opens the table whose files live under `tablesDir` (DATA_DIR/tables/messages). */
-  static async open(tablesDir: string): Promise<MessageTable> {
+  /**
+   * Opens the table whose files live under `tablesDir` (DATA_DIR/tables/messages). With `search`,
+   * the view holds only the files that search may match (search-files.ts): the same rows for it,
+   * without DuckDB reading the others.
+   */
+  static async open(tablesDir: string, options: { search?: MessageSearch } = {}): Promise<MessageTable> {
     const dir = resolve(tablesDir);
-    const instance = await DuckDBInstance.create(":memory:", {
+    // DuckDB starts on its own thread while this one lists the files (and picks a search's).
+    const starting = DuckDBInstance.create(":memory:", {
       autoinstall_known_extensions: "false",
       autoload_known_extensions: "false",
     });
+    let files: string[];
+    try {
+      files = tableFiles(dir);
+      if (options.search !== undefined) files = await filesThatMayMatch(dir, files, options.search);
+    } catch (error) {
+      (await starting).closeSync();
+      throw error;
+    }
+    const instance = await starting;
     const connection = await instance.connect();
-    const files = await tableFiles(dir);
     const source =
       files.length > 0
         ? `SELECT * FROM read_parquet([${files.map((f) => sqlString(join(dir, f))).join(", ")}], hive_partitioning = true, hive_types_autocast = false)`
@@ -79,15 +96,7 @@ export class MessageTable {
 
   /** Runs one read-only statement with `?` parameters; refuses anything else before it runs. */
   async query(statement: SqlStatement | string): Promise<QueryResult> {
-    const { sql, params } = typeof statement === "string" ? { sql: statement, params: [] } : statement;
-    const prepared = await this.#prepareRead(sql);
-    if (params.length > 0) prepared.bind(params);
-    let result: Awaited<ReturnType<DuckDBPreparedStatement["stream"]>>;
-    try {
-      result = await prepared.stream();
-    } catch (err) {
-      throw refused(err);
-    }
+    const result = await this.#stream(statement);
     const columns = result.columnNames();
     const big = result.columnTypes().map((t) => BIG_INTEGERS.has(t.typeId));
     async function* batches(): AsyncGenerator<Record<string, unknown>[]> {
@@ -107,6 +116,49 @@ export class MessageTable {
       }
     }
     return { columns, batches: batches() };
+  }
+
+  /**
+   * Runs one read-only statement answering one BLOB column (`encode(to_json(m))`, say) and yields
+   * each of DuckDB's chunks as its values' bytes: no JavaScript string is made of them, which is
+   * what printing a large answer cost most (bench/README.md, "Message table"). A NULL is `null`.
+   */
+  async queryBytes(statement: SqlStatement): Promise<AsyncIterable<Uint8Array[]>> {
+    const result = await this.#stream(statement);
+    const types = result.columnTypes();
+    if (types.length !== 1 || types[0]!.typeId !== DuckDBTypeId.BLOB) {
+      throw new QueryRefusedError("queryBytes reads statements that answer one BLOB column");
+    }
+    async function* batches(): AsyncGenerator<Uint8Array[]> {
+      try {
+        for (;;) {
+          const chunk = await result.fetchChunk();
+          if (chunk === null || chunk.rowCount === 0) return;
+          const vector = chunk.getColumnVector(0) as DuckDBBlobVector;
+          const values: Uint8Array[] = [];
+          for (let i = 0; i < chunk.rowCount; i++) {
+            const bytes = vector.getItemBytes(i);
+            // Up to 12 bytes are a view into the chunk's memory: copied, as the chunk goes next.
+            values.push(bytes === null ? NULL_BYTES : bytes.length <= 12 ? Buffer.from(bytes) : bytes);
+          }
+          yield values;
+        }
+      } catch (err) {
+        throw refused(err);
+      }
+    }
+    return batches();
+  }
+
+  async #stream(statement: SqlStatement | string) {
+    const { sql, params } = typeof statement === "string" ? { sql: statement, params: [] } : statement;
+    const prepared = await this.#prepareRead(sql);
+    if (params.length > 0) prepared.bind(params);
+    try {
+      return await prepared.stream();
+    } catch (err) {
+      throw refused(err);
+    }
   }
 
   async #prepareRead(sql: string): Promise<DuckDBPreparedStatement> {
@@ -170,21 +222,42 @@ function refused(err: unknown): QueryRefusedError {
  * The table's files, relative to `dir`, in the table's order: msg_time (dt, then hour), chat type,
  * then the raw file's key (the name without `.parquet`, byte by byte as SQL compares strings).
  */
-export async function tableFiles(dir: string): Promise<string[]> {
-  let entries: string[];
-  try {
-    entries = await readdir(dir, { recursive: true });
-  } catch {
-    return [];
-  }
+export function tableFiles(dir: string): string[] {
   const keyed: { file: string; key: Buffer }[] = [];
-  for (const file of entries) {
-    const m = PARTITIONED_FILE.exec(file.split(sep).join("/"));
-    if (m === null) continue;
-    const [, chatType, dt, hour, name] = m;
-    keyed.push({ file, key: Buffer.from(`${dt}\u0000${hour}\u0000${chatType}\u0000${name}`) });
+  // The three partition levels walked with synchronous calls: a sixth of the CPU of a recursive
+  // readdir through promises (bench/README.md, "Message table").
+  for (const chatType of partitions(dir, "chat_type")) {
+    for (const dt of partitions(join(dir, chatType.entry), "dt")) {
+      for (const hour of partitions(join(dir, chatType.entry, dt.entry), "hour")) {
+        const hourDir = join(dir, chatType.entry, dt.entry, hour.entry);
+        for (const name of entries(hourDir, "file")) {
+          if (!name.endsWith(".parquet") || name.length === ".parquet".length) continue;
+          const stem = name.slice(0, -".parquet".length);
+          keyed.push({
+            file: join(chatType.entry, dt.entry, hour.entry, name),
+            key: Buffer.from(`${dt.value}\u0000${hour.value}\u0000${chatType.value}\u0000${stem}`),
+          });
+        }
+      }
+    }
   }
   return keyed.sort((a, b) => Buffer.compare(a.key, b.key)).map((k) => k.file);
 }
 
-const PARTITIONED_FILE = /^chat_type=([^/]+)\/dt=([^/]+)\/hour=([^/]+)\/([^/]+)\.parquet$/;
+/** The `name=value` directories in `dir`. */
+function partitions(dir: string, name: string): { entry: string; value: string }[] {
+  const prefix = `${name}=`;
+  return entries(dir, "directory")
+    .filter((e) => e.startsWith(prefix) && e.length > prefix.length)
+    .map((entry) => ({ entry, value: entry.slice(prefix.length) }));
+}
+
+function entries(dir: string, kind: "file" | "directory"): string[] {
+  let list: Dirent[];
+  try {
+    list = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return list.filter((e) => (kind === "file" ? e.isFile() : e.isDirectory())).map((e) => e.name);
+}

@@ -47,14 +47,18 @@ export class LocalSearches implements SearchService {
     const entry: Entry = { state: "running", rows: [], truncated: false, startedAt: this.#o.now() };
     this.#entries.set(id, entry);
     this.#o.logger?.info("search started", { id, keyName: caller.keyName });
-    void this.#run(entry, statement);
+    void this.#run(entry, statement, search);
     return { id };
   }
 
-  async #run(entry: Entry, statement: ReturnType<typeof buildSearchSql>): Promise<void> {
+  async #run(
+    entry: Entry,
+    statement: ReturnType<typeof buildSearchSql>,
+    search: MessageSearch,
+  ): Promise<void> {
     let table: MessageTable | undefined;
     try {
-      table = await MessageTable.open(this.#o.tablesDir);
+      table = await MessageTable.open(this.#o.tablesDir, { search });
       const result = await table.query(statement);
       for await (const batch of result.batches) {
         for (const row of batch) {

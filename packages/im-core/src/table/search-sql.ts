@@ -36,8 +36,9 @@ export interface SqlStatement {
 export const MAX_SEARCH_LIMIT = 10_000_000;
 
 /**
- * `as: "json"` (DuckDB only) answers one column, `json`, each row as a JSON object made by DuckDB:
- * one string a row instead of one value a column for the caller to convert. `inTableOrder` says that
+ * `as: "json"` (DuckDB only) answers one BLOB column, `json`, each row as a JSON object made by DuckDB
+ * in UTF-8 bytes (MessageTable.queryBytes): one value a row instead of one a column for the caller to
+ * convert, and bytes to print as they are instead of a string. `inTableOrder` says that
  * `relation` yields its rows in the table's order (DuckDB's `messages` view does: duckdb.ts), so a
  * search that is one scan (all but --user without --peer) needs no sort: the rows stream out as they
  * are read, in the same order the ORDER BY gives, without DuckDB holding them all first.
@@ -109,7 +110,7 @@ export function buildSearchSql(
   });
   const outer =
     options.as === "json"
-      ? "to_json(m) AS json"
+      ? "encode(to_json(m)) AS json"
       : MESSAGE_COLUMNS.map((c) => outerColumn(c, dialect)).join(", ");
   const alreadyInOrder = options.inTableOrder === true && selects.length === 1;
   const sql =

@@ -146,8 +146,9 @@ export class ColumnBuffer {
     }
   }
 
-  /** A non-null string value given as UTF-8 bytes `buf[start..end)` (no statistics kept). */
+  /** A non-null string value given as UTF-8 bytes `buf[start..end)`, for a column without statistics. */
   addUtf8(buf: Buffer, start: number, end: number): void {
+    if (this.def.stats) throw new Error(`${this.def.name} keeps statistics: add its values as strings`);
     this.numRows++;
     this.numValues++;
     this.defLevels?.push(1);

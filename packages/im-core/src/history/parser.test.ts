@@ -342,6 +342,35 @@ describe("HistoryParser (push API)", () => {
     p.push(`${HEADER}\n`);
     expect(() => p.end()).toThrow(HistoryFormatError);
   });
+
+  it("hands each message's bytes to a MessageBytesSink, and whether they are UTF-8, however the chunks split", () => {
+    const bad = Buffer.concat([Buffer.from('{"Text":"a'), Buffer.from([0xe4, 0xbd]), Buffer.from('b"}')]);
+    const plain = Buffer.concat([
+      Buffer.from(`${HEADER}\n${text("天气")},\n`),
+      bad,
+      Buffer.from(`,\n ${text("🎉")} \n]}\n`),
+    ]);
+    for (const size of [1, 2, 3, 7, plain.length]) {
+      const got: { bytes: string; line: number; utf8: boolean }[] = [];
+      const p = new HistoryParser({
+        messageBytes: {
+          add: (buf, start, end, line, utf8) => {
+            got.push({ bytes: buf.toString("latin1", start, end), line, utf8 });
+          },
+        },
+      });
+      const events = [];
+      for (let i = 0; i < plain.length; i += size) events.push(...p.push(plain.subarray(i, i + size)));
+
+      expect(events.map((e) => e.kind)).toEqual(["header"]);
+      expect(p.end()).toMatchObject({ messageCount: 3, lines: 5 });
+      expect(got).toEqual([
+        { bytes: Buffer.from(text("天气")).toString("latin1"), line: 2, utf8: true },
+        { bytes: bad.toString("latin1"), line: 3, utf8: false },
+        { bytes: Buffer.from(text("🎉")).toString("latin1"), line: 4, utf8: true },
+      ]);
+    }
+  });
 });
 
 describe("readGzipHistory", () => {

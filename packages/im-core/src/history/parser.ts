@@ -6,6 +6,7 @@
  * boundary anywhere — even inside a character — is harmless, and only the one line that straddles a
  * boundary is ever copied. Memory is bounded by the longest line, never by the file.
  */
+import { isUtf8 } from "node:buffer";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
@@ -30,6 +31,22 @@ export const DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024;
 export interface HistoryParserOptions {
   /** Longest line accepted, in bytes, so a file without newlines cannot fill memory. Default 8 MiB. */
   maxLineBytes?: number;
+  /**
+   * Takes each message line as bytes instead of parsing it (no "message" events are returned then):
+   * see {@link MessageBytesSink}. An object, not a function: its method is the same function for
+   * every file, which V8 optimizes once.
+   */
+  messageBytes?: MessageBytesSink;
+}
+
+export interface MessageBytesSink {
+  /**
+   * One message: `buf[start..end)` without its blanks and comma, `utf8` whether those bytes are
+   * valid UTF-8. Must check the message as the parser would (valid JSON, an object, MsgBody an
+   * array) and throw HistoryFormatError naming `line` if not (MessageScanner does). The bytes are
+   * valid only during the call.
+   */
+  add(buf: Buffer, start: number, end: number, line: number, utf8: boolean): void;
 }
 
 function isBlank(b: number | undefined): boolean {
@@ -48,6 +65,9 @@ export class HistoryParser {
   #pending: Buffer[] = [];
   #pendingBytes = 0;
   readonly #maxLineBytes: number;
+  readonly #messageBytes: MessageBytesSink | undefined;
+  /** messageBytes mode: the complete lines of the chunk being pushed are all valid UTF-8. */
+  #chunkUtf8 = true;
   #state: "header" | "messages" | "done" = "header";
   #header: HistoryHeader | undefined;
   /** null until the first message; then whether the latest message line ended with a comma. */
@@ -58,6 +78,7 @@ export class HistoryParser {
 
   constructor(options: HistoryParserOptions = {}) {
     this.#maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    this.#messageBytes = options.messageBytes;
   }
 
   /** Complete lines consumed so far, for callers that report where a stream broke off. */
@@ -78,6 +99,13 @@ export class HistoryParser {
           : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const out: HistoryEvent[] = [];
     let pos = 0;
+    if (this.#messageBytes !== undefined) {
+      // One check for all the chunk's whole lines (a line's bytes end at a 0x0A, which is never part
+      // of a multi-byte character); the line completed from earlier chunks is checked on its own.
+      const first = this.#pending.length > 0 ? buf.indexOf(LF) + 1 : 0;
+      const last = buf.lastIndexOf(LF);
+      this.#chunkUtf8 = last < first || isUtf8(buf.subarray(first, last));
+    }
     while (pos < buf.length) {
       if (this.#state === "done") {
         this.#checkTail(buf, pos);
@@ -100,7 +128,7 @@ export class HistoryParser {
         this.#pending = [];
         this.#pendingBytes = 0;
         this.#checkLength(line.length);
-        this.#onLine(line, 0, line.length, out);
+        this.#onLine(line, 0, line.length, out, this.#messageBytes === undefined || isUtf8(line));
       }
       pos = nl + 1;
     }
@@ -132,7 +160,7 @@ export class HistoryParser {
     return { header: this.#header!, messageCount: this.#messageCount, lines: this.#closingLine };
   }
 
-  #onLine(buf: Buffer, start: number, end: number, out: HistoryEvent[]): void {
+  #onLine(buf: Buffer, start: number, end: number, out: HistoryEvent[], utf8 = this.#chunkUtf8): void {
     while (start < end && isBlank(buf[start])) start++;
     while (end > start && isBlank(buf[end - 1])) end--;
     const lineNo = this.#line;
@@ -164,17 +192,15 @@ export class HistoryParser {
     if (end === start) {
       throw new HistoryFormatError(lineNo, hasComma ? "a comma with no message" : "empty line");
     }
-    const raw = buf.toString("utf8", start, end);
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      // No cause: V8's message quotes the line, and chat text does not belong in logs.
-      throw new HistoryFormatError(lineNo, "not valid JSON");
-    }
-    if (!isObject(value)) throw new HistoryFormatError(lineNo, "a message must be a JSON object");
-    if (value.MsgBody !== undefined && !Array.isArray(value.MsgBody)) {
-      throw new HistoryFormatError(lineNo, "MsgBody must be an array");
+    const sink = this.#messageBytes;
+    let raw: string | undefined;
+    let message: HistoryMessage | undefined;
+    if (sink !== undefined) {
+      // A chunk that is not all valid UTF-8: each of its lines is checked on its own.
+      sink.add(buf, start, end, lineNo, utf8 || isUtf8(buf.subarray(start, end)));
+    } else {
+      raw = buf.toString("utf8", start, end);
+      message = parseMessage(raw, lineNo);
     }
     // Checked after parsing so that a broken line is blamed on itself, not on its predecessor.
     if (this.#lastHadComma === false) {
@@ -186,13 +212,8 @@ export class HistoryParser {
     this.#lastHadComma = hasComma;
     this.#lastMessageLine = lineNo;
     this.#messageCount++;
-    out.push({
-      kind: "message",
-      message: value as HistoryMessage,
-      line: lineNo,
-      raw,
-      rawBytes: buf.subarray(start, end),
-    });
+    if (message === undefined || raw === undefined) return;
+    out.push({ kind: "message", message, line: lineNo, raw, rawBytes: buf.subarray(start, end) });
   }
 
   #checkLength(bytes: number): void {
@@ -212,6 +233,21 @@ export class HistoryParser {
       }
     }
   }
+}
+
+function parseMessage(raw: string, lineNo: number): HistoryMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    // No cause: V8's message quotes the line, and chat text does not belong in logs.
+    throw new HistoryFormatError(lineNo, "not valid JSON");
+  }
+  if (!isObject(value)) throw new HistoryFormatError(lineNo, "a message must be a JSON object");
+  if (value.MsgBody !== undefined && !Array.isArray(value.MsgBody)) {
+    throw new HistoryFormatError(lineNo, "MsgBody must be an array");
+  }
+  return value as HistoryMessage;
 }
 
 function isClosing(line: Buffer): boolean {

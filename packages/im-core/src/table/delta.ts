@@ -55,6 +55,25 @@ function pack(out: ByteOut, vals: Float64Array, from: number, count: number, wid
   const start = out.len;
   out.buf.fill(0, start, start + bytes);
   if (width === 0) return;
+  if (width <= 24) {
+    // In 32-bit integers: a value shifted by the < 8 bits pending stays below 2^31.
+    const buf = out.buf;
+    let o = start;
+    let acc = 0;
+    let bits = 0;
+    for (let i = 0; i < count; i++) {
+      acc |= vals[from + i]! << bits;
+      bits += width;
+      while (bits >= 8) {
+        buf[o++] = acc & 0xff;
+        acc >>>= 8;
+        bits -= 8;
+      }
+    }
+    if (bits > 0) buf[o] = acc & 0xff;
+    out.len = start + bytes;
+    return;
+  }
   let bit = 0;
   for (let i = 0; i < count; i++) {
     let v = vals[from + i]!;
@@ -75,8 +94,16 @@ function pack(out: ByteOut, vals: Float64Array, from: number, count: number, wid
   out.len = start + bytes;
 }
 
-/** DELTA_BINARY_PACKED bytes of the first `n` values. */
-export function encodeDeltaBinaryPacked(values: ArrayLike<number>, n: number): Buffer {
+/** Past this, a zigzag value (2|v| + 1) is no longer exact in a double. */
+const MAX_ZIGZAG_INPUT = 2 ** 52;
+
+/**
+ * DELTA_BINARY_PACKED bytes of the first `n` values, or undefined when they cannot be computed
+ * exactly in doubles (a delta, a delta less its block's minimum, or a zigzagged first value or
+ * minimum past 2^52): values near ±2^53 are that far apart.
+ */
+export function encodeDeltaBinaryPacked(values: ArrayLike<number>, n: number): Buffer | undefined {
+  if (n > 0 && Math.abs(values[0]!) > MAX_ZIGZAG_INPUT) return undefined;
   const out = new ByteOut(16 + n);
   out.varint(BLOCK);
   out.varint(MINIBLOCKS);
@@ -86,10 +113,15 @@ export function encodeDeltaBinaryPacked(values: ArrayLike<number>, n: number): B
   for (let start = 1; start < n; start += BLOCK) {
     const count = Math.min(BLOCK, n - start);
     let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < count; i++) {
       const d = values[start + i]! - values[start + i - 1]!;
       deltas[i] = d;
       if (d < min) min = d;
+      if (d > max) max = d;
+    }
+    if (!Number.isSafeInteger(max - min) || Math.abs(min) > MAX_ZIGZAG_INPUT || !Number.isSafeInteger(max)) {
+      return undefined;
     }
     out.zigzag(min);
     const widths: number[] = [];

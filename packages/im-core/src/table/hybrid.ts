@@ -3,42 +3,65 @@
  * indices (up to 24 bits): runs of at least 8 equal values as RLE runs, everything between as
  * bit-packed groups of 8 (the last group padded with zeros, which readers ignore past the page's
  * value count).
+ *
+ * Module-level functions over one output buffer, not closures made per call: V8 optimizes a closure
+ * made anew for each page anew (the inner functions were compiled a hundred times an index run).
  */
-export function encodeHybrid(values: ArrayLike<number>, n: number, width: number): Buffer {
-  const valueBytes = Math.ceil(width / 8);
-  let out = Buffer.allocUnsafe(64 + Math.ceil((n * width) / 8) + (n >> 2));
-  let len = 0;
-  const ensure = (extra: number) => {
-    if (len + extra <= out.length) return;
-    const next = Buffer.allocUnsafe(Math.max(out.length * 2, len + extra));
-    out.copy(next, 0, 0, len);
-    out = next;
-  };
-  const varint = (v: number) => {
-    ensure(5);
-    let x = v;
-    while (x >= 0x80) {
-      out[len++] = (x & 0x7f) | 0x80;
-      x >>>= 7;
-    }
-    out[len++] = x;
-  };
-  const bitPacked = (from: number, to: number) => {
-    const groups = Math.ceil((to - from) / 8);
-    varint((groups << 1) | 1);
-    ensure(groups * width);
-    let acc = 0;
-    let bits = 0;
+let out = Buffer.allocUnsafe(64 * 1024);
+let len = 0;
+
+function ensure(extra: number): void {
+  if (len + extra <= out.length) return;
+  const next = Buffer.allocUnsafe(Math.max(out.length * 2, len + extra));
+  out.copy(next, 0, 0, len);
+  out = next;
+}
+
+function varint(v: number): void {
+  ensure(5);
+  let x = v;
+  while (x >= 0x80) {
+    out[len++] = (x & 0x7f) | 0x80;
+    x >>>= 7;
+  }
+  out[len++] = x;
+}
+
+function bitPacked(values: ArrayLike<number>, from: number, to: number, width: number): void {
+  const groups = Math.ceil((to - from) / 8);
+  varint((groups << 1) | 1);
+  ensure(groups * width);
+  let acc = 0;
+  let bits = 0;
+  if (width <= 24) {
+    // In 32-bit integers: a value shifted by the < 8 bits pending stays below 2^31.
     for (let i = from; i < from + groups * 8; i++) {
-      acc += (i < to ? values[i]! : 0) * 2 ** bits;
+      acc |= (i < to ? values[i]! : 0) << bits;
       bits += width;
       while (bits >= 8) {
         out[len++] = acc & 0xff;
-        acc = Math.floor(acc / 256);
+        acc >>>= 8;
         bits -= 8;
       }
     }
-  };
+    return;
+  }
+  for (let i = from; i < from + groups * 8; i++) {
+    acc += (i < to ? values[i]! : 0) * 2 ** bits;
+    bits += width;
+    while (bits >= 8) {
+      out[len++] = acc & 0xff;
+      acc = Math.floor(acc / 256);
+      bits -= 8;
+    }
+  }
+}
+
+/** The hybrid encoding of the first `n` values, each < 2^width: a view valid until the next call. */
+export function encodeHybrid(values: ArrayLike<number>, n: number, width: number): Buffer {
+  const valueBytes = Math.ceil(width / 8);
+  len = 0;
+  ensure(64 + Math.ceil((n * width) / 8) + (n >> 2));
   let i = 0;
   let packedFrom = -1;
   while (i < n) {
@@ -52,7 +75,7 @@ export function encodeHybrid(values: ArrayLike<number>, n: number, width: number
         const lend = Math.min((8 - ((i - packedFrom) % 8)) % 8, run);
         i += lend;
         run -= lend;
-        bitPacked(packedFrom, i);
+        bitPacked(values, packedFrom, i, width);
         packedFrom = -1;
       }
       if (run >= 8) {
@@ -72,6 +95,6 @@ export function encodeHybrid(values: ArrayLike<number>, n: number, width: number
       i = j;
     }
   }
-  if (packedFrom >= 0) bitPacked(packedFrom, n);
+  if (packedFrom >= 0) bitPacked(values, packedFrom, n, width);
   return out.subarray(0, len);
 }

@@ -4,23 +4,23 @@
  * metadata names its source: the raw file's key, MD5s (as the manifest has them) and SHA-256 of the
  * GZip bytes read, so a table file can always be traced to, and checked against, the raw file.
  */
-import { isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { HistoryFormatError, IntegrityError } from "../errors.ts";
 import { HistoryParser } from "../history/parser.ts";
+import { MessageRowWriter } from "./message-row-writer.ts";
 import type { ColumnDef } from "./parquet-columns.ts";
 import { ParquetWriter, type ParquetWriterOptions } from "./parquet-writer.ts";
-import { fileRowFields, type MessageColumn, messageRow, type RowSource } from "./rows.ts";
+import { fileRowFields, type MessageColumn, type RowSource } from "./rows.ts";
 
 /** The table's Parquet schema, in MESSAGE_COLUMNS order. */
 export const MESSAGE_SCHEMA: readonly (ColumnDef & { name: MessageColumn })[] = [
-  { name: "chat_type", kind: "string", nullable: false, stats: true },
-  { name: "msg_time", kind: "string", nullable: false, stats: true },
-  { name: "dt", kind: "string", nullable: false, stats: true },
-  { name: "hour", kind: "string", nullable: false, stats: true },
+  { name: "chat_type", kind: "string", nullable: false, stats: true, dictionary: true },
+  { name: "msg_time", kind: "string", nullable: false, stats: true, dictionary: true },
+  { name: "dt", kind: "string", nullable: false, stats: true, dictionary: true },
+  { name: "hour", kind: "string", nullable: false, stats: true, dictionary: true },
   { name: "msg_timestamp", kind: "int64", nullable: true, stats: true },
   { name: "ts", kind: "timestamp", nullable: true, stats: true },
   { name: "from_account", kind: "string", nullable: true, stats: false, dictionary: true },
@@ -33,7 +33,7 @@ export const MESSAGE_SCHEMA: readonly (ColumnDef & { name: MessageColumn })[] = 
   { name: "text", kind: "string", nullable: true, stats: false },
   { name: "media_urls", kind: "list", nullable: false, stats: false },
   { name: "raw", kind: "string", nullable: false, stats: false },
-  { name: "source_key", kind: "string", nullable: false, stats: true },
+  { name: "source_key", kind: "string", nullable: false, stats: true, dictionary: true },
   { name: "line", kind: "int64", nullable: false, stats: true },
 ];
 
@@ -140,7 +140,6 @@ export async function convertHistoryToParquet(
     gunzip,
   );
   piping.catch(() => {});
-  const parser = new HistoryParser();
   const keyValue: Record<string, string> = {};
   const writer = new ParquetWriter(
     MESSAGE_SCHEMA,
@@ -156,55 +155,11 @@ export async function convertHistoryToParquet(
       keyValue,
     },
   );
-  const col = (name: MessageColumn) => writer.columns[MESSAGE_SCHEMA.findIndex((d) => d.name === name)]!;
-  const chatType = col("chat_type");
-  const msgTime = col("msg_time");
-  const dt = col("dt");
-  const hour = col("hour");
-  const msgTimestamp = col("msg_timestamp");
-  const ts = col("ts");
-  const from = col("from_account");
-  const to = col("to_account");
-  const group = col("group_id");
-  const conversation = col("conversation");
-  const seq = col("msg_seq");
-  const random = col("msg_random");
-  const types = col("msg_types");
-  const text = col("text");
-  const media = col("media_urls");
-  const raw = col("raw");
-  const sourceKey = col("source_key");
-  const line = col("line");
+  const rows = new MessageRowWriter(writer, file);
+  const parser = new HistoryParser({ messageBytes: rows });
   try {
     for await (const chunk of gunzip) {
-      const events = parser.push(chunk as Buffer);
-      for (let i = 0; i < events.length; i++) {
-        const e = events[i]!;
-        if (e.kind !== "message") continue;
-        const row = messageRow(file, e.message, e.raw, e.line);
-        chatType.addString(row.chat_type);
-        msgTime.addString(row.msg_time);
-        dt.addString(row.dt);
-        hour.addString(row.hour);
-        msgTimestamp.addInt64(row.msg_timestamp);
-        ts.addInt64(row.ts);
-        from.addString(row.from_account);
-        to.addString(row.to_account);
-        group.addString(row.group_id);
-        conversation.addString(row.conversation);
-        seq.addInt64(row.msg_seq);
-        random.addInt64(row.msg_random);
-        types.addList(row.msg_types);
-        text.addString(row.text);
-        media.addList(row.media_urls);
-        // The line's own bytes, copied (not the string encoded again), when they are valid UTF-8, as
-        // they nearly always are; else the string, whose invalid bytes JSON.parse read as U+FFFD.
-        if (isUtf8(e.rawBytes)) raw.addUtf8(e.rawBytes, 0, e.rawBytes.length);
-        else raw.addString(row.raw);
-        sourceKey.addString(row.source_key);
-        line.addInt64(row.line);
-        writer.endRow();
-      }
+      parser.push(chunk as Buffer);
       if (writer.groupFull) await writer.flush();
     }
     await piping;

@@ -1,3 +1,4 @@
+import { ByteDictionary } from "./byte-dictionary.ts";
 import { encodeDeltaBinaryPacked } from "./delta.ts";
 import { encodeHybrid } from "./hybrid.ts";
 
@@ -108,18 +109,21 @@ export class ColumnBuffer {
   maxNum = Number.NEGATIVE_INFINITY;
   minStr: string | undefined;
   maxStr: string | undefined;
-  /** The chunk's dictionary while it is in use: value → index. */
-  #dict: Map<string, number> | undefined;
-  /** The dictionary's values, PLAIN-encoded (4-byte length, bytes). */
-  readonly #dictValues = new Bytes();
+  /** The chunk's dictionary while it is in use. */
+  readonly #dict: ByteDictionary | undefined;
   /** The page being filled is dictionary-encoded (its `nums` are indices). */
   #dictPage: boolean;
+  /** addConstant's value and its dictionary index in this chunk (-1: none yet). */
+  #constant: string | undefined;
+  #constantIndex = -1;
+  /** A string's UTF-8 bytes, on their way into the dictionary. */
+  readonly #scratch = new Bytes();
 
   constructor(def: ColumnDef) {
     this.def = def;
     this.defLevels = def.nullable || def.kind === "list" ? new Bytes() : undefined;
     this.repLevels = def.kind === "list" ? new Bytes() : undefined;
-    this.#dict = def.dictionary ? new Map() : undefined;
+    this.#dict = def.dictionary ? new ByteDictionary() : undefined;
     this.#dictPage = this.#dict !== undefined;
   }
 
@@ -131,7 +135,7 @@ export class ColumnBuffer {
     this.numRows++;
     this.numValues++;
     if (v === null) {
-      this.addNull();
+      this.#null();
       return;
     }
     this.defLevels?.push(1);
@@ -142,11 +146,44 @@ export class ColumnBuffer {
     }
   }
 
-  /** A non-null string value given as UTF-8 bytes `buf[start..end)`. */
+  /** A non-null string value given as UTF-8 bytes `buf[start..end)`, for a column without statistics. */
   addUtf8(buf: Buffer, start: number, end: number): void {
+    if (this.def.stats) throw new Error(`${this.def.name} keeps statistics: add its values as strings`);
     this.numRows++;
     this.numValues++;
     this.defLevels?.push(1);
+    this.#addValueBytes(buf, start, end);
+  }
+
+  /** A null value. */
+  addNull(): void {
+    this.numRows++;
+    this.numValues++;
+    this.#null();
+  }
+
+  /**
+   * `v` again, a value the same for every row of the file (its partition values, its source key):
+   * after the chunk's first row, one more dictionary index, no bytes. Needs a dictionary column.
+   */
+  addConstant(v: string): void {
+    if (this.#constantIndex < 0 || this.#constant !== v || !this.#dictPage) {
+      this.addString(v);
+      this.#constant = v;
+      this.#constantIndex = this.#dictPage ? this.nums.arr[this.nums.len - 1]! : -1;
+      return;
+    }
+    this.numRows++;
+    this.numValues++;
+    this.defLevels?.push(1);
+    this.nums.push(this.#constantIndex);
+  }
+
+  #addValueBytes(buf: Buffer, start: number, end: number): void {
+    if (this.#dictPage) {
+      this.nums.push(this.#dict!.indexOf(buf, start, end));
+      return;
+    }
     const n = end - start;
     const b = this.bytes;
     b.ensure(n);
@@ -156,25 +193,14 @@ export class ColumnBuffer {
   }
 
   private addBytes(v: string): void {
-    if (this.#dictPage) {
-      const dict = this.#dict!;
-      let index = dict.get(v);
-      if (index === undefined) {
-        index = dict.size;
-        dict.set(v, index);
-        const d = this.#dictValues;
-        d.ensure(4 + v.length * 3);
-        const n = d.buf.write(v, d.len + 4, "utf8");
-        d.buf.writeUInt32LE(n, d.len);
-        d.len += 4 + n;
-      }
-      this.nums.push(index);
-      return;
-    }
-    const b = this.bytes;
     // At most 3 bytes of UTF-8 per UTF-16 code unit.
+    const b = this.#dictPage ? this.#scratch : this.bytes;
     b.ensure(v.length * 3);
     const n = b.buf.write(v, b.len, "utf8");
+    if (this.#dictPage) {
+      this.nums.push(this.#dict!.indexOf(b.buf, 0, n));
+      return;
+    }
     b.len += n;
     this.nums.push(n);
   }
@@ -183,7 +209,7 @@ export class ColumnBuffer {
     this.numRows++;
     this.numValues++;
     if (v === null) {
-      this.addNull();
+      this.#null();
       return;
     }
     this.defLevels?.push(1);
@@ -194,7 +220,13 @@ export class ColumnBuffer {
     }
   }
 
-  addList(items: readonly string[]): void {
+  /** A list of UTF-8 values, `bufs[i][starts[i]..ends[i])` for i < length. */
+  addUtf8List(items: {
+    readonly bufs: readonly Buffer[];
+    readonly starts: readonly number[];
+    readonly ends: readonly number[];
+    readonly length: number;
+  }): void {
     this.numRows++;
     const defs = this.defLevels!;
     const reps = this.repLevels!;
@@ -208,11 +240,11 @@ export class ColumnBuffer {
       this.numValues++;
       defs.push(1);
       reps.push(i === 0 ? 0 : 1);
-      this.addBytes(items[i]!);
+      this.#addValueBytes(items.bufs[i]!, items.starts[i]!, items.ends[i]!);
     }
   }
 
-  private addNull(): void {
+  #null(): void {
     this.defLevels!.push(0);
     this.nullCount++;
     this.chunkNulls++;
@@ -231,16 +263,20 @@ export class ColumnBuffer {
       const width = Math.max(1, Math.ceil(Math.log2(Math.max(2, this.#dict!.size))));
       parts.push(Buffer.from([width]), encodeHybrid(this.nums.arr, this.nums.len, width));
       // A dictionary that grew too big stops here: the chunk's later pages are plain.
-      if (this.#dict!.size > MAX_DICT_VALUES || this.#dictValues.len > MAX_DICT_BYTES) this.#dictPage = false;
+      if (this.#dict!.size > MAX_DICT_VALUES || this.#dict!.byteLength > MAX_DICT_BYTES)
+        this.#dictPage = false;
     } else if (this.def.kind === "string" || this.def.kind === "list") {
       encoding = ENCODING_DELTA_LENGTH_BYTE_ARRAY;
+      // Lengths are small: their deltas are always exact.
       parts.push(
-        encodeDeltaBinaryPacked(this.nums.arr, this.nums.len),
+        encodeDeltaBinaryPacked(this.nums.arr, this.nums.len)!,
         this.bytes.buf.subarray(0, this.bytes.len),
       );
     } else {
-      encoding = ENCODING_DELTA_BINARY_PACKED;
-      parts.push(encodeDeltaBinaryPacked(this.nums.arr, this.nums.len));
+      const delta = encodeDeltaBinaryPacked(this.nums.arr, this.nums.len);
+      encoding = delta === undefined ? ENCODING_PLAIN : ENCODING_DELTA_BINARY_PACKED;
+      // Numbers too far apart for exact deltas in doubles: PLAIN, 8 bytes each.
+      parts.push(delta ?? plainInt64(this.nums.arr, this.nums.len));
     }
     const page: PageBody = {
       body: Buffer.concat(parts),
@@ -263,7 +299,7 @@ export class ColumnBuffer {
   dictionaryPage(): { body: Buffer; count: number } | undefined {
     if (this.#dict === undefined || this.#dict.size === 0) return undefined;
     return {
-      body: Buffer.from(this.#dictValues.buf.subarray(0, this.#dictValues.len)),
+      body: Buffer.from(this.#dict.bytes.subarray(0, this.#dict.byteLength)),
       count: this.#dict.size,
     };
   }
@@ -272,15 +308,21 @@ export class ColumnBuffer {
   resetChunk(): void {
     if (this.#dict !== undefined) {
       this.#dict.clear();
-      this.#dictValues.reset();
       this.#dictPage = true;
     }
+    this.#constantIndex = -1;
     this.chunkNulls = 0;
     this.minNum = Number.POSITIVE_INFINITY;
     this.maxNum = Number.NEGATIVE_INFINITY;
     this.minStr = undefined;
     this.maxStr = undefined;
   }
+}
+
+function plainInt64(values: Float64Array, n: number): Buffer {
+  const out = Buffer.allocUnsafe(n * 8);
+  for (let i = 0; i < n; i++) out.writeBigInt64LE(BigInt(values[i]!), i * 8);
+  return out;
 }
 
 function lengthPrefixed(b: Buffer): Buffer {

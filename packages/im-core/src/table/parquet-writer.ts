@@ -42,7 +42,7 @@ export interface ParquetWriterOptions {
   rowGroupRows?: number;
   /** Close a row group once its uncompressed pages reach this many bytes. Default 64 MiB. */
   rowGroupBytes?: number;
-  /** ZSTD level. Default 3. */
+  /** ZSTD level. Default 1: on the message table, smaller and cheaper than 3 (bench/README.md, "Message table"). */
   zstdLevel?: number;
   /** Key-value metadata of the file. */
   keyValue?: Record<string, string>;
@@ -97,7 +97,7 @@ export class ParquetWriter {
     this.#pageBytes = options.pageBytes ?? 1024 * 1024;
     this.#rowGroupRows = options.rowGroupRows ?? 122_880;
     this.#rowGroupBytes = options.rowGroupBytes ?? 64 * 1024 * 1024;
-    const zstd = acquireZstdPages(options.zstdLevel ?? 3);
+    const zstd = acquireZstdPages(options.zstdLevel ?? 1);
     this.#zstd = zstd.pages;
     this.#releaseZstd = zstd.release;
     this.#keyValue = options.keyValue ?? {};

@@ -94,7 +94,11 @@ export function c2cConversation(a: string, b: string): string {
   return a <= b ? `${a}|${b}` : `${b}|${a}`;
 }
 
-/** The row of one message. `message` is `raw` parsed; `line` its line in the plain file. */
+/**
+ * The row of one message. `message` is `raw` parsed; `line` its line in the plain file. This is the
+ * row's definition: indexing writes the same row from the message's bytes (MessageRowWriter, with
+ * MessageScanner), and the tests hold it to this function.
+ */
 export function messageRow(
   file: FileRowFields,
   message: HistoryMessage,

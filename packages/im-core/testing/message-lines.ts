@@ -113,8 +113,7 @@ export function messageLines(count: number, seed: number): string[] {
     }
     return `${out}"`;
   };
-  // Seconds past ~2^43 make a TIMESTAMP readers refuse, so MsgTimestamp stays below (`huge` false).
-  const num = (huge = true) =>
+  const num = () =>
     pick([
       String(Math.floor(rnd() * 2 ** 31)),
       String(-Math.floor(rnd() * 1000)),
@@ -124,11 +123,17 @@ export function messageLines(count: number, seed: number): string[] {
       "2.5",
       "1e3",
       "1E-2",
-      ...(huge ? ["9007199254740993", "123456789012345", "1234567890123456"] : ["1448974806"]),
+      "1448974806",
+      // A ts holds years 1 to 9999: the last second in range, the first past it, and far past it.
+      "253402300799",
+      "253402300800",
+      "9007199254740993",
+      "123456789012345",
+      "1234567890123456",
     ]);
   const scalar = () =>
     pick([
-      () => num(false),
+      () => num(),
       () => str(text()),
       () => "null",
       () => "true",
@@ -181,7 +186,7 @@ export function messageLines(count: number, seed: number): string[] {
             ? str(`u_${text()}`)
             : scalar()
           : rnd() < 0.9
-            ? num(field !== "MsgTimestamp")
+            ? num()
             : scalar();
       members.push(member(field, value));
     }

@@ -34,8 +34,7 @@ function historyFile(chatType: ChatType, lines: (string | Buffer)[]): Buffer {
 
 /**
  * The rows messageRow gives for the messages HistoryParser (JSON.parse) reads from `plain`, in the
- * terms DuckDB reads them back (UTF-8 strings), without `ts`: msg_timestamp × 1000 by construction,
- * and generated seconds go past what a TIMESTAMP holds.
+ * terms DuckDB reads them back (UTF-8 strings; `ts` read back as epoch milliseconds).
  */
 function expectedRows(chatType: ChatType, sourceKey: string, plain: Buffer) {
   const stored = (s: string | null) => (s === null ? null : Buffer.from(s, "utf8").toString("utf8"));
@@ -45,11 +44,12 @@ function expectedRows(chatType: ChatType, sourceKey: string, plain: Buffer) {
   const parser = new HistoryParser();
   return parser.push(plain).flatMap((e) => {
     if (e.kind !== "message") return [];
-    const { ts: _ts, ...row } = messageRow(file, e.message, e.raw, e.line);
+    const row = messageRow(file, e.message, e.raw, e.line);
     return [
       {
         ...row,
         msg_timestamp: bigint(row.msg_timestamp),
+        ts: bigint(row.ts),
         msg_seq: bigint(row.msg_seq),
         msg_random: bigint(row.msg_random),
         from_account: stored(row.from_account),
@@ -112,7 +112,7 @@ describe("MessageRowWriter, read back through DuckDB", () => {
     async (chatType) => {
       const f = files.find((x) => x.chatType === chatType)!;
       const result = await table.query(
-        `SELECT * EXCLUDE (ts) FROM messages WHERE chat_type = '${chatType}' ORDER BY line`,
+        `SELECT * REPLACE (epoch_ms(ts) AS ts) FROM messages WHERE chat_type = '${chatType}' ORDER BY line`,
       );
       const rows: Record<string, unknown>[] = [];
       for await (const batch of result.batches) rows.push(...batch);

@@ -8,7 +8,13 @@ import { MessageScanner, type Span, type Spans } from "../history/message-scan.t
 import type { MessageBytesSink } from "../history/parser.ts";
 import type { ColumnBuffer } from "./parquet-columns.ts";
 import type { ParquetWriter } from "./parquet-writer.ts";
-import { c2cConversation, type FileRowFields, MESSAGE_COLUMNS, type MessageColumn } from "./rows.ts";
+import {
+  c2cConversation,
+  type FileRowFields,
+  MESSAGE_COLUMNS,
+  type MessageColumn,
+  tsMillis,
+} from "./rows.ts";
 
 const NEWLINE = 0x0a;
 const BAR = 0x7c;
@@ -82,7 +88,7 @@ export class MessageRowWriter implements MessageBytesSink {
     this.#dt.addConstant(file.dt);
     this.#hour.addConstant(file.hour);
     this.#msgTimestamp.addInt64(m.msgTimestamp);
-    this.#ts.addInt64(m.msgTimestamp === null ? null : m.msgTimestamp * 1000);
+    this.#ts.addInt64(tsMillis(m.msgTimestamp));
     addSpan(this.#from, m.from);
     addSpan(this.#to, m.to);
     addSpan(this.#groupId, m.group);

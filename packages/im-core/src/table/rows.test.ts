@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { c2cConversation, fileRowFields, MESSAGE_COLUMNS, messageRow } from "./rows.ts";
+import { c2cConversation, fileRowFields, MESSAGE_COLUMNS, messageRow, tsMillis } from "./rows.ts";
 
 const c2cFile = fileRowFields({
   chatType: "C2C",
@@ -78,5 +78,17 @@ describe("messageRow", () => {
   it("gives both sides of a one-to-one chat the same conversation key", () => {
     expect(c2cConversation("b", "a")).toBe(c2cConversation("a", "b"));
     expect(c2cConversation("a", "b")).toBe("a|b");
+  });
+});
+
+describe("tsMillis", () => {
+  it("keeps the instants of years 1 to 9999 and leaves the rest (and no number) to msg_timestamp and raw", () => {
+    expect(tsMillis(1448974806)).toBe(1448974806000);
+    expect(tsMillis(253402300799)).toBe(253402300799000); // 9999-12-31T23:59:59Z
+    expect(tsMillis(-62135596800)).toBe(-62135596800000); // 0001-01-01T00:00:00Z
+    expect(tsMillis(253402300800)).toBeNull();
+    expect(tsMillis(-62135596801)).toBeNull();
+    expect(tsMillis(1234567890123456)).toBeNull();
+    expect(tsMillis(null)).toBeNull();
   });
 });

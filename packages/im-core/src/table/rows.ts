@@ -42,7 +42,7 @@ export interface MessageRow {
   hour: string;
   /** MsgTimestamp as Tencent sent it (Unix seconds), or null when it is not a whole number. */
   msg_timestamp: number | null;
-  /** The same instant in epoch milliseconds (a UTC TIMESTAMP in the table). */
+  /** The same instant in epoch milliseconds (a UTC TIMESTAMP in the table); null outside years 1–9999. */
   ts: number | null;
   from_account: string | null;
   to_account: string | null;
@@ -140,7 +140,7 @@ export function messageRow(
     dt: file.dt,
     hour: file.hour,
     msg_timestamp: msgTimestamp,
-    ts: msgTimestamp === null ? null : msgTimestamp * 1000,
+    ts: tsMillis(msgTimestamp),
     from_account: from,
     to_account: to,
     group_id: group,
@@ -158,6 +158,18 @@ export function messageRow(
 
 function stringOrNull(v: unknown): string | null {
   return typeof v === "string" ? v : null;
+}
+
+/** The UTC instants a `ts` holds: years 1 to 9999, the range every SQL engine reading the table accepts. */
+const TS_SECONDS = { min: -62_135_596_800, max: 253_402_300_799 } as const;
+
+/**
+ * MsgTimestamp (Unix seconds) as `ts`'s epoch milliseconds, or null when it is not a whole number or
+ * lies outside years 1 to 9999: one such value would make DuckDB refuse to read the whole file, so it
+ * stays only in `msg_timestamp` and `raw`.
+ */
+export function tsMillis(seconds: number | null): number | null {
+  return seconds === null || seconds < TS_SECONDS.min || seconds > TS_SECONDS.max ? null : seconds * 1000;
 }
 
 /** A whole number that fits a BIGINT exactly as JSON gave it; anything else stays only in `raw`. */

@@ -10,6 +10,7 @@ import {
   NotFoundError,
   ValidationError,
 } from "../errors.ts";
+import { copyLocalFile } from "./copy-to-file.ts";
 import { writeInBatches } from "./local-batched-write.ts";
 import { syncDir, syncDirs } from "./local-dir-sync.ts";
 import { ensureDir, errorCode, FILE_MODE, storeFailure } from "./local-fs-errors.ts";
@@ -182,7 +183,7 @@ export function createLocalStore(options: LocalStoreOptions): LocalArchiveStore 
       try {
         file = await open(path, "r");
       } catch (error) {
-        if (isMissing(error)) throw new NotFoundError(`no object at ${key}`, { details: { key } });
+        if (isMissing(error)) throw notFound(key);
         throw storeFailure(error, path, "read");
       }
       const info = await file.stat().catch(async (error: unknown) => {
@@ -191,9 +192,13 @@ export function createLocalStore(options: LocalStoreOptions): LocalArchiveStore 
       });
       if (!info.isFile()) {
         await file.close();
-        throw new NotFoundError(`no object at ${key}`, { details: { key } });
+        throw notFound(key);
       }
       return file.createReadStream();
+    },
+
+    async copyToFile(key, target) {
+      return copyLocalFile(key, pathOf(key), target);
     },
 
     async head(key) {
@@ -234,7 +239,7 @@ export function createLocalStore(options: LocalStoreOptions): LocalArchiveStore 
     async setLegalHold(key, on) {
       const path = pathOf(key);
       const info = await stat(path).catch(() => undefined);
-      if (on && info?.isFile() !== true) throw new NotFoundError(`no object at ${key}`, { details: { key } });
+      if (on && info?.isFile() !== true) throw notFound(key);
       await setHoldMarker(root, key, on).catch((error: unknown) => {
         throw storeFailure(error, path, "write");
       });
@@ -256,6 +261,10 @@ export function createLocalStore(options: LocalStoreOptions): LocalArchiveStore 
       await unlink(tempPath);
     },
   };
+}
+
+function notFound(key: string): NotFoundError {
+  return new NotFoundError(`no object at ${key}`, { details: { key } });
 }
 
 function heldError(key: string, what: "deleted" | "replaced"): LegalHoldError {

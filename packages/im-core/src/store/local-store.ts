@@ -10,7 +10,7 @@ import {
   NotFoundError,
   ValidationError,
 } from "../errors.ts";
-import { copyLocalFile } from "./copy-to-file.ts";
+import { copyLocalFile, readLocalFile } from "./copy-to-file.ts";
 import { writeInBatches } from "./local-batched-write.ts";
 import { syncDir, syncDirs } from "./local-dir-sync.ts";
 import { ensureDir, errorCode, FILE_MODE, storeFailure } from "./local-fs-errors.ts";
@@ -178,23 +178,7 @@ export function createLocalStore(options: LocalStoreOptions): LocalArchiveStore 
     },
 
     async get(key) {
-      const path = pathOf(key);
-      let file: Awaited<ReturnType<typeof open>>;
-      try {
-        file = await open(path, "r");
-      } catch (error) {
-        if (isMissing(error)) throw notFound(key);
-        throw storeFailure(error, path, "read");
-      }
-      const info = await file.stat().catch(async (error: unknown) => {
-        await file.close();
-        throw error;
-      });
-      if (!info.isFile()) {
-        await file.close();
-        throw notFound(key);
-      }
-      return file.createReadStream();
+      return readLocalFile(key, pathOf(key));
     },
 
     async copyToFile(key, target) {

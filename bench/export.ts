@@ -2,8 +2,8 @@
  * Benchmark of `imvault export`: generated history (the benchmarks' generator) for both chat types
  * over two Beijing days, where most messages are from or to one account, with every media URL's
  * bytes archived (objects under media/, one media manifest per hour) and the message table indexed;
- * then, per format, `imvault export --user` (spawned, with peak RSS) beside `cp -r` of the export it
- * wrote (the same files and bytes), in the same run.
+ * then, per format, `imvault export --user` (spawned, with peak RSS and CPU time, user + system)
+ * beside `cp -r` of the export it wrote (the same files and bytes), in the same run.
  *
  *   node bench/export.ts [--messages 160000] [--media-kib 24] [--formats jsonl,html,rsmf] [--keep]
  */
@@ -51,16 +51,16 @@ const dataDir = await mkdtemp(join(tmpdir(), "imvault-bench-export-"));
 
 function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
   const t = performance.now();
-  // /usr/bin/time -f %M: the child's peak RSS in KiB, on stderr's last line.
-  const r = spawnSync("/usr/bin/time", ["-f", "%M", cmd, ...args], {
+  // /usr/bin/time: the child's peak RSS in KiB and its CPU seconds (user, system), on stderr's last line.
+  const r = spawnSync("/usr/bin/time", ["-f", "%M %U %S", cmd, ...args], {
     env,
     encoding: "utf8",
     maxBuffer: 1 << 28,
   });
   const seconds = (performance.now() - t) / 1000;
-  const rssKiB = Number(r.stderr.trim().split("\n").at(-1));
+  const [rssKiB, user, system] = (r.stderr.trim().split("\n").at(-1) ?? "").split(" ").map(Number);
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}: ${r.stderr.slice(-800)}`);
-  return { seconds, rssMiB: rssKiB / 1024, stdout: r.stdout };
+  return { seconds, rssMiB: rssKiB! / 1024, cpu: user! + system!, stdout: r.stdout };
 }
 
 async function sizeOf(dir: string): Promise<{ bytes: number; files: number }> {
@@ -197,8 +197,8 @@ try {
     rows.push([
       format,
       `${exported} msgs, ${size.files} files, ${(size.bytes / 2 ** 20).toFixed(0)} MiB`,
-      `${run.seconds.toFixed(2)} s (${run.rssMiB.toFixed(0)} MiB RSS)`,
-      `cp -r export: ${copy.seconds.toFixed(2)} s = ${(run.seconds / copy.seconds).toFixed(2)}x`,
+      `${run.seconds.toFixed(2)} s (${run.rssMiB.toFixed(0)} MiB RSS, CPU ${run.cpu.toFixed(1)} s)`,
+      `cp -r export: ${copy.seconds.toFixed(2)} s = ${(run.seconds / copy.seconds).toFixed(2)}x (CPU ${copy.cpu.toFixed(1)} s)`,
       `cp media objects: ${copySource.seconds.toFixed(2)} s = ${(run.seconds / copySource.seconds).toFixed(2)}x`,
     ]);
   }
@@ -208,7 +208,7 @@ try {
       .join(" ")}`,
   );
   for (const r of rows)
-    console.log(`${r[0]!.padEnd(6)} ${r[1]!.padEnd(36)} ${r[2]!.padEnd(24)} ${r[3]!.padEnd(30)} ${r[4]}`);
+    console.log(`${r[0]!.padEnd(6)} ${r[1]!.padEnd(36)} ${r[2]!.padEnd(38)} ${r[3]!.padEnd(42)} ${r[4]}`);
 } finally {
   if (values.keep) console.log(`data directory kept: ${dataDir}`);
   else await rm(dataDir, { recursive: true, force: true });

@@ -3,6 +3,7 @@ import { Readable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AlreadyExistsError, NotFoundError } from "../src/errors.ts";
 import type { ArchiveStore, ObjectInfo } from "../src/store/port.ts";
+import { describeCopyToFile } from "./store-conformance-copy.ts";
 
 /**
  * The one behaviour every ArchiveStore adapter must show, as vitest tests. Each adapter's test file
@@ -233,6 +234,8 @@ export function describeArchiveStoreConformance(
       expect(await store.head("raw/d/1.gz")).toBeUndefined();
       expect((await listAll(store, "raw/d/")).map((info) => info.key)).toEqual(["raw/d/2.gz"]);
     });
+
+    describeCopyToFile(() => store);
 
     it("get of a missing key rejects with NotFoundError", async () => {
       await expect(store.get("raw/missing.gz")).rejects.toBeInstanceOf(NotFoundError);

@@ -18,6 +18,7 @@ export function countingStore(store: ArchiveStore, onBytes: (n: number) => void)
     setLegalHold: (key, on) => store.setLegalHold(key, on),
     legalHold: (key) => store.legalHold(key),
     syncDeferred: () => store.syncDeferred(),
+    copyToFile: (key, path) => store.copyToFile(key, path),
     put(key, body, options) {
       const counted = key.startsWith("raw/") || key.startsWith("media/");
       if (!counted || typeof body === "string" || Buffer.isBuffer(body)) {

@@ -12,7 +12,7 @@ import { type MediaType, mediaUrls } from "../history/media.ts";
 import type { HistoryMessage } from "../history/types.ts";
 import type { ChatType } from "../im/types.ts";
 import { type MediaItem, readMediaManifest } from "../media/manifest.ts";
-import type { ArchiveStore } from "../store/port.ts";
+import type { ArchiveStore, CopiedFile } from "../store/port.ts";
 import type { MsgTime } from "../time/msgtime.ts";
 import type { ExportRow } from "./source.ts";
 
@@ -39,15 +39,35 @@ export interface ExportMedia {
   reason?: string;
 }
 
+/**
+ * Whether the store has a captured medium's bytes. jsonl and html learn it by copying them into the
+ * export (MediaCopier.copy, one open per medium); rsmf, which zips them later, asks the store.
+ */
+export type MediaPresence = (media: ExportMedia) => Promise<boolean>;
+
+/** MediaPresence by the store's `head`, once a key. */
+export function presenceByHead(store: ArchiveStore): MediaPresence {
+  const known = new Map<string, Promise<boolean>>();
+  return (media) => {
+    let present = known.get(media.key!);
+    if (present === undefined) {
+      present = store.head(media.key!).then((info) => info !== undefined);
+      known.set(media.key!, present);
+    }
+    return present;
+  };
+}
+
 export class MediaResolver {
   readonly #store: ArchiveStore;
   readonly #cacheSize: number;
-  readonly #manifests = new Map<string, Map<string, MediaItem> | undefined>();
-  readonly #present = new Map<string, boolean>();
+  readonly #present: MediaPresence;
+  readonly #manifests = new Map<string, Promise<Map<string, MediaItem> | undefined>>();
 
-  constructor(store: ArchiveStore, cacheSize: number) {
+  constructor(store: ArchiveStore, cacheSize: number, present: MediaPresence) {
     this.#store = store;
     this.#cacheSize = cacheSize;
+    this.#present = present;
   }
 
   /** The distinct media of one row's message, in MsgBody order. */
@@ -74,8 +94,9 @@ export class MediaResolver {
       } else if (item.status === "refused") {
         out.push({ ...base, status: "refused", reason: item.reason });
       } else {
-        const captured = {
+        const captured: ExportMedia = {
           ...base,
+          status: "captured",
           banned: item.tencentStatus === 1,
           key: item.key,
           size: item.size,
@@ -83,8 +104,8 @@ export class MediaResolver {
           ...(item.contentType === undefined ? {} : { contentType: item.contentType }),
         };
         out.push(
-          (await this.#isPresent(item.key))
-            ? { ...captured, status: "captured" }
+          (await this.#present(captured))
+            ? captured
             : { ...captured, status: "absent", reason: "the archive store no longer has the bytes" },
         );
       }
@@ -103,31 +124,40 @@ export class MediaResolver {
     return source.pipe(check);
   }
 
-  async #isPresent(key: string): Promise<boolean> {
-    let present = this.#present.get(key);
-    if (present === undefined) {
-      present = (await this.#store.head(key)) !== undefined;
-      this.#present.set(key, present);
-    }
-    return present;
-  }
-
-  async #manifest(chatType: ChatType, msgTime: MsgTime): Promise<Map<string, MediaItem> | undefined> {
+  /** An hour's media by RawURL; read once however many rows ask at the same time. */
+  #manifest(chatType: ChatType, msgTime: MsgTime): Promise<Map<string, MediaItem> | undefined> {
     const id = `${chatType}/${msgTime}`;
-    if (this.#manifests.has(id)) {
-      const cached = this.#manifests.get(id);
+    const cached = this.#manifests.get(id);
+    if (cached !== undefined) {
       this.#manifests.delete(id);
       this.#manifests.set(id, cached);
       return cached;
     }
-    const manifest = await readMediaManifest(this.#store, chatType, msgTime);
-    const items = manifest === undefined ? undefined : new Map(manifest.items.map((i) => [i.rawUrl, i]));
+    const items = readMediaManifest(this.#store, chatType, msgTime).then((manifest) =>
+      manifest === undefined ? undefined : new Map(manifest.items.map((i) => [i.rawUrl, i])),
+    );
+    // A failed read is not kept: the export fails with it, and nothing reads it again.
+    items.catch(() => this.#manifests.delete(id));
     this.#manifests.set(id, items);
     if (this.#manifests.size > this.#cacheSize) {
       this.#manifests.delete(this.#manifests.keys().next().value as string);
     }
     return items;
   }
+}
+
+/**
+ * Copies a captured medium's archived bytes to a new file at `path`, through a check of their SHA-256
+ * and size against what its media manifest recorded (IntegrityError otherwise).
+ */
+export async function copyMedia(store: ArchiveStore, media: ExportMedia, path: string): Promise<CopiedFile> {
+  if (media.key === undefined || media.sha256 === undefined || media.size === undefined) {
+    throw new IntegrityError(`media ${media.rawUrl} has no archived bytes`);
+  }
+  const { key, size, sha256 } = media;
+  const copied = await store.copyToFile(key, path);
+  if (copied.sha256 !== sha256 || copied.size !== size) throw mismatch(key, copied, { size, sha256 });
+  return copied;
 }
 
 /** Passes bytes through; at the end, fails unless they hash to `sha256` and number `size`. */
@@ -143,15 +173,21 @@ export function verifyingStream(key: string, sha256: string, size: number): Tran
     flush(callback) {
       const got = hash.digest("hex");
       if (got !== sha256 || seen !== size) {
-        callback(
-          new IntegrityError(
-            `archived media ${key} does not match its media manifest (${seen} bytes, SHA-256 ${got}; recorded ${size} bytes, ${sha256})`,
-            { key },
-          ),
-        );
+        callback(mismatch(key, { size: seen, sha256: got }, { size, sha256 }));
       } else callback();
     },
   });
+}
+
+function mismatch(
+  key: string,
+  got: { size: number; sha256: string },
+  recorded: { size: number; sha256: string },
+): IntegrityError {
+  return new IntegrityError(
+    `archived media ${key} does not match its media manifest (${got.size} bytes, SHA-256 ${got.sha256}; recorded ${recorded.size} bytes, ${recorded.sha256})`,
+    { key },
+  );
 }
 
 /** The export's file name of a medium: its archive key, unchanged (`media/{host}/{path}`). */

@@ -6,8 +6,8 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import { once } from "node:events";
-import { createWriteStream, type WriteStream } from "node:fs";
-import { mkdir, mkdtemp, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
+import { createWriteStream, mkdirSync, rmdirSync, type WriteStream } from "node:fs";
+import { mkdtemp, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { ValidationError } from "../errors.ts";
 
@@ -68,17 +68,34 @@ export class ExportDir {
     return new ExportDir(out, temp);
   }
 
-  /**
-   * A new file at `path` (relative, forward slashes) in the export. `sha256`: the bytes' hash is
-   * already known (a medium whose stream checks it against its media manifest): not computed again.
-   */
-  async open(path: string, known?: { sha256: string }): Promise<FileSink> {
-    const full = this.#full(path);
-    if (this.#paths.has(path)) throw new ValidationError(`export file ${path} written twice`);
-    this.#paths.add(path);
-    await this.#mkdirFor(full);
+  /** A new file at `path` (relative, forward slashes) in the export. */
+  async open(path: string): Promise<FileSink> {
+    const full = this.#reserve(path);
     const stream = createWriteStream(full, { flags: "wx" });
-    return new HashingSink(path, stream, this.files, known?.sha256);
+    return new HashingSink(path, stream, this.files);
+  }
+
+  /**
+   * A new file at `path` written by `write`, given its full path (its directory exists, nothing is
+   * there yet), which answers the size and SHA-256 of what it wrote: a medium's checked copy. When
+   * `write` fails, the directories made for it are removed again if empty.
+   */
+  async add(
+    path: string,
+    write: (full: string) => Promise<{ size: number; sha256: string }>,
+  ): Promise<ExportFile> {
+    const full = this.#reserve(path);
+    let written: { size: number; sha256: string };
+    try {
+      written = await write(full);
+    } catch (error) {
+      this.#paths.delete(path);
+      this.#removeEmptyDirs(dirname(full));
+      throw error;
+    }
+    const file = { path, size: written.size, sha256: written.sha256 };
+    this.files.push(file);
+    return file;
   }
 
   /** Renames the temp directory to `out`: the export appears whole, at once. */
@@ -100,17 +117,35 @@ export class ExportDir {
     return full;
   }
 
-  async #mkdirFor(full: string): Promise<void> {
+  #removeEmptyDirs(from: string): void {
+    for (let dir = from; dir !== this.temp; dir = dirname(dir)) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        return;
+      }
+      this.#dirs.delete(dir);
+    }
+  }
+
+  /** The full path of a new file at `path`, its directory made. */
+  #reserve(path: string): string {
+    const full = this.#full(path);
+    if (this.#paths.has(path)) throw new ValidationError(`export file ${path} written twice`);
+    this.#paths.add(path);
     const dir = dirname(full);
-    if (this.#dirs.has(dir)) return;
-    await mkdir(dir, { recursive: true });
-    this.#dirs.add(dir);
+    // Synchronous: one system call, where the thread pool's round trip cost more (a medium's
+    // directory is often its own).
+    if (!this.#dirs.has(dir)) {
+      mkdirSync(dir, { recursive: true });
+      this.#dirs.add(dir);
+    }
+    return full;
   }
 }
 
 class HashingSink implements FileSink {
-  readonly #hash: Hash | undefined;
-  readonly #known: string | undefined;
+  readonly #hash: Hash = createHash("sha256");
   #size = 0;
   #error: Error | undefined;
 
@@ -118,9 +153,7 @@ class HashingSink implements FileSink {
   readonly stream: WriteStream;
   readonly files: ExportFile[];
 
-  constructor(path: string, stream: WriteStream, files: ExportFile[], known: string | undefined) {
-    this.#known = known;
-    this.#hash = known === undefined ? createHash("sha256") : undefined;
+  constructor(path: string, stream: WriteStream, files: ExportFile[]) {
     this.path = path;
     this.stream = stream;
     this.files = files;
@@ -132,7 +165,7 @@ class HashingSink implements FileSink {
   async write(chunk: Buffer | string): Promise<void> {
     if (this.#error !== undefined) throw this.#error;
     const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
-    this.#hash?.update(bytes);
+    this.#hash.update(bytes);
     this.#size += bytes.length;
     if (!this.stream.write(bytes)) {
       await Promise.race([once(this.stream, "drain"), once(this.stream, "error")]);
@@ -146,7 +179,7 @@ class HashingSink implements FileSink {
       this.stream.once("error", rej);
       this.stream.end(() => res());
     });
-    const file = { path: this.path, size: this.#size, sha256: this.#known ?? this.#hash!.digest("hex") };
+    const file = { path: this.path, size: this.#size, sha256: this.#hash.digest("hex") };
     this.files.push(file);
     return file;
   }

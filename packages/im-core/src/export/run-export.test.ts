@@ -106,6 +106,25 @@ describe("runExport", () => {
     },
   );
 
+  it.each(["jsonl", "html", "rsmf"] as const)(
+    "%s: a medium the store no longer has is listed as absent, and the export holds no trace of it",
+    async (format) => {
+      await archiveMedia(Buffer.from("jpeg bytes"));
+      await store.delete("media/cos.ap-shanghai.myqcloud.com/b/a.jpg");
+      const rows = [1, 2].map((s) => row(s, "2026120523", "alice", "bob", { media: [IMG] }));
+      const out = join(dir, "out");
+
+      const manifest = await runExport({ store, source: source(rows), clock }, options(format, out));
+
+      expect(manifest.media.missing).toEqual([
+        { rawUrl: IMG, status: "absent", reason: "the archive store no longer has the bytes" },
+      ]);
+      expect(manifest.media.copied).toBe(0);
+      expect(await readdir(out)).not.toContain("media");
+      expect((await verifyExport(out)).problems).toEqual([]);
+    },
+  );
+
   it("refuses a window after the last hour the table holds, before writing anything", async () => {
     const out = join(dir, "out");
     const run = runExport(

@@ -12,11 +12,11 @@ import type { ArchiveStore } from "../store/port.ts";
 import { hourStart } from "../time/msgtime.ts";
 import type { Clock } from "../util/clock.ts";
 import { EXPORT_MANIFEST, type ExportManifest } from "./manifest.ts";
-import { MediaResolver } from "./media.ts";
+import { copyMedia, type ExportMedia, MediaResolver, presenceByHead } from "./media.ts";
 import { ExportDir } from "./output.ts";
 import { type ExportRequest, exportSubject } from "./request.ts";
 import { makeSlice, partsByKey, sliceKey } from "./slices.ts";
-import type { ExportSource } from "./source.ts";
+import type { ExportRow, ExportSource } from "./source.ts";
 import { MediaCopier } from "./writers/copy-media.ts";
 import { htmlWriter } from "./writers/html.ts";
 import { jsonlWriter } from "./writers/jsonl.ts";
@@ -64,9 +64,9 @@ export async function runExport(deps: ExportDeps, options: ExportOptions): Promi
   const head = await chainHead(deps.store);
 
   const dir = await ExportDir.create(options.out);
-  let copier: MediaCopier | undefined;
+  // Rows whose media are being resolved (and, for jsonl and html, copied) ahead of the one written.
+  const ahead: { row: ExportRow; media: Promise<ExportMedia[]> }[] = [];
   try {
-    const media = new MediaResolver(deps.store, EXPORT_LIMITS.mediaManifestCache);
     const stats = { copied: 0, bytes: 0 };
     const banned = new Map<string, string>();
     const copiedKeys = new Set<string>();
@@ -75,9 +75,12 @@ export async function runExport(deps: ExportDeps, options: ExportOptions): Promi
       stats.bytes += n;
       options.progress?.bytes?.(n);
     };
-    copier = new MediaCopier(dir, (m) => media.open(m), onBytes, EXPORT_LIMITS.mediaCopyConcurrency);
-    const ctx: WriterContext = { dir, media, request, generator: options.generator, onBytes, copier };
-    const copies = copier;
+    const copier = new MediaCopier(dir, (m, path) => copyMedia(deps.store, m, path), onBytes);
+    // rsmf zips the media itself: it only asks whether the store has them.
+    const presence =
+      request.format === "rsmf" ? presenceByHead(deps.store) : (m: ExportMedia) => copier.copy(m);
+    const media = new MediaResolver(deps.store, EXPORT_LIMITS.mediaManifestCache, presence);
+    const ctx: WriterContext = { dir, media, request, generator: options.generator, onBytes };
     const writer = writerFor(request.format, ctx);
     const written: { slice: Slice; file: string; messages: number }[] = [];
     let current: { key: string; slice: Slice; messages: number; index: number } | undefined;
@@ -88,40 +91,47 @@ export async function runExport(deps: ExportDeps, options: ExportOptions): Promi
       options.progress?.slice?.(file, current.messages);
     };
     let seen = 0;
+    const write = async ({ row, media: pending }: (typeof ahead)[number]) => {
+      const key = sliceKey(row.dt, row.chat_type, row.conversation);
+      const index = current?.key === key ? current.index + 1 : 0;
+      const part = Math.floor(index / maxEvents) + 1;
+      if (current?.key !== key || current.slice.part !== part) {
+        await endSlice();
+        const slice = makeSlice(row.dt, row.chat_type, row.conversation, part, parts.get(key) ?? part);
+        current = { key, slice, messages: 0, index };
+        await writer.begin(slice);
+      }
+      current.index = index;
+      current.messages++;
+      seen++;
+      const resolved = await pending;
+      for (const m of resolved) {
+        if (m.status !== "captured") {
+          missing.set(m.rawUrl, {
+            rawUrl: m.rawUrl,
+            status: m.status,
+            ...(m.reason === undefined ? {} : { reason: m.reason }),
+          });
+        } else {
+          copiedKeys.add(m.key!);
+          if (m.banned) banned.set(m.rawUrl, m.key!);
+        }
+      }
+      const at = row.msg_timestamp === null ? hourStart(row.msg_time) : row.msg_timestamp * 1000;
+      await writer.message({ row, at, media: resolved });
+    };
     for await (const batch of deps.source.rows()) {
       options.signal?.throwIfAborted();
       for (const row of batch) {
-        const key = sliceKey(row.dt, row.chat_type, row.conversation);
-        const index = current?.key === key ? current.index + 1 : 0;
-        const part = Math.floor(index / maxEvents) + 1;
-        if (current?.key !== key || current.slice.part !== part) {
-          await endSlice();
-          const slice = makeSlice(row.dt, row.chat_type, row.conversation, part, parts.get(key) ?? part);
-          current = { key, slice, messages: 0, index };
-          await writer.begin(slice);
-        }
-        current.index = index;
-        current.messages++;
-        seen++;
-        const resolved = await media.resolve(row);
-        for (const m of resolved) {
-          if (m.status !== "captured") {
-            missing.set(m.rawUrl, {
-              rawUrl: m.rawUrl,
-              status: m.status,
-              ...(m.reason === undefined ? {} : { reason: m.reason }),
-            });
-          } else {
-            copiedKeys.add(m.key!);
-            if (m.banned) banned.set(m.rawUrl, m.key!);
-          }
-        }
-        const at = row.msg_timestamp === null ? hourStart(row.msg_time) : row.msg_timestamp * 1000;
-        await writer.message({ row, at, media: resolved });
+        const pending = media.resolve(row);
+        // Awaited in turn by `write`; until then a failure must not count as unhandled.
+        pending.catch(() => {});
+        ahead.push({ row, media: pending });
+        if (ahead.length > EXPORT_LIMITS.mediaCopyConcurrency) await write(ahead.shift()!);
       }
     }
+    while (ahead.length > 0) await write(ahead.shift()!);
     await endSlice();
-    await copies.drain();
     if (seen !== total) {
       throw new ValidationError(
         `the message table changed during the export (${seen} rows read, ${total} counted): run it again`,
@@ -162,7 +172,8 @@ export async function runExport(deps: ExportDeps, options: ExportOptions): Promi
     await dir.commit();
     return manifest;
   } catch (error) {
-    await copier?.settle();
+    // Copies under way finish (or fail) before their directory is removed.
+    await Promise.allSettled(ahead.map((a) => a.media));
     await dir.abort();
     throw error;
   }

@@ -166,7 +166,10 @@ export const EXPORT_LIMITS = {
   maxEventsPerSlice: 10_000,
   /** Media manifests kept in memory while exporting: two days of both chat types, read once each. */
   mediaManifestCache: 96,
-  /** Media files copied into an export at the same time. */
+  /**
+   * Rows whose media are resolved ahead of the one being written: the media copied into an export
+   * (or, for rsmf, looked up in the store) at the same time.
+   */
   mediaCopyConcurrency: 8,
   /** Through the API: how often the export job asks Athena whether its query has finished. */
   athenaPollMs: 1_000,

@@ -10,6 +10,7 @@ import {
   NotFoundError,
   ValidationError,
 } from "../errors.ts";
+import { copyLocalFile, readLocalFile } from "./copy-to-file.ts";
 import { writeInBatches } from "./local-batched-write.ts";
 import { syncDir, syncDirs } from "./local-dir-sync.ts";
 import { ensureDir, errorCode, FILE_MODE, storeFailure } from "./local-fs-errors.ts";
@@ -177,23 +178,11 @@ export function createLocalStore(options: LocalStoreOptions): LocalArchiveStore 
     },
 
     async get(key) {
-      const path = pathOf(key);
-      let file: Awaited<ReturnType<typeof open>>;
-      try {
-        file = await open(path, "r");
-      } catch (error) {
-        if (isMissing(error)) throw new NotFoundError(`no object at ${key}`, { details: { key } });
-        throw storeFailure(error, path, "read");
-      }
-      const info = await file.stat().catch(async (error: unknown) => {
-        await file.close();
-        throw error;
-      });
-      if (!info.isFile()) {
-        await file.close();
-        throw new NotFoundError(`no object at ${key}`, { details: { key } });
-      }
-      return file.createReadStream();
+      return readLocalFile(key, pathOf(key));
+    },
+
+    async copyToFile(key, target) {
+      return copyLocalFile(key, pathOf(key), target);
     },
 
     async head(key) {
@@ -234,7 +223,7 @@ export function createLocalStore(options: LocalStoreOptions): LocalArchiveStore 
     async setLegalHold(key, on) {
       const path = pathOf(key);
       const info = await stat(path).catch(() => undefined);
-      if (on && info?.isFile() !== true) throw new NotFoundError(`no object at ${key}`, { details: { key } });
+      if (on && info?.isFile() !== true) throw notFound(key);
       await setHoldMarker(root, key, on).catch((error: unknown) => {
         throw storeFailure(error, path, "write");
       });
@@ -256,6 +245,10 @@ export function createLocalStore(options: LocalStoreOptions): LocalArchiveStore 
       await unlink(tempPath);
     },
   };
+}
+
+function notFound(key: string): NotFoundError {
+  return new NotFoundError(`no object at ${key}`, { details: { key } });
 }
 
 function heldError(key: string, what: "deleted" | "replaced"): LegalHoldError {

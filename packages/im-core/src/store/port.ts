@@ -71,4 +71,17 @@ export interface ArchiveStore {
   setLegalHold(key: string, on: boolean): Promise<void>;
   /** Whether the object is under a legal hold (false when there is no object). */
   legalHold(key: string): Promise<boolean>;
+  /**
+   * Writes the object's bytes to a new local file at `path` (its directory exists; a file already
+   * there is an error, EEXIST) and answers their size and SHA-256, hashed as they passed: a copy that
+   * can be checked without reading it again. Streamed: a big object is never held whole. NotFoundError
+   * if there is no object; on any failure nothing is left at `path`.
+   */
+  copyToFile(key: string, path: string): Promise<CopiedFile>;
+}
+
+/** What copyToFile wrote. */
+export interface CopiedFile {
+  size: number;
+  sha256: string;
 }

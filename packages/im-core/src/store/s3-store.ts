@@ -12,6 +12,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { AlreadyExistsError, NotFoundError, StoreUnavailableError, ValidationError } from "../errors.ts";
+import { streamToFile } from "./copy-to-file.ts";
 import type { ArchiveStore, ObjectInfo, PutOptions } from "./port.ts";
 import { signChecksumInsteadOfPayload } from "./s3-unsigned-payload.ts";
 
@@ -140,6 +141,21 @@ export function createS3Store(options: S3StoreOptions): ArchiveStore {
     return { size };
   }
 
+  async function get(key: string): Promise<Readable> {
+    try {
+      const answer = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      if (!(answer.Body instanceof Readable)) {
+        // Only a browser runtime would answer otherwise; im-core runs on Node.
+        throw new TypeError("S3 GetObject answered a body that is not a Node stream");
+      }
+      return answer.Body;
+    } catch (error) {
+      if (isNotFound(error))
+        throw new NotFoundError(`no object at ${key}`, { details: { key }, cause: error });
+      throw error;
+    }
+  }
+
   return {
     // An S3 put is durable when it resolves: a deferred one too.
     async syncDeferred() {},
@@ -166,19 +182,10 @@ export function createS3Store(options: S3StoreOptions): ArchiveStore {
       return { size: bytes.length };
     },
 
-    async get(key) {
-      try {
-        const answer = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        if (!(answer.Body instanceof Readable)) {
-          // Only a browser runtime would answer otherwise; im-core runs on Node.
-          throw new TypeError("S3 GetObject answered a body that is not a Node stream");
-        }
-        return answer.Body;
-      } catch (error) {
-        if (isNotFound(error))
-          throw new NotFoundError(`no object at ${key}`, { details: { key }, cause: error });
-        throw error;
-      }
+    get,
+
+    async copyToFile(key, path) {
+      return streamToFile(await get(key), path);
     },
 
     async head(key) {

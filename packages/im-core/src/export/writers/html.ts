@@ -3,6 +3,7 @@
  * the export is of a user, both UTC and Beijing time), media copied beside them and shown from there,
  * banned files marked, media the archive does not have listed at the end; and an index page.
  */
+import { mediaExportPath } from "../media.ts";
 import type { FileSink } from "../output.ts";
 import { exportSubject } from "../request.ts";
 import { bothZones, escapeHtml, mediaHtml, PAGE_TAIL, pageHead } from "./html-render.ts";
@@ -36,8 +37,7 @@ export function htmlWriter(ctx: WriterContext): SliceWriter {
     async message({ row, at, media }: SliceMessage) {
       const paths = new Map<string, string>();
       for (const m of media) {
-        const copied = await ctx.copier.copy(m);
-        if (copied !== undefined) paths.set(m.rawUrl, copied);
+        if (m.status === "captured") paths.set(m.rawUrl, mediaExportPath(m));
         else missing.push(`${m.status}${m.reason === undefined ? "" : ` (${m.reason})`}: ${m.rawUrl}`);
       }
       const from = row.from_account ?? "(unknown sender)";

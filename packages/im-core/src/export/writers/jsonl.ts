@@ -1,6 +1,7 @@
 /**
  * `jsonl`: each slice's messages exactly as Tencent sent them (the table's `raw`, the message's JSON
- * text as it stands in the history file), one a line, and their media files beside them.
+ * text as it stands in the history file), one a line, and their media files beside them (copied as
+ * the messages were resolved: MediaCopier).
  */
 import type { FileSink } from "../output.ts";
 import { SLICES_DIR, type Slice, type SliceMessage, type SliceWriter, type WriterContext } from "./types.ts";
@@ -13,9 +14,8 @@ export function jsonlWriter(ctx: WriterContext): SliceWriter {
       path = `${SLICES_DIR}/${slice.name}.jsonl`;
       sink = await ctx.dir.open(path);
     },
-    async message({ row, media }: SliceMessage) {
+    async message({ row }: SliceMessage) {
       await sink!.write(`${row.raw}\n`);
-      for (const m of media) await ctx.copier.copy(m);
     },
     async end() {
       await sink!.close();

@@ -4,7 +4,6 @@ import type { ExportMedia, MediaResolver } from "../media.ts";
 import type { ExportDir } from "../output.ts";
 import type { ExportRequest } from "../request.ts";
 import type { ExportRow } from "../source.ts";
-import type { MediaCopier } from "./copy-media.ts";
 
 /** One conversation on one Beijing day (or one part of it, past the events limit). */
 export interface Slice {
@@ -33,8 +32,6 @@ export interface WriterContext {
   generator: string;
   /** Media bytes copied into the export (progress). */
   onBytes(n: number): void;
-  /** Copies media files beside the slices (jsonl, html). */
-  copier: MediaCopier;
 }
 
 export interface SliceWriter {

@@ -3,7 +3,10 @@
  * over two Beijing days, where most messages are from or to one account, with every media URL's
  * bytes archived (objects under media/, one media manifest per hour) and the message table indexed;
  * then, per format, `imvault export --user` (spawned, with peak RSS and CPU time, user + system)
- * beside `cp -r` of the export it wrote (the same files and bytes), in the same run.
+ * beside `cp -r` of the export it wrote (the same files and bytes), in the same run. Nothing is
+ * deleted until the end: on ext4, files made within seconds of many deletions cost far more system
+ * time (the inode allocator skips recently freed inodes), so a step after a deletion is slowed
+ * whichever program it times.
  *
  *   node bench/export.ts [--messages 160000] [--media-kib 24] [--formats jsonl,html,rsmf] [--keep]
  */
@@ -99,7 +102,6 @@ async function exportedMediaKeys(out: string, format: string): Promise<string[]>
     NO_COLOR: "1",
   });
   const keys = await exportedMediaKeys(probe, "jsonl");
-  await rm(probe, { recursive: true, force: true });
   return keys;
 }
 
@@ -175,7 +177,6 @@ try {
     const size = await sizeOf(out);
     // Baseline 1: cp -r of what the export wrote (the same files and bytes).
     const copy = timed("cp", ["-r", out, `${out}-cp`]);
-    await rm(`${out}-cp`, { recursive: true, force: true });
     // Baseline 2: cp of the archived media objects the export holds, from DATA_DIR (what it reads).
     if (sourceList === undefined) {
       const wanted = await exportedMediaKeys(out, format);
@@ -192,7 +193,6 @@ try {
         ...process.env,
       },
     );
-    await rm(`${out}-src`, { recursive: true, force: true });
     const exported = /exported (\d+) message/.exec(run.stdout)?.[1] ?? "?";
     rows.push([
       format,

@@ -4,8 +4,8 @@
  * query awaited by polling and its results read a page at a time, in the DuckDB adapter's shapes.
  */
 import type { GetQueryExecutionCommandOutput } from "@aws-sdk/client-athena";
-import type { ExportRow, ExportSource, SliceCount } from "../export/source.ts";
-import type { ChatType } from "../im/types.ts";
+import type { ExportRow, ExportSource } from "../export/source.ts";
+import { type AllRows, EXPORT_ORDER, sqlExtentAndCounts } from "../export/sql-source.ts";
 import { EXPORT_LIMITS } from "../schemas/limits.ts";
 import { type AthenaSender, athenaSdk, toRow } from "./athena-searches.ts";
 import { athenaExecutionParameters, buildSearchSql, type MessageSearch } from "./search-sql.ts";
@@ -22,8 +22,6 @@ export interface AthenaExportSourceOptions {
   sleep?: (ms: number) => Promise<void>;
   signal?: AbortSignal;
 }
-
-const EXPORT_ORDER = "e.dt, e.conversation, e.chat_type, e.msg_time, e.source_key, e.line";
 
 export function athenaExportSource(options: AthenaExportSourceOptions, search: MessageSearch): ExportSource {
   const pollMs = options.pollMs ?? EXPORT_LIMITS.athenaPollMs;
@@ -85,29 +83,14 @@ export function athenaExportSource(options: AthenaExportSourceOptions, search: M
     } while (token !== undefined);
   }
 
-  const all = async <T>(sql: string, params: readonly string[]): Promise<T[]> => {
+  const all: AllRows = async <T>(sql: string, params: readonly string[]): Promise<T[]> => {
     const out: T[] = [];
     for await (const page of pages(await run(sql, params))) out.push(...(page as T[]));
     return out;
   };
 
   return {
-    async extent() {
-      const [row] = await all<{ first: string | null; last: string | null }>(
-        "SELECT min(msg_time) AS first, max(msg_time) AS last FROM messages",
-        [],
-      );
-      return row?.first == null || row.last == null ? undefined : { first: row.first, last: row.last };
-    },
-    async counts() {
-      const rows = await all<{ dt: string; chat_type: ChatType; conversation: string | null; n: number }>(
-        `SELECT e.dt, e.conversation, e.chat_type, count(*) AS n FROM (\n${base.sql}\n) AS e GROUP BY e.dt, e.conversation, e.chat_type ORDER BY e.dt, e.conversation, e.chat_type`,
-        base.params,
-      );
-      return rows.map(
-        (r): SliceCount => ({ dt: r.dt, chatType: r.chat_type, conversation: r.conversation, messages: r.n }),
-      );
-    },
+    ...sqlExtentAndCounts(all, base),
     async *rows() {
       const id = await run(`SELECT e.* FROM (\n${base.sql}\n) AS e ORDER BY ${EXPORT_ORDER}`, base.params);
       for await (const page of pages(id)) yield page as unknown as ExportRow[];

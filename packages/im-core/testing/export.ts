@@ -5,14 +5,13 @@
 
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { gzipSync } from "node:zlib";
 import yauzl from "yauzl";
 import type { ExportRow, ExportSource, SliceCount } from "../src/export/source.ts";
 import type { ChatType } from "../src/im/types.ts";
 import { TABLE_PREFIX } from "../src/table/index-hour.ts";
-import { convertHistoryToParquet } from "../src/table/message-parquet.ts";
+import { writeTableFile } from "./table.ts";
 
 /** A row of the table as DuckDB gives it, for a message `seq` of `from` to `to` at `msgTime`. */
 export function exportRow(
@@ -97,23 +96,11 @@ export async function writeIndexedHour(
     }),
   );
   const history = `{"SdkAppId":1,"ChatType":"C2C","MsgTime":"${msgTime}","MsgList":[\n${messages.join(",\n")}\n]}\n`;
-  const hourDir = join(dataDir, TABLE_PREFIX, "chat_type=C2C/dt=2024-03-01/hour=12");
-  await mkdir(hourDir, { recursive: true });
-  const parts: Buffer[] = [];
-  await convertHistoryToParquet(
-    Readable.from([gzipSync(history)]),
-    {
-      chatType: "C2C",
-      msgTime,
-      sourceKey: "raw/chat_type=C2C/dt=2024-03-01/hour=12/a.gz",
-      gzipMd5: "",
-      fileMd5: "",
-    },
-    (b) => {
-      parts.push(Buffer.from(b));
-    },
+  await writeTableFile(
+    join(dataDir, TABLE_PREFIX),
+    { chatType: "C2C", msgTime, name: "a.gz" },
+    gzipSync(history),
   );
-  await writeFile(join(hourDir, "a.gz.parquet"), Buffer.concat(parts));
   return { msgTime };
 }
 

@@ -1,12 +1,17 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
-import { convertHistoryToParquet, createLocalStore, SearchPageSchema } from "@imvault/im-core";
+import { createLocalStore, SearchPageSchema } from "@imvault/im-core";
 import { AthenaSearches } from "@imvault/im-core/athena";
 import { LocalSearches } from "@imvault/im-core/duckdb";
-import { athenaMessages, FakeAthena, FakeClock, recordingLogger } from "@imvault/im-core/testing";
+import {
+  athenaMessages,
+  FakeAthena,
+  FakeClock,
+  recordingLogger,
+  writeTableFile,
+} from "@imvault/im-core/testing";
 import * as v from "valibot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiGatewayEvent } from "../../testing/apigw-event.ts";
@@ -36,23 +41,11 @@ describe("POST /v1/searches and GET /v1/searches/{id} with DuckDB on one machine
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "imvault-searches-"));
-    const hourDir = join(dir, "tables/messages/chat_type=C2C/dt=2024-03-01/hour=12");
-    await mkdir(hourDir, { recursive: true });
-    const parts: Buffer[] = [];
-    await convertHistoryToParquet(
-      Readable.from([gzipSync(`${lines.join("\n")}\n`)]),
-      {
-        chatType: "C2C",
-        msgTime: "2024030112",
-        sourceKey: "raw/chat_type=C2C/dt=2024-03-01/hour=12/a.gz",
-        gzipMd5: "",
-        fileMd5: "",
-      },
-      (b) => {
-        parts.push(Buffer.from(b));
-      },
+    await writeTableFile(
+      join(dir, "tables/messages"),
+      { chatType: "C2C", msgTime: "2024030112", name: "a.gz" },
+      gzipSync(`${lines.join("\n")}\n`),
     );
-    await writeFile(join(hourDir, "a.gz.parquet"), Buffer.concat(parts));
     handle = createApiHandler({
       getCosSig: async () => [],
       store: createLocalStore({ root: dir, urlFor: (k) => `https://files.test/${k}` }),

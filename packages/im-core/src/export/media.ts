@@ -115,13 +115,33 @@ export class MediaResolver {
 
   /** The archived bytes of a captured medium; the stream fails if they differ from what was recorded. */
   async open(media: ExportMedia): Promise<Readable> {
-    if (media.key === undefined || media.sha256 === undefined || media.size === undefined) {
-      throw new IntegrityError(`media ${media.rawUrl} has no archived bytes`);
-    }
-    const source = await this.#store.get(media.key);
-    const check = verifyingStream(media.key, media.sha256, media.size);
+    const { key, sha256, size } = archived(media);
+    const source = await this.#store.get(key);
+    const check = verifyingStream(key, sha256, size);
     source.on("error", (error) => check.destroy(error));
     return source.pipe(check);
+  }
+
+  /**
+   * The archived bytes of a captured medium, checked against what was recorded: whole, in one
+   * Buffer, when it is recorded at most `wholeBytes` long (reading stops, and fails, past that);
+   * else as `open` streams them.
+   */
+  async load(media: ExportMedia, wholeBytes: number): Promise<Buffer | Readable> {
+    const { key, sha256, size } = archived(media);
+    if (size > wholeBytes) return this.open(media);
+    const chunks: Buffer[] = [];
+    let seen = 0;
+    for await (const chunk of await this.#store.get(key)) {
+      chunks.push(chunk as Buffer);
+      seen += (chunk as Buffer).length;
+      if (seen > size) break;
+    }
+    const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    const got = createHash("sha256").update(bytes).digest("hex");
+    if (got !== sha256 || bytes.length !== size)
+      throw mismatch(key, { size: bytes.length, sha256: got }, { size, sha256 });
+    return bytes;
   }
 
   /** An hour's media by RawURL; read once however many rows ask at the same time. */
@@ -151,13 +171,19 @@ export class MediaResolver {
  * and size against what its media manifest recorded (IntegrityError otherwise).
  */
 export async function copyMedia(store: ArchiveStore, media: ExportMedia, path: string): Promise<CopiedFile> {
-  if (media.key === undefined || media.sha256 === undefined || media.size === undefined) {
-    throw new IntegrityError(`media ${media.rawUrl} has no archived bytes`);
-  }
-  const { key, size, sha256 } = media;
+  const { key, size, sha256 } = archived(media);
   const copied = await store.copyToFile(key, path);
   if (copied.sha256 !== sha256 || copied.size !== size) throw mismatch(key, copied, { size, sha256 });
   return copied;
+}
+
+/** A captured medium's key and recorded facts; IntegrityError if the record lacks them. */
+function archived(media: ExportMedia): { key: string; sha256: string; size: number } {
+  const { key, sha256, size } = media;
+  if (key === undefined || sha256 === undefined || size === undefined) {
+    throw new IntegrityError(`media ${media.rawUrl} has no archived bytes`);
+  }
+  return { key, sha256, size };
 }
 
 /** Passes bytes through; at the end, fails unless they hash to `sha256` and number `size`. */

@@ -168,8 +168,8 @@ class HashingSink implements FileSink {
     this.#hash.update(bytes);
     this.#size += bytes.length;
     if (!this.stream.write(bytes)) {
-      await Promise.race([once(this.stream, "drain"), once(this.stream, "error")]);
-      if (this.#error !== undefined) throw this.#error;
+      // Rejects if the stream fails meanwhile; no listener is left behind either way.
+      await once(this.stream, "drain");
     }
   }
 

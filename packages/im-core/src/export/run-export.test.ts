@@ -2,10 +2,12 @@ import { createHash } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import PostalMime from "postal-mime";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { exportRow as row, exportSource as source } from "../../testing/index.ts";
+import { exportRow as row, exportSource as source, unzipTo } from "../../testing/index.ts";
 import { IntegrityError, ValidationError } from "../errors.ts";
 import { writeMediaManifest } from "../media/manifest.ts";
+import { EXPORT_LIMITS } from "../schemas/limits.ts";
 import { createLocalStore, type LocalArchiveStore } from "../store/local-store.ts";
 import { type ExportManifest, verifyExport } from "./manifest.ts";
 import { runExport } from "./run-export.ts";
@@ -90,10 +92,18 @@ describe("runExport", () => {
     expect((await verifyExport(out)).problems).toEqual([]);
   });
 
-  it.each(["rsmf", "jsonl"] as const)(
-    "%s: writes nothing under --out when an archived medium no longer matches its manifest",
-    async (format) => {
-      await archiveMedia(Buffer.from("jpeg bytes"), sha("other bytes"));
+  /** A medium rsmf reads whole, and one it streams through. */
+  const SMALL = Buffer.from("jpeg bytes");
+  const BIG = Buffer.from(Array.from({ length: EXPORT_LIMITS.rsmfWholeMediaBytes + 1 }, (_, i) => i % 253));
+
+  it.each([
+    ["rsmf", "read whole", SMALL],
+    ["rsmf", "streamed", BIG],
+    ["jsonl", "small", SMALL],
+  ] as const)(
+    "%s: writes nothing under --out when an archived medium (%s) no longer matches its manifest",
+    async (format, _, bytes) => {
+      await archiveMedia(bytes, sha("other bytes"));
       const out = join(dir, "out");
 
       const run = runExport(
@@ -103,6 +113,31 @@ describe("runExport", () => {
 
       await expect(run).rejects.toBeInstanceOf(IntegrityError);
       expect((await readdir(dir)).filter((n) => n !== "data")).toEqual([]);
+    },
+  );
+
+  it.each([
+    ["read whole", SMALL],
+    ["streamed", BIG],
+  ] as const)(
+    "rsmf: a medium %s is in rsmf.zip byte for byte, after rsmf_manifest.json",
+    async (_, bytes) => {
+      await archiveMedia(bytes);
+      const out = join(dir, "out");
+
+      const manifest = await runExport(
+        { store, source: source([row(1, "2026120523", "alice", "bob", { media: [IMG] })]), clock },
+        options("rsmf", out),
+      );
+
+      const email = await PostalMime.parse(await readFile(join(out, manifest.slices[0]!.file)));
+      const content = email.attachments[0]!.content;
+      const zip =
+        typeof content === "string" ? Buffer.from(content, "base64") : Buffer.from(content as ArrayBuffer);
+      const unzipped = join(dir, "unzipped");
+      expect(await unzipTo(zip, unzipped)).toEqual(["rsmf_manifest.json", "00001-a.jpg"]);
+      expect((await readFile(join(unzipped, "00001-a.jpg"))).equals(bytes)).toBe(true);
+      expect((await verifyExport(out)).problems).toEqual([]);
     },
   );
 

@@ -171,6 +171,13 @@ export const EXPORT_LIMITS = {
    * (or, for rsmf, looked up in the store) at the same time.
    */
   mediaCopyConcurrency: 8,
+  /**
+   * rsmf: a medium up to this size is read whole and added to rsmf.zip in one piece (its CRC-32 in
+   * its local header); a bigger one is streamed through (its CRC-32 after it, in a data descriptor).
+   */
+  rsmfWholeMediaBytes: 1024 * 1024,
+  /** rsmf: media read ahead of the one being added to rsmf.zip. */
+  rsmfPrefetch: 4,
   /** Through the API: how often the export job asks Athena whether its query has finished. */
   athenaPollMs: 1_000,
   /** Through the API: rows per GetQueryResults call (Athena's most). */

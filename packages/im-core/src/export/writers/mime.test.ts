@@ -1,31 +1,49 @@
 import { describe, expect, it } from "vitest";
-import { base64Lines, base64Stream, headerText } from "./mime.ts";
+import { Base64LineWriter, base64Lines, headerText } from "./mime.ts";
 
-async function collect(chunks: Buffer[]): Promise<string> {
+/** RFC 2045's base64 the plain way: the whole text, cut every 76 characters, each line ended by CRLF. */
+function reference(bytes: Buffer): string {
+  const text = bytes.toString("base64");
   let out = "";
-  for await (const s of base64Stream(
-    (async function* () {
-      yield* chunks;
-    })(),
-  ))
-    out += s.toString("latin1");
+  for (let i = 0; i < text.length; i += 76) out += `${text.slice(i, i + 76)}\r\n`;
   return out;
 }
 
+/** What a Base64LineWriter hands its sink, given `bytes` cut at `cuts`. */
+async function written(bytes: Buffer, cuts: number[]): Promise<{ text: string; chunks: number }> {
+  const out: Buffer[] = [];
+  const writer = new Base64LineWriter(async (chunk) => {
+    out.push(Buffer.from(chunk));
+  });
+  let from = 0;
+  for (const cut of [...cuts, bytes.length]) {
+    await writer.write(bytes.subarray(from, cut));
+    from = cut;
+  }
+  await writer.end();
+  return { text: Buffer.concat(out).toString("latin1"), chunks: out.length };
+}
+
+const pattern = (length: number) => Buffer.from(Array.from({ length }, (_, i) => (i * 37 + (i >> 8)) % 256));
+
 describe("MIME pieces of an RSMF file", () => {
-  it("streams base64 in 76-character CRLF lines, the same however the bytes are chunked", async () => {
-    const bytes = Buffer.from(Array.from({ length: 1000 }, (_, i) => (i * 37) % 256));
-    const whole = base64Lines(bytes);
+  it("encodes base64 in 76-character CRLF lines, for every length around a line's 57 bytes", () => {
+    for (const length of [0, 1, 2, 3, 4, 55, 56, 57, 58, 59, 113, 114, 115, 1000]) {
+      const bytes = pattern(length);
+      expect(base64Lines(bytes), `${length} bytes`).toBe(reference(bytes));
+    }
+  });
 
-    const chunked = await collect([
-      bytes.subarray(0, 1),
-      bytes.subarray(1, 100),
-      bytes.subarray(100, 580),
-      bytes.subarray(580),
-    ]);
+  it("writes the same lines however the bytes are cut, in a few blocks of about 1 MiB", async () => {
+    const bytes = pattern(2_500_001);
 
-    expect(chunked).toBe(whole);
-    const lines = whole.split("\r\n").slice(0, -1);
+    const one = await written(bytes, []);
+    const small = await written(bytes, [1, 100, 580, 1_048_571, 1_048_572, 1_048_573, 2_000_000]);
+
+    expect(one.text).toBe(reference(bytes));
+    expect(small.text).toBe(one.text);
+    expect(one.chunks).toBe(3);
+    const lines = one.text.split("\r\n").slice(0, -1);
     expect(lines.slice(0, -1).every((l) => l.length === 76)).toBe(true);
     expect(Buffer.from(lines.join(""), "base64")).toEqual(bytes);
   });

@@ -1,17 +1,17 @@
 /**
  * `rsmf`: one RSMF 2.0 file per slice: an RFC 5322 message with X-RSMF-* headers, a plain-text
  * transcript (what review tools index) and one base64 attachment `rsmf.zip` holding
- * rsmf_manifest.json and the slice's media files. The zip is streamed (yazl) straight into the base64
- * of the file being written; each medium is opened only when the zip reaches it.
+ * rsmf_manifest.json and the slice's media files. The zip (zip.ts) is written straight into the
+ * base64 of the file being written; media are read a few ahead of the one being added.
  */
 import type { Readable } from "node:stream";
-import { ZipFile } from "yazl";
+import { EXPORT_LIMITS } from "../../schemas/limits.ts";
 import type { FileSink } from "../output.ts";
 import { sliceTitle } from "./html.ts";
 import { bothZones } from "./html-render.ts";
 import {
   attachmentHead,
-  base64Stream,
+  Base64LineWriter,
   closeBoundary,
   headerText,
   messageHead,
@@ -20,9 +20,7 @@ import {
 } from "./mime.ts";
 import { RSMF_VERSION, RsmfManifestBuilder } from "./rsmf-manifest.ts";
 import { SLICES_DIR, type Slice, type SliceMessage, type SliceWriter, type WriterContext } from "./types.ts";
-
-/** Media opened ahead of the one being zipped. */
-const PREFETCH = 4;
+import { ZipWriter } from "./zip.ts";
 
 export function rsmfWriter(ctx: WriterContext): SliceWriter {
   let slice: Slice | undefined;
@@ -74,59 +72,44 @@ async function writeRsmf(
   await sink.write(textPart(boundary, transcript.join("\r\n")));
   await sink.write(attachmentHead(boundary, "rsmf.zip"));
 
-  const zip = new ZipFile();
-  const mtime = new Date(`${slice.dt}T00:00:00+08:00`);
-  zip.addBuffer(Buffer.from(JSON.stringify(builder.manifest(), null, 1), "utf8"), "rsmf_manifest.json", {
-    mtime,
-  });
-  // Each medium is opened a few entries ahead of the zip, so that opening a file overlaps the copy of
-  // the one before; the zip reads them strictly in order.
+  const base64 = new Base64LineWriter((lines) => sink.write(lines));
+  // DOS times have no zone: the slice's Beijing day, at 00:00.
+  const zip = new ZipWriter((bytes) => base64.write(bytes), { modified: new Date(`${slice.dt}T00:00:00Z`) });
+  await zip.addBuffer("rsmf_manifest.json", Buffer.from(JSON.stringify(builder.manifest(), null, 1), "utf8"));
+  // Each medium is read a few entries ahead of the zip, so that reading one overlaps adding the one
+  // before; the zip takes them strictly in order.
   const attachments = builder.attachments;
-  const opened = new Map<number, Promise<Readable>>();
-  const opening = (i: number) => {
-    if (i >= attachments.length || opened.has(i)) return;
-    const stream = ctx.media.open(attachments[i]!.media);
-    stream.catch(() => {});
-    opened.set(i, stream);
+  const loading = new Map<number, Promise<Buffer | Readable>>();
+  const load = (i: number) => {
+    if (i >= attachments.length || loading.has(i)) return;
+    const body = ctx.media.load(attachments[i]!.media, EXPORT_LIMITS.rsmfWholeMediaBytes);
+    body.catch(() => {});
+    loading.set(i, body);
   };
-  attachments.forEach(({ name, media }, i) => {
-    // Media are compressed already (images, video, audio): stored as they are, faster and no larger.
-    zip.addReadStreamLazy(name, { compress: false, mtime, size: media.size! }, (cb) => {
-      for (let j = i; j <= i + PREFETCH; j++) opening(j);
-      const next = opened.get(i)!;
-      opened.delete(i);
-      next.then(
-        (stream) => {
-          stream.on("data", (chunk: Buffer) => ctx.onBytes(chunk.length));
-          // yazl does not listen for a read stream's errors: a medium that fails its check ends the zip.
-          stream.on("error", (error) => (zip as unknown as NodeJS.EventEmitter).emit("error", error));
-          cb(null, stream);
-        },
-        (error: unknown) => cb(error, undefined as unknown as NodeJS.ReadableStream),
-      );
-    });
-  });
-  zip.end();
-  let failed: (error: unknown) => void = () => {};
-  const zipFailed = new Promise<never>((_, reject) => {
-    failed = reject;
-  });
-  zipFailed.catch(() => {});
-  (zip as unknown as NodeJS.EventEmitter).on("error", (error) => failed(error));
-  const encode = (async () => {
-    for await (const lines of base64Stream(zip.outputStream as AsyncIterable<Buffer>))
-      await sink.write(lines);
-  })();
-  encode.catch(() => {});
   try {
-    await Promise.race([encode, zipFailed]);
+    for (const [i, { name, media }] of attachments.entries()) {
+      for (let j = i; j <= i + EXPORT_LIMITS.rsmfPrefetch; j++) load(j);
+      const body = await loading.get(i)!;
+      loading.delete(i);
+      if (Buffer.isBuffer(body)) {
+        await zip.addBuffer(name, body);
+        ctx.onBytes(body.length);
+      } else {
+        body.on("data", (chunk: Buffer) => ctx.onBytes(chunk.length));
+        await zip.addStream(name, media.size!, body);
+      }
+    }
   } finally {
-    // Streams opened ahead of a zip that failed are closed.
-    for (const stream of opened.values())
-      stream.then(
-        (s) => s.destroy(),
+    // Streams read ahead of a zip that failed are closed.
+    for (const body of loading.values())
+      body.then(
+        (b) => {
+          if (!Buffer.isBuffer(b)) b.destroy();
+        },
         () => {},
       );
   }
+  await zip.end();
+  await base64.end();
   await sink.write(closeBoundary(boundary));
 }

@@ -39,24 +39,15 @@ export interface ExportMedia {
   reason?: string;
 }
 
+/** Why a captured medium is `absent`. */
+export const ABSENT = "the archive store no longer has the bytes";
+
 /**
  * Whether the store has a captured medium's bytes. jsonl and html learn it by copying them into the
- * export (MediaCopier.copy, one open per medium); rsmf, which zips them later, asks the store.
+ * export (MediaCopier.copy, one open per medium); rsmf takes it as present here and learns it when
+ * it zips them (a medium then found absent is marked so: RsmfManifestBuilder.markAbsent).
  */
 export type MediaPresence = (media: ExportMedia) => Promise<boolean>;
-
-/** MediaPresence by the store's `head`, once a key. */
-export function presenceByHead(store: ArchiveStore): MediaPresence {
-  const known = new Map<string, Promise<boolean>>();
-  return (media) => {
-    let present = known.get(media.key!);
-    if (present === undefined) {
-      present = store.head(media.key!).then((info) => info !== undefined);
-      known.set(media.key!, present);
-    }
-    return present;
-  };
-}
 
 export class MediaResolver {
   readonly #store: ArchiveStore;
@@ -104,9 +95,7 @@ export class MediaResolver {
           ...(item.contentType === undefined ? {} : { contentType: item.contentType }),
         };
         out.push(
-          (await this.#present(captured))
-            ? captured
-            : { ...captured, status: "absent", reason: "the archive store no longer has the bytes" },
+          (await this.#present(captured)) ? captured : { ...captured, status: "absent", reason: ABSENT },
         );
       }
     }

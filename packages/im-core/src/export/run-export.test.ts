@@ -119,27 +119,86 @@ describe("runExport", () => {
   it.each([
     ["read whole", SMALL],
     ["streamed", BIG],
-  ] as const)(
-    "rsmf: a medium %s is in rsmf.zip byte for byte, after rsmf_manifest.json",
-    async (_, bytes) => {
-      await archiveMedia(bytes);
-      const out = join(dir, "out");
+  ] as const)("rsmf: a medium %s is in rsmf.zip byte for byte, rsmf_manifest.json last", async (_, bytes) => {
+    await archiveMedia(bytes);
+    const out = join(dir, "out");
 
-      const manifest = await runExport(
-        { store, source: source([row(1, "2026120523", "alice", "bob", { media: [IMG] })]), clock },
-        options("rsmf", out),
-      );
+    const manifest = await runExport(
+      { store, source: source([row(1, "2026120523", "alice", "bob", { media: [IMG] })]), clock },
+      options("rsmf", out),
+    );
 
-      const email = await PostalMime.parse(await readFile(join(out, manifest.slices[0]!.file)));
-      const content = email.attachments[0]!.content;
-      const zip =
-        typeof content === "string" ? Buffer.from(content, "base64") : Buffer.from(content as ArrayBuffer);
-      const unzipped = join(dir, "unzipped");
-      expect(await unzipTo(zip, unzipped)).toEqual(["rsmf_manifest.json", "00001-a.jpg"]);
-      expect((await readFile(join(unzipped, "00001-a.jpg"))).equals(bytes)).toBe(true);
-      expect((await verifyExport(out)).problems).toEqual([]);
-    },
-  );
+    const email = await PostalMime.parse(await readFile(join(out, manifest.slices[0]!.file)));
+    const content = email.attachments[0]!.content;
+    const zip =
+      typeof content === "string" ? Buffer.from(content, "base64") : Buffer.from(content as ArrayBuffer);
+    const unzipped = join(dir, "unzipped");
+    expect(await unzipTo(zip, unzipped)).toEqual(["00001-a.jpg", "rsmf_manifest.json"]);
+    expect((await readFile(join(unzipped, "00001-a.jpg"))).equals(bytes)).toBe(true);
+    expect((await verifyExport(out)).problems).toEqual([]);
+  });
+
+  it("rsmf: a medium found absent when zipped is left out of rsmf.zip and listed absent on every message holding it", async () => {
+    const OTHER = "https://cos.ap-shanghai.myqcloud.com/b/b.jpg";
+    await store.put("media/cos.ap-shanghai.myqcloud.com/b/b.jpg", "other bytes");
+    await writeMediaManifest(store, {
+      version: 1,
+      chatType: "C2C",
+      msgTime: "2026120523",
+      capturedAt: "2026-12-05T16:30:00.000Z",
+      items: [
+        // Recorded as captured, but the store no longer has the bytes.
+        {
+          rawUrl: IMG,
+          status: "captured",
+          tencentStatus: 0,
+          key: "media/cos.ap-shanghai.myqcloud.com/b/a.jpg",
+          size: 10,
+          sha256: sha("jpeg bytes"),
+        },
+        {
+          rawUrl: OTHER,
+          status: "captured",
+          tencentStatus: 1,
+          key: "media/cos.ap-shanghai.myqcloud.com/b/b.jpg",
+          size: 11,
+          sha256: sha("other bytes"),
+        },
+      ],
+    });
+    const rows = [
+      row(1, "2026120523", "alice", "bob", { media: [IMG] }),
+      row(2, "2026120523", "bob", "alice", { media: [OTHER, IMG] }),
+    ];
+    const out = join(dir, "out");
+
+    const manifest = await runExport({ store, source: source(rows), clock }, options("rsmf", out));
+
+    const email = await PostalMime.parse(await readFile(join(out, manifest.slices[0]!.file)));
+    const content = email.attachments[0]!.content;
+    const zip =
+      typeof content === "string" ? Buffer.from(content, "base64") : Buffer.from(content as ArrayBuffer);
+    const unzipped = join(dir, "unzipped");
+    expect(await unzipTo(zip, unzipped)).toEqual(["00002-b.jpg", "rsmf_manifest.json"]);
+    const rsmf = JSON.parse(await readFile(join(unzipped, "rsmf_manifest.json"), "utf8")) as {
+      events: { attachments?: { id: string }[]; custom: { name: string; value: string }[] }[];
+    };
+    const notes = (e: (typeof rsmf.events)[number]) =>
+      Object.fromEntries(e.custom.filter((c) => c.name.endsWith("media")).map((c) => [c.name, c.value]));
+    const absent = `absent (the archive store no longer has the bytes): ${IMG}`;
+    expect(rsmf.events.map((e) => [e.attachments?.map((a) => a.id) ?? [], notes(e)])).toEqual([
+      [[], { "Missing media": absent }],
+      [["00002-b.jpg"], { "Banned media": OTHER, "Missing media": absent }],
+    ]);
+    expect(manifest.media.missing).toEqual([
+      { rawUrl: IMG, status: "absent", reason: "the archive store no longer has the bytes" },
+    ]);
+    expect(manifest.media.copied).toBe(1);
+    expect(manifest.media.banned).toEqual([
+      { rawUrl: OTHER, key: "media/cos.ap-shanghai.myqcloud.com/b/b.jpg" },
+    ]);
+    expect((await verifyExport(out)).problems).toEqual([]);
+  });
 
   it.each(["jsonl", "html", "rsmf"] as const)(
     "%s: a medium the store no longer has is listed as absent, and the export holds no trace of it",

@@ -12,7 +12,7 @@ import type { ArchiveStore } from "../store/port.ts";
 import { hourStart } from "../time/msgtime.ts";
 import type { Clock } from "../util/clock.ts";
 import { EXPORT_MANIFEST, type ExportManifest } from "./manifest.ts";
-import { copyMedia, type ExportMedia, MediaResolver, presenceByHead } from "./media.ts";
+import { copyMedia, type ExportMedia, MediaResolver } from "./media.ts";
 import { ExportDir } from "./output.ts";
 import { type ExportRequest, exportSubject } from "./request.ts";
 import { makeSlice, partsByKey, sliceKey } from "./slices.ts";
@@ -76,17 +76,31 @@ export async function runExport(deps: ExportDeps, options: ExportOptions): Promi
       options.progress?.bytes?.(n);
     };
     const copier = new MediaCopier(dir, (m, path) => copyMedia(deps.store, m, path), onBytes);
-    // rsmf zips the media itself: it only asks whether the store has them.
-    const presence =
-      request.format === "rsmf" ? presenceByHead(deps.store) : (m: ExportMedia) => copier.copy(m);
+    // rsmf zips the media itself, and learns then whether the store has them.
+    const presence = request.format === "rsmf" ? async () => true : (m: ExportMedia) => copier.copy(m);
     const media = new MediaResolver(deps.store, EXPORT_LIMITS.mediaManifestCache, presence);
     const ctx: WriterContext = { dir, media, request, generator: options.generator, onBytes };
     const writer = writerFor(request.format, ctx);
     const written: { slice: Slice; file: string; messages: number }[] = [];
     let current: { key: string; slice: Slice; messages: number; index: number } | undefined;
+    // The current slice's media, counted once it is written: rsmf learns only then which are absent.
+    let sliceMedia: ExportMedia[] = [];
     const endSlice = async () => {
       if (current === undefined) return;
       const file = await writer.end();
+      for (const m of sliceMedia) {
+        if (m.status !== "captured") {
+          missing.set(m.rawUrl, {
+            rawUrl: m.rawUrl,
+            status: m.status,
+            ...(m.reason === undefined ? {} : { reason: m.reason }),
+          });
+        } else {
+          copiedKeys.add(m.key!);
+          if (m.banned) banned.set(m.rawUrl, m.key!);
+        }
+      }
+      sliceMedia = [];
       written.push({ slice: current.slice, file, messages: current.messages });
       options.progress?.slice?.(file, current.messages);
     };
@@ -105,18 +119,7 @@ export async function runExport(deps: ExportDeps, options: ExportOptions): Promi
       current.messages++;
       seen++;
       const resolved = await pending;
-      for (const m of resolved) {
-        if (m.status !== "captured") {
-          missing.set(m.rawUrl, {
-            rawUrl: m.rawUrl,
-            status: m.status,
-            ...(m.reason === undefined ? {} : { reason: m.reason }),
-          });
-        } else {
-          copiedKeys.add(m.key!);
-          if (m.banned) banned.set(m.rawUrl, m.key!);
-        }
-      }
+      sliceMedia.push(...resolved);
       const at = row.msg_timestamp === null ? hourStart(row.msg_time) : row.msg_timestamp * 1000;
       await writer.message({ row, at, media: resolved });
     };

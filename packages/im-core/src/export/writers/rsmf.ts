@@ -1,11 +1,13 @@
 /**
  * `rsmf`: one RSMF 2.0 file per slice: an RFC 5322 message with X-RSMF-* headers, a plain-text
  * transcript (what review tools index) and one base64 attachment `rsmf.zip` holding
- * rsmf_manifest.json and the slice's media files. The zip (zip.ts) is written straight into the
- * base64 of the file being written; media are read a few ahead of the one being added.
+ * the slice's media files and rsmf_manifest.json (last). The zip (zip.ts) is written straight into
+ * the base64 of the file being written; media are read a few ahead of the one being added.
  */
 import type { Readable } from "node:stream";
+import { NotFoundError } from "../../errors.ts";
 import { EXPORT_LIMITS } from "../../schemas/limits.ts";
+import { ABSENT } from "../media.ts";
 import type { FileSink } from "../output.ts";
 import { sliceTitle } from "./html.ts";
 import { bothZones } from "./html-render.ts";
@@ -57,15 +59,15 @@ async function writeRsmf(
   builder: RsmfManifestBuilder,
   transcript: string[],
 ): Promise<void> {
-  const events = builder.events;
+  const span = builder.span;
   const boundary = newBoundary();
   const headers: [string, string][] = [
     ["X-RSMF-Version", RSMF_VERSION],
     ["X-RSMF-Generator", headerText(ctx.generator)],
-    ["X-RSMF-EventCount", String(events.length)],
+    ["X-RSMF-EventCount", String(span.count)],
   ];
-  if (events.length > 0) {
-    headers.push(["X-RSMF-BeginDate", events[0]!.timestamp], ["X-RSMF-EndDate", events.at(-1)!.timestamp]);
+  if (span.begin !== undefined && span.end !== undefined) {
+    headers.push(["X-RSMF-BeginDate", span.begin], ["X-RSMF-EndDate", span.end]);
   }
   headers.push(["Subject", headerText(sliceTitle(slice))]);
   await sink.write(messageHead(headers, boundary));
@@ -75,10 +77,11 @@ async function writeRsmf(
   const base64 = new Base64LineWriter((lines) => sink.write(lines));
   // DOS times have no zone: the slice's Beijing day, at 00:00.
   const zip = new ZipWriter((bytes) => base64.write(bytes), { modified: new Date(`${slice.dt}T00:00:00Z`) });
-  await zip.addBuffer("rsmf_manifest.json", Buffer.from(JSON.stringify(builder.manifest(), null, 1), "utf8"));
   // Each medium is read a few entries ahead of the zip, so that reading one overlaps adding the one
-  // before; the zip takes them strictly in order.
-  const attachments = builder.attachments;
+  // before; the zip takes them strictly in order. Reading is also how the store's having the bytes
+  // is learned (no look-up before): a medium it no longer has is marked absent, left out of the zip
+  // and listed so in rsmf_manifest.json, which is written last.
+  const attachments = [...builder.attachments];
   const loading = new Map<number, Promise<Buffer | Readable>>();
   const load = (i: number) => {
     if (i >= attachments.length || loading.has(i)) return;
@@ -89,8 +92,16 @@ async function writeRsmf(
   try {
     for (const [i, { name, media }] of attachments.entries()) {
       for (let j = i; j <= i + EXPORT_LIMITS.rsmfPrefetch; j++) load(j);
-      const body = await loading.get(i)!;
-      loading.delete(i);
+      let body: Buffer | Readable;
+      try {
+        body = await loading.get(i)!;
+      } catch (error) {
+        if (!(error instanceof NotFoundError)) throw error;
+        builder.markAbsent(media.key!, ABSENT);
+        continue;
+      } finally {
+        loading.delete(i);
+      }
       if (Buffer.isBuffer(body)) {
         await zip.addBuffer(name, body);
         ctx.onBytes(body.length);
@@ -109,6 +120,7 @@ async function writeRsmf(
         () => {},
       );
   }
+  await zip.addBuffer("rsmf_manifest.json", Buffer.from(JSON.stringify(builder.manifest(), null, 1), "utf8"));
   await zip.end();
   await base64.end();
   await sink.write(closeBoundary(boundary));

@@ -9,6 +9,9 @@
  * whichever program it times.
  *
  *   node bench/export.ts [--messages 160000] [--media-kib 24] [--formats jsonl,html,rsmf] [--keep]
+ *
+ * The data directory is made under os.tmpdir(): TMPDIR=/some/fs runs it on another file system (e.g.
+ * a fresh one, whose file creation has no history of deletions behind it; bench/README.md, "Export").
  */
 import { spawnSync } from "node:child_process";
 import { createCipheriv, createHash } from "node:crypto";
@@ -112,6 +115,12 @@ try {
       .map((l) => l.toFixed(2))
       .join(" ")} (uptime)`,
   );
+  // Which file system the run is on (TMPDIR chooses it): file creation costs, and so both sides' times, depend on it.
+  const fs = spawnSync("df", ["--output=source,fstype,size", dataDir], { encoding: "utf8" })
+    .stdout.trim()
+    .split("\n")
+    .at(-1);
+  console.log(`data directory ${dataDir} on ${fs ?? "?"}`);
   console.log(
     `generating ${hours.length} hours x ${CHAT_TYPES.length} chat types, ${perFile} messages a file, media ~${MEDIA_KIB} KiB …`,
   );

@@ -7,6 +7,7 @@ import { writeArchivedHour } from "../../testing/evidence.ts";
 import { makeHistoryFile } from "../../testing/history.ts";
 import { manifestKey } from "../archive/layout.ts";
 import { writeManifest } from "../archive/manifest.ts";
+import { writeMediaManifest } from "../media/manifest.ts";
 import { createLocalStore, type LocalArchiveStore } from "../store/local-store.ts";
 import { systemClock } from "../util/clock.ts";
 import { readDigest } from "./digest-file.ts";
@@ -212,4 +213,32 @@ describe("verifyEvidence", () => {
     expect(bad(report)).toEqual([]);
     expect(report.ok).toBe(true);
   });
+
+  it("checks the media files of a sealed media manifest however many there are (150,000 here, all gone)", async () => {
+    const count = 150_000;
+    const key = (i: number) => `media/cos.example.com/b/${i}.jpg`;
+    await writeMediaManifest(store, {
+      version: 1,
+      chatType: "C2C",
+      msgTime: HOURS[0]!,
+      capturedAt: "2024-05-01T02:30:00.000Z",
+      items: Array.from({ length: count }, (_, i) => ({
+        rawUrl: `https://${key(i).slice("media/".length)}`,
+        status: "captured" as const,
+        tencentStatus: 0 as const,
+        key: key(i),
+        size: 1,
+        sha256: "0".repeat(64),
+      })),
+    });
+    const signer = await localSigner(root);
+    await sealDigest({ store, signer, clock: systemClock });
+
+    const report = await verify();
+
+    const media = report.objects.filter((o) => o.kind === "media file");
+    expect(media).toHaveLength(count);
+    expect(media.every((o) => o.status === "missing")).toBe(true);
+    expect(report.ok).toBe(false);
+  }, 120_000);
 });

@@ -92,7 +92,9 @@ export async function verifyEvidence(
       missing.push({ check, sha256: sealings[0]!.sha256, size: sealings[0]!.size });
   }
   const rawMissing = await rawFileChecks(store, walk, files, fileResults, inScope, objects);
-  objects.push(...(await mediaFileChecks(store, walk, listed, inScope)));
+  // One at a time: an archive's media files number in the hundreds of thousands, past what a
+  // spread's arguments can hold (RangeError: Maximum call stack size exceeded).
+  for (const check of await mediaFileChecks(store, walk, listed, inScope)) objects.push(check);
 
   const everything = options.window === undefined && options.prefix === undefined;
   const unsealed = [...listed.values()].filter((l) => !walk.sealed.has(l.info.key));

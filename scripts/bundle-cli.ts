@@ -22,6 +22,16 @@ const TABLE_WORKER_ENTRY = {
   out: "table-worker",
 } as const;
 
+/**
+ * The message table's DuckDB entry as a file of its own, duckdb.mjs: the API handler in this bundle
+ * (`imvault dev`) imports it by a name made at run time (packages/functions/src/api.ts), and must
+ * get the bundle's copy of im-core with it, not the sources'.
+ */
+const DUCKDB_ENTRY = {
+  in: join(new URL("..", import.meta.url).pathname, "packages/im-core/src/duckdb.ts"),
+  out: "duckdb",
+} as const;
+
 const root = new URL("..", import.meta.url).pathname;
 export const CLI_OUTDIR = join(root, "packages/cli/dist");
 
@@ -55,6 +65,7 @@ export function cliBundleOptions(outdir: string): BuildOptions {
       { in: join(root, "packages/cli/src/main.ts"), out: "main" },
       PLAIN_WORKER_ENTRY,
       TABLE_WORKER_ENTRY,
+      DUCKDB_ENTRY,
     ],
     outdir,
     bundle: true,

@@ -101,6 +101,27 @@ describe("imvault dev, started as a user would (npm start)", () => {
     expect(scheduled.map((r) => r.status)).toEqual(Array(6).fill("archived"));
   });
 
+  it("answers a search's bad input with 400 and an unknown search with 404 (the DuckDB module shares the bundle's errors)", async () => {
+    const post = (body: unknown) =>
+      fetch(`${api}/v1/searches`, {
+        method: "POST",
+        headers: { ...auth(), "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+
+    const backwards = await post({ user: "u1", from: "2026120400", to: "2026120322" });
+    const unknown = await fetch(`${api}/v1/searches/nonexistent`, { headers: auth() });
+
+    expect([backwards.status, ((await backwards.json()) as { error: { code: string } }).error.code]).toEqual([
+      400,
+      "invalid_request",
+    ]);
+    expect([unknown.status, ((await unknown.json()) as { error: { code: string } }).error.code]).toEqual([
+      404,
+      "not_found",
+    ]);
+  });
+
   it("serves an archived hour with a signed download URL whose bytes match the manifest", async () => {
     const hour = /scheduler: hours \d{10}\.\.(\d{10})/.exec(dev.output())![1]!;
 

@@ -3,7 +3,9 @@
  * scope (a missing setting fails the cold start, naming it); each request goes to the injected-deps
  * handler of http/app.ts.
  */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { consoleSite } from "@imvault/console";
 import { METRIC, type SearchService, TABLE_PREFIX } from "@imvault/im-core";
@@ -53,7 +55,7 @@ function searchEngine(): { searches?: SearchService } {
   if (athena !== undefined) return { searches: athena };
   const store = loadStoreConfig();
   if (store.kind !== "local") return {};
-  const entry = ["@imvault/im-core", "duckdb"].join("/");
+  const entry = duckdbEntry();
   let service: Promise<SearchService> | undefined;
   const load = () => {
     service ??= (import(entry) as Promise<typeof import("@imvault/im-core/duckdb")>).then(
@@ -67,4 +69,18 @@ function searchEngine(): { searches?: SearchService } {
       page: async (id, cursor) => (await load()).page(id, cursor),
     },
   };
+}
+
+/**
+ * The module of `@imvault/im-core/duckdb`. In the command line's bundle (`imvault dev` runs this
+ * handler from it) that is duckdb.mjs beside the bundle's chunks (scripts/bundle-cli.ts), which
+ * shares their modules: the package's own entry would load a second copy of im-core from its
+ * sources, whose errors (a malformed window, an unknown search id) the API's error mapping would not
+ * recognise, answering 500 for what is a 400 or a 404.
+ */
+function duckdbEntry(): string {
+  const beside = new URL("./duckdb.mjs", import.meta.url);
+  return !import.meta.url.endsWith(".ts") && existsSync(fileURLToPath(beside))
+    ? beside.href
+    : ["@imvault/im-core", "duckdb"].join("/");
 }

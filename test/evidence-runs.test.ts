@@ -131,13 +131,15 @@ describe("digests as real runs make them", () => {
     expect(verify.code, verify.stdout).toBe(0);
   });
 
-  it("status shows the chain's head and the last verification", async () => {
+  it("status shows the chain's head and the last verification of the whole archive", async () => {
     const dir = join(scratch, "status");
     const env = envFor({ DATA_DIR: dir });
     expect(
       (await runImvault(["archive", "--no-media", "--no-index", "--from", hour(3), "--to", hour(3)], env))
         .code,
     ).toBe(0);
+    const part = await runImvault(["verify", "--prefix", "manifests/chat_type=C2C/"], env);
+    const afterPart = await runImvault(["status", "--hours", "4", "--json"], env);
     expect((await runImvault(["verify"], env)).code).toBe(0);
 
     const status = await runImvault(["status", "--hours", "4", "--json"], env);
@@ -146,6 +148,12 @@ describe("digests as real runs make them", () => {
     const { evidence } = JSON.parse(status.stdout) as { evidence: Record<string, Record<string, unknown>> };
     expect(evidence.head).toMatchObject({ key: digestKey(1), seq: 1 });
     expect(evidence.lastVerified).toMatchObject({ ok: true, headKey: digestKey(1) });
+    // A verification of part of the archive is not its last verification.
+    expect(part.code, part.stdout).toBe(0);
+    expect(part.stdout).toContain("not recorded as the archive's last verification");
+    expect(
+      (JSON.parse(afterPart.stdout) as { evidence: { lastVerified: unknown } }).evidence.lastVerified,
+    ).toBeNull();
     expect(table.stdout).toMatch(/^digests: head digests\/000000000001\.json .*; last verified .* ok/m);
   });
 

@@ -39,8 +39,9 @@ export interface VerifyOptions {
  * (a file a digest seals is checked against its sealed SHA-256, which pins every byte; --deep checks
  * the manifest's MD5s too). Exits 1 on anything wrong, 4 when there was nothing to check (no manifest
  * and no digest: an empty or missing DATA_DIR, a wrong bucket, a --prefix matching nothing). Records
- * the result (DATA_DIR/.imvault/verified/ or digests-verified/last.json) for `status` and for the next
- * verification, which checks that the head it saw is still there.
+ * the result of a whole verification (no window, no prefix) in DATA_DIR/.imvault/verified/ or
+ * digests-verified/last.json, for `status` and for the next verification, which checks that the head
+ * it saw is still there.
  */
 export async function verifyCommand(options: VerifyOptions, terminal: Terminal): Promise<ExitCode> {
   const store = await cliStore();
@@ -86,7 +87,13 @@ export async function verifyCommand(options: VerifyOptions, terminal: Terminal):
     keyGiven: verifier !== undefined,
   });
   for (const line of lines) terminal.out(line);
-  if (verifier !== undefined && report.chained) {
+  // Only a verification of the whole archive is its "last verified" (status, the console), and the
+  // head the next one checks for; one of a window or a prefix says so and records nothing.
+  const whole = options.prefix === undefined && Object.keys(window).length === 0;
+  if (verifier !== undefined && report.chained && !whole) {
+    terminal.out("not recorded as the archive's last verification: only part of it was verified");
+  }
+  if (verifier !== undefined && report.chained && whole) {
     await records.write(verificationRecord(report, new Date())).catch((error: unknown) => {
       terminal.err(
         `warning: could not record this verification: ${error instanceof Error ? error.message : String(error)}`,

@@ -21,6 +21,14 @@ const IMAGE_URL = `${COS}/%E5%9B%BE%E7%89%87%20(1)+a@b.png?imageMogr2/thumbnail/
 const IMAGE = Buffer.from("\x89PNG\r\n\x1a\n<html><script>alert(1)</script>", "latin1");
 const UNINDEXED_URL = `${COS}/noindex.bin`;
 
+/** Keys besides media, and the type each is served as. */
+const OTHER_KEYS = [
+  ["raw/chat_type=C2C/dt=2024-03-01/hour=09/history-1.gz", "application/gzip"],
+  ["manifests/chat_type=C2C/dt=2024-03-01/hour=09.json", "application/json"],
+  ["exports/0b6c7a9e/export.zip", "application/zip"],
+  ["exports/0b6c7a9e/status.json", "application/json"],
+] as const;
+
 describe("the dev files route with captured media", () => {
   let dir: string;
   let server: Server;
@@ -41,6 +49,7 @@ describe("the dev files route with captured media", () => {
       capturedAt: "2024-03-01T09:20:00.000Z",
     });
     await store.put(mediaKey(UNINDEXED_URL), Buffer.from("bytes"));
+    for (const other of OTHER_KEYS) await store.put(other[0], Buffer.from("bytes"));
     let route: ReturnType<typeof filesRoute> | undefined;
     server = createServer((req, res) => {
       void route!(req, res).then((handled) => {
@@ -84,5 +93,11 @@ describe("the dev files route with captured media", () => {
       "application/octet-stream",
     ]);
     expect(forged.status).toBe(403);
+  });
+
+  it.each(OTHER_KEYS)("serves %s as %s", async (key, type) => {
+    const response = await fetch(signer.urlFor(key, 60));
+
+    expect([response.status, response.headers.get("content-type")]).toEqual([200, type]);
   });
 });

@@ -70,7 +70,11 @@ export function filesRoute(signer: LocalUrlSigner, store: ArchiveStore) {
   };
 }
 
-/** JSON for manifests, the recorded type for media (octet-stream if none), GZip for history files. */
+/**
+ * The recorded type for media (octet-stream if none); for the rest, by the few kinds of file the
+ * store holds: JSON (manifests, digests, an export's status), GZip (history files), zip (an API
+ * export's export.zip).
+ */
 async function contentTypeOf(store: ArchiveStore, key: string, name: string): Promise<string> {
   if (key.startsWith("media/")) {
     const entry = await readMediaIndexEntry(store, key).catch((error: unknown) => {
@@ -79,5 +83,7 @@ async function contentTypeOf(store: ArchiveStore, key: string, name: string): Pr
     });
     return entry?.contentType ?? "application/octet-stream";
   }
-  return name.endsWith(".json") ? "application/json" : "application/gzip";
+  if (name.endsWith(".json")) return "application/json";
+  if (name.endsWith(".zip")) return "application/zip";
+  return key.startsWith("raw/") || name.endsWith(".gz") ? "application/gzip" : "application/octet-stream";
 }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import PostalMime from "postal-mime";
@@ -10,6 +10,7 @@ import { writeMediaManifest } from "../media/manifest.ts";
 import { EXPORT_LIMITS } from "../schemas/limits.ts";
 import { createLocalStore, type LocalArchiveStore } from "../store/local-store.ts";
 import { type ExportManifest, verifyExport } from "./manifest.ts";
+import { ExportTargetError } from "./output.ts";
 import { runExport } from "./run-export.ts";
 
 const clock = { now: () => Date.parse("2026-12-06T02:00:00Z"), sleep: async () => {} };
@@ -232,6 +233,37 @@ describe("runExport", () => {
       ),
     );
     expect((await readdir(dir)).filter((n) => n !== "data")).toEqual([]);
+  });
+
+  it("refuses a non-empty --out before asking the table anything", async () => {
+    const out = join(dir, "out");
+    await mkdir(out);
+    await writeFile(join(out, "notes.txt"), "someone's file");
+    const asked: string[] = [];
+    const table = source([row(1, "2026120523", "alice", "bob")]);
+    const watched = {
+      extent: () => {
+        asked.push("extent");
+        return table.extent();
+      },
+      counts: () => {
+        asked.push("counts");
+        return table.counts();
+      },
+      rows: () => {
+        asked.push("rows");
+        return table.rows();
+      },
+    };
+
+    const run = runExport(
+      { store, source: watched, clock },
+      { ...options("jsonl", out), request: { user: "alice", format: "jsonl", from: "2026120500" } },
+    );
+
+    await expect(run).rejects.toBeInstanceOf(ExportTargetError);
+    expect(asked).toEqual([]);
+    expect(await readdir(out)).toEqual(["notes.txt"]);
   });
 
   it("an export of nobody is written, empty, with a note that says so", async () => {

@@ -52,21 +52,22 @@ export interface ExportOptions {
 export async function runExport(deps: ExportDeps, options: ExportOptions): Promise<ExportManifest> {
   const { request } = options;
   const maxEvents = options.maxEventsPerSlice ?? EXPORT_LIMITS.maxEventsPerSlice;
-  await checkWindow(deps.source, request);
-  const counts = await deps.source.counts();
-  const total = counts.reduce((n, c) => n + c.messages, 0);
-  const parts = partsByKey(counts, maxEvents);
-  options.progress?.planned?.(
-    [...parts.values()].reduce((n, p) => n + p, 0),
-    total,
-  );
-  const createdAt = new Date(deps.clock.now()).toISOString();
-  const head = await chainHead(deps.store);
-
+  // `--out` first: an export that cannot be written asks the table nothing.
   const dir = await ExportDir.create(options.out);
   // Rows whose media are being resolved (and, for jsonl and html, copied) ahead of the one written.
   const ahead: { row: ExportRow; media: Promise<ExportMedia[]> }[] = [];
   try {
+    await checkWindow(deps.source, request);
+    const counts = await deps.source.counts();
+    const total = counts.reduce((n, c) => n + c.messages, 0);
+    const parts = partsByKey(counts, maxEvents);
+    options.progress?.planned?.(
+      [...parts.values()].reduce((n, p) => n + p, 0),
+      total,
+    );
+    const createdAt = new Date(deps.clock.now()).toISOString();
+    const head = await chainHead(deps.store);
+
     const stats = { copied: 0, bytes: 0 };
     const banned = new Map<string, string>();
     const copiedKeys = new Set<string>();

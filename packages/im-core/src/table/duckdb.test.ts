@@ -137,6 +137,13 @@ describe("the message table through DuckDB", () => {
     expect(await rows("SELECT count(*) AS n FROM messages")).toEqual([{ n: 300 }]);
   });
 
+  it.each(["", "  \n "])("refuses an empty query (%j), saying so", async (sql) => {
+    const run = table.query(sql);
+
+    await expect(run).rejects.toBeInstanceOf(ValidationError);
+    await expect(run).rejects.toThrow("give a statement: the query is empty");
+  });
+
   it("opens an empty table with the same columns when nothing is indexed yet", async () => {
     const empty = await MessageTable.open(join(dir, "none"));
     try {

@@ -162,6 +162,8 @@ export class MessageTable {
   }
 
   async #prepareRead(sql: string): Promise<DuckDBPreparedStatement> {
+    // DuckDB's parser answers an empty text with "Error in native callback".
+    if (sql.trim() === "") throw new QueryRefusedError("give a statement: the query is empty");
     let count: number;
     let extracted: Awaited<ReturnType<DuckDBConnection["extractStatements"]>>;
     try {

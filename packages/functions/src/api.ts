@@ -11,7 +11,7 @@ import { consoleSite } from "@imvault/console";
 import { METRIC, type SearchService, TABLE_PREFIX } from "@imvault/im-core";
 import { loadArchiveConfig, loadStoreConfig } from "@imvault/runtime";
 import { athenaSearchesFromSettings } from "@imvault/runtime/athena";
-import { createApiDeps, lazyExportQueue } from "@imvault/runtime/lambda";
+import { createApiDeps, lazyExportQueue, publishMetrics } from "@imvault/runtime/lambda";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { createApiHandler } from "./http/app.ts";
 
@@ -39,7 +39,7 @@ export async function handler(
   try {
     return await handle(event, context);
   } finally {
-    metrics.publishStoredMetrics();
+    publishMetrics(metrics);
   }
 }
 

@@ -8,7 +8,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { processJobMessage } from "@imvault/im-core";
 import { exportJobRunner } from "@imvault/runtime/exports";
-import { createArchiveDeps } from "@imvault/runtime/lambda";
+import { createArchiveDeps, publishMetrics } from "@imvault/runtime/lambda";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 
 const archive = createArchiveDeps();
@@ -38,6 +38,6 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
       throwOnFullBatchFailure: false,
     });
   } finally {
-    metrics.publishStoredMetrics();
+    publishMetrics(metrics);
   }
 }

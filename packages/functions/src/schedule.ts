@@ -3,6 +3,7 @@
  * media job per archived hour whose media are not captured yet.
  */
 import { parseScheduleEvent, runSchedule, type ScheduleSummary } from "@imvault/im-core";
+import { publishMetrics } from "@imvault/runtime/lambda";
 import { createScheduleDeps } from "@imvault/runtime/sqs";
 
 const { deps, metrics } = createScheduleDeps();
@@ -15,6 +16,6 @@ export async function handler(event: unknown): Promise<ScheduleSummary> {
   try {
     return await runSchedule(deps, parseScheduleEvent(event));
   } finally {
-    metrics.publishStoredMetrics();
+    publishMetrics(metrics);
   }
 }

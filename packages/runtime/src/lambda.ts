@@ -52,6 +52,15 @@ export function makeMetrics(serviceName: string): PowertoolsMetrics {
   return new PowertoolsMetrics({ namespace: METRICS_NAMESPACE, serviceName });
 }
 
+/**
+ * Flushes what the invocation counted, once, at its end; nothing when it counted nothing (an export
+ * job, a schedule with no work), where Powertools would otherwise warn "No application metrics to
+ * publish" in the log of every such invocation.
+ */
+export function publishMetrics(metrics: PowertoolsMetrics): void {
+  if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+}
+
 /** im-core's metrics port over Powertools: counts are buffered and flushed once per invocation. */
 export function metricsPort(metrics: PowertoolsMetrics): Metrics {
   return {

@@ -216,6 +216,26 @@ describe("imvault dev, started as a user would (npm start)", () => {
     });
   }, 120_000);
 
+  it("runs an export the API was asked for, and tells of it apart from the scheduler's jobs (no counter)", async () => {
+    const [, from, to] = /scheduler: hours (\d{10})\.\.(\d{10})/.exec(dev.output())!;
+    const posted = await fetch(`${api}/v1/exports`, {
+      method: "POST",
+      headers: { ...auth(), "content-type": "application/json" },
+      body: JSON.stringify({ user: "nobody-at-all", from, to, format: "jsonl" }),
+    });
+    const { id } = (await posted.json()) as { id: string };
+
+    const line = await waitFor("the export's line", 30_000, () =>
+      dev
+        .output()
+        .split("\n")
+        .find((l) => new RegExp(`export\\s+${id}`).test(l)),
+    );
+
+    expect(posted.status).toBe(202);
+    expect(line).not.toMatch(/^\s*\[\d+\/\d+\]/);
+  });
+
   it("stops on SIGINT with exit code 0, leaving no temp file behind", async () => {
     dev.kill("SIGINT");
     const [code] = (await Promise.race([

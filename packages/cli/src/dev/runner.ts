@@ -205,6 +205,11 @@ export async function runDev(options: DevOptions): Promise<ExitCode> {
           );
         }
         for (const line of await describeBatch(store, records, failed, DEV_MAX_RECEIVE_COUNT)) {
+          // An export the API was asked for is no job of the scheduler's run: no counter, not counted.
+          if (line.job?.kind === "export") {
+            say(line.text);
+            continue;
+          }
           done++;
           const counter = expected > 0 ? `[${Math.min(done, expected)}/${expected}] ` : "";
           say(`${counter}${line.text}`);

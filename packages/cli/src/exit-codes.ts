@@ -34,6 +34,8 @@ export function describeError(error: unknown, debug = false): string {
     return `${error.message}${request}`;
   }
   if (error instanceof ImvaultError) return error.message;
+  // Not Node's own words for it ("This operation was aborted"): the user stopped the command.
+  if (error instanceof Error && error.name === "AbortError") return "interrupted (SIGINT or SIGTERM)";
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     return typeof code === "string" ? `${error.message} (${code})` : error.message;

@@ -1,6 +1,13 @@
 import { constants, createZstdCompress, type ZstdCompress } from "node:zlib";
 
 /**
+ * A window of 1 MiB, the writer's page size: a page then fits in the window whole. With level 1's own
+ * window (512 KiB for a page this big), zstd compressed the second half of every full page with its
+ * slower "external dictionary" matcher (bench/README.md, "Message table").
+ */
+const WINDOW_LOG = 20;
+
+/**
  * ZSTD compression of Parquet pages, each page its own frame, on long-lived compressors: a one-shot
  * zstdCompress per page sets up (and frees) a whole compression context each time, which cost more
  * than compressing a small page. Each lane is one compressor stream that ends a frame per page
@@ -14,7 +21,7 @@ export class ZstdPages {
   constructor(level: number, lanes = 2) {
     this.#lanes = Array.from({ length: lanes }, () => {
       const stream = createZstdCompress({
-        params: { [constants.ZSTD_c_compressionLevel]: level },
+        params: { [constants.ZSTD_c_compressionLevel]: level, [constants.ZSTD_c_windowLog]: WINDOW_LOG },
         chunkSize: 256 * 1024,
       });
       const lane = { stream, tail: Promise.resolve() as Promise<unknown>, out: [] as Buffer[] };

@@ -42,6 +42,10 @@ export const EDGE_MESSAGES: readonly string[] = [
   '{"From_Account":"\\u2028\\u2029","To_Account":"\\u0000"}',
   '{"GroupId":"@TGS#1","From_Account":"u","MsgRandom":3000000000}',
   '{"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"\\ud800 lone"}}]}',
+  // Accounts and a conversation past the length below which values are copied byte by byte.
+  '{"From_Account":"an_account_name_of_more_than_32_bytes_b","To_Account":"an_account_name_of_more_than_32_bytes_a"}',
+  // Nesting deeper than the scanner's first stack of closing brackets (64).
+  `{"Unknown":${'[{"a":'.repeat(100)}1${"}]".repeat(100)},"From_Account":"after the deep value"}`,
 ];
 
 const FIELDS = [

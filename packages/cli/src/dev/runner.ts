@@ -168,19 +168,31 @@ export async function runDev(options: DevOptions): Promise<ExitCode> {
     let committed = false;
     // One scheduler run at a time: a timer run and a media run could otherwise plan the same hours.
     let scheduling = Promise.resolve();
+    /** Every job of the run is handled: the run's summary, then its media planned (see below). */
+    const runHandled = () => {
+      const counts = [...tally].map(([outcome, n]) => `${n} ${outcome}`).join(", ");
+      say(`jobs of this run handled in ${((Date.now() - runStarted) / 1000).toFixed(1)} s: ${counts}`);
+      // In AWS the next hourly run plans the media of the hours archived now; here the scheduler
+      // is asked for them at once, so they are captured within seconds too.
+      if (committed) void runSchedule({ kind: "media" });
+    };
     const runSchedule = (event: { kind?: "media" } = {}) => {
       scheduling = scheduling.then(async () => {
+        // The run's jobs are counted from here: the queue worker may handle the first of them
+        // before the scheduler has returned.
+        const before = done;
+        tally = new Map();
+        committed = false;
+        runStarted = Date.now();
         try {
           const summary = await schedule({
             source: "imvault.dev",
             "detail-type": "Scheduled Event",
             ...event,
           });
-          expected = done + summary.enqueued;
-          tally = new Map();
-          committed = false;
-          runStarted = Date.now();
+          expected = before + summary.enqueued;
           say(scheduleLine(summary, event.kind === "media"));
+          if (summary.enqueued > 0 && done >= expected) runHandled();
         } catch (error) {
           terminal.err(
             `error: scheduler run failed: ${error instanceof Error ? error.message : String(error)}`,
@@ -215,13 +227,7 @@ export async function runDev(options: DevOptions): Promise<ExitCode> {
           say(`${counter}${line.text}`);
           tally.set(line.outcome, (tally.get(line.outcome) ?? 0) + 1);
           if (line.job?.kind === "history" && COMMITTED.has(line.outcome)) committed = true;
-          if (done === expected) {
-            const counts = [...tally].map(([outcome, n]) => `${n} ${outcome}`).join(", ");
-            say(`jobs of this run handled in ${((Date.now() - runStarted) / 1000).toFixed(1)} s: ${counts}`);
-            // In AWS the next hourly run plans the media of the hours archived now; here the scheduler
-            // is asked for them at once, so they are captured within seconds too.
-            if (committed) void runSchedule({ kind: "media" });
-          }
+          if (done === expected) runHandled();
         }
       },
       onError: (error) =>

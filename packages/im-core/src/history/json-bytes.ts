@@ -19,8 +19,8 @@ export const CLOSE_BRACKET = 0x5d;
 export class JsonBytes {
   buf: Buffer = Buffer.alloc(0);
   end = 0;
-  /** skipValue's stack of the closing brackets it awaits. */
-  readonly closers: number[] = [];
+  /** skipValue's stack of the closing brackets it awaits (its depth apart: an array's `length = 0` is a runtime call). */
+  closers = new Uint8Array(64);
   /** The string just skipped had an escape. */
   escaped = false;
   /** The number just skipped, when a whole number JSON gives exactly; else null. */
@@ -51,6 +51,8 @@ export class JsonBytes {
     let escaped = false;
     let i = pos + 1;
     for (;;) {
+      // The string's plain bytes, one table look-up each (most of a string's bytes).
+      while (i < end && STRING_BYTE[buf[i]!] === 1) i++;
       if (i >= end) throw INVALID;
       const b = buf[i]!;
       if (b === QUOTE) break;
@@ -125,8 +127,8 @@ export class JsonBytes {
 
   /** Skips any JSON value at `pos`, nested ones without recursion. */
   skipValue(pos: number): number {
-    const closers = this.closers;
-    closers.length = 0;
+    let closers = this.closers;
+    let depth = 0;
     for (;;) {
       pos = this.ws(pos);
       const c = this.at(pos);
@@ -136,7 +138,13 @@ export class JsonBytes {
         if (this.at(pos) === close) {
           pos++;
         } else {
-          closers.push(close);
+          if (depth === closers.length) {
+            const deeper = new Uint8Array(depth * 2);
+            deeper.set(closers);
+            closers = deeper;
+            this.closers = deeper;
+          }
+          closers[depth++] = close;
           if (close === CLOSE_BRACE) pos = this.key(pos);
           continue;
         }
@@ -149,12 +157,12 @@ export class JsonBytes {
       }
       // After a value: the containers it ends, or the next member.
       for (;;) {
-        if (closers.length === 0) return pos;
+        if (depth === 0) return pos;
         pos = this.ws(pos);
         const d = this.at(pos);
-        const close = closers[closers.length - 1]!;
+        const close = closers[depth - 1]!;
         if (d === close) {
-          closers.pop();
+          depth--;
           pos++;
         } else if (d === COMMA) {
           pos = this.ws(pos + 1);
@@ -209,6 +217,11 @@ export class JsonBytes {
     throw INVALID;
   }
 }
+
+/** 1 for a byte that stands for itself inside a JSON string: not a quote, a backslash or a control character. */
+const STRING_BYTE = new Uint8Array(256).fill(1, 0x20);
+STRING_BYTE[QUOTE] = 0;
+STRING_BYTE[BACKSLASH] = 0;
 
 function isDigit(b: number): boolean {
   return b >= 0x30 && b <= 0x39;

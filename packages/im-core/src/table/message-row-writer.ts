@@ -6,7 +6,7 @@
  */
 import { MessageScanner, type Span, type Spans } from "../history/message-scan.ts";
 import type { MessageBytesSink } from "../history/parser.ts";
-import type { ColumnBuffer } from "./parquet-columns.ts";
+import { type ColumnBuffer, copyBytes } from "./parquet-columns.ts";
 import type { ParquetWriter } from "./parquet-writer.ts";
 import {
   c2cConversation,
@@ -123,9 +123,9 @@ export class MessageRowWriter implements MessageBytesSink {
     const first = aFirst ? a : b;
     const second = aFirst ? b : a;
     const out = this.#room(aLength + bLength + 1);
-    first.buf.copy(out, 0, first.start, first.end);
+    copyBytes(first.buf, first.start, first.end, out, 0);
     out[first.end - first.start] = BAR;
-    second.buf.copy(out, first.end - first.start + 1, second.start, second.end);
+    copyBytes(second.buf, second.start, second.end, out, first.end - first.start + 1);
     this.#conversation.addUtf8(out, 0, aLength + bLength + 1);
   }
 
@@ -145,7 +145,7 @@ export class MessageRowWriter implements MessageBytesSink {
     let at = 0;
     for (let i = 0; i < texts.length; i++) {
       if (i > 0) out[at++] = NEWLINE;
-      at += texts.bufs[i]!.copy(out, at, texts.starts[i]!, texts.ends[i]!);
+      at += copyBytes(texts.bufs[i]!, texts.starts[i]!, texts.ends[i]!, out, at);
     }
     this.#text.addUtf8(out, 0, at);
   }

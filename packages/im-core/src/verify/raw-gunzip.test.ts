@@ -1,6 +1,6 @@
 import * as zlib from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { RawGunzip } from "./raw-gunzip.ts";
+import { RawGunzip, rawGunzipChunks } from "./raw-gunzip.ts";
 
 type Outcome = { ok: true; plain: Buffer } | { ok: false; code: string | undefined };
 
@@ -158,5 +158,83 @@ describe("RawGunzip", () => {
 
     expect(done).toEqual([1, 2]);
     expect(calls).toEqual([]);
+  });
+});
+
+/** `gzip` as an async iterable of pieces of `size` bytes; `read` counts the pieces taken. */
+function pieces(gzip: Buffer, size: number, read = { pieces: 0 }): AsyncIterable<Uint8Array> {
+  return (async function* () {
+    for (let at = 0; at < gzip.length; at += size) {
+      read.pieces++;
+      yield Buffer.from(gzip.subarray(at, at + size));
+    }
+  })();
+}
+
+/** What rawGunzipChunks makes of `source`, taken slowly (a macrotask a chunk), or its error's code. */
+async function gunzipChunks(source: AsyncIterable<Uint8Array>, chunkSize: number): Promise<Outcome> {
+  const parts: Buffer[] = [];
+  try {
+    for await (const chunk of rawGunzipChunks(source, chunkSize)) {
+      expect(chunk.length).toBeLessThanOrEqual(chunkSize);
+      parts.push(Buffer.from(chunk));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  } catch (error) {
+    return { ok: false, code: (error as { code?: string }).code };
+  }
+  return { ok: true, plain: Buffer.concat(parts) };
+}
+
+describe("rawGunzipChunks", () => {
+  for (const [what, gzip] of CASES) {
+    it(`ends as Node's gunzip does for ${what}`, async () => {
+      expect(await gunzipChunks(pieces(gzip, 333), 1024)).toEqual(gunzipNode(gzip));
+    });
+  }
+
+  it("ends as Node's gunzip does for a file cut short", async () => {
+    const gzip = two.subarray(0, two.length - 100);
+
+    expect(await gunzipChunks(pieces(gzip, 1000), 4096)).toEqual({ ok: false, code: "Z_BUF_ERROR" });
+    expect(gunzipNode(gzip)).toEqual({ ok: false, code: "Z_BUF_ERROR" });
+  });
+
+  it("throws the source's own error", async () => {
+    const failing = (async function* () {
+      yield one.subarray(0, 100);
+      throw new Error("the store failed");
+    })();
+
+    await expect(
+      (async () => {
+        for await (const _ of rawGunzipChunks(failing, 1024));
+      })(),
+    ).rejects.toThrow("the store failed");
+  });
+
+  it("reads a few chunks ahead of a consumer that waits, and no further once it stops", async () => {
+    const plain = text(50_000);
+    const gzip = zlib.gzipSync(plain, { level: 0 }); // stored: as many GZip bytes as plain ones
+    const read = { pieces: 0 };
+    const chunks = rawGunzipChunks(pieces(gzip, 4096, read), 4096);
+    const parts: Buffer[] = [];
+    const take = async () => {
+      const next = await chunks.next();
+      if (!next.done) parts.push(Buffer.from(next.value));
+      return !next.done;
+    };
+
+    await take();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const readWhileWaiting = read.pieces;
+    for (let i = 0; i < 100; i++) await take();
+    await chunks.return();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    expect(gzip.length / 4096).toBeGreaterThan(300);
+    expect(readWhileWaiting).toBeLessThan(40);
+    expect(read.pieces).toBeLessThan(160);
+    expect(Buffer.concat(parts).equals(plain.subarray(0, Buffer.concat(parts).length))).toBe(true);
   });
 });

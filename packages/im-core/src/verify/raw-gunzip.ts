@@ -261,3 +261,75 @@ export class RawGunzip {
     return 0;
   }
 }
+
+/**
+ * RawGunzip as an async iterable: the plain bytes of `gzip`, in chunks of up to `chunkSize`, read
+ * from the source one chunk at a time; inflating pauses while `chunkSize * 4` bytes or more wait
+ * for the consumer (zlib's own buffers hold a few chunks more). Throws the source's error, or RawGunzip's (`code` Z_DATA_ERROR, Z_BUF_ERROR). Stopping
+ * early stops reading the source at its next chunk.
+ */
+export async function* rawGunzipChunks(
+  gzip: AsyncIterable<Uint8Array>,
+  chunkSize: number,
+): AsyncGenerator<Buffer, void, undefined> {
+  const ahead = chunkSize * 4;
+  const queue: Buffer[] = [];
+  let queued = 0;
+  let ended = false;
+  let stopped = false;
+  let failure: { error: unknown } | undefined;
+  let wake: (() => void) | undefined;
+  const signal = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const gunzip = new RawGunzip(chunkSize, {
+    data: (chunk) => {
+      queue.push(chunk);
+      queued += chunk.length;
+      if (queued >= ahead) gunzip.pause();
+      signal();
+    },
+    end: () => {
+      ended = true;
+      signal();
+    },
+    error: (error) => {
+      failure ??= { error };
+      signal();
+    },
+  });
+  void (async () => {
+    for await (const chunk of gzip) {
+      if (stopped || failure !== undefined) return;
+      await new Promise<void>((done) => gunzip.write(chunk, done));
+    }
+    gunzip.end();
+  })().catch((error: unknown) => {
+    failure ??= { error };
+    signal();
+  });
+  try {
+    for (;;) {
+      const chunk = queue.shift();
+      if (chunk !== undefined) {
+        queued -= chunk.length;
+        if (queued < ahead) gunzip.resume();
+        yield chunk;
+      } else if (failure !== undefined) {
+        throw failure.error;
+      } else if (ended) {
+        return;
+      } else {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+      }
+    }
+  } finally {
+    // Not awaited: a source that never ends (a worker's inbox after a failure) must not hold this up.
+    stopped = true;
+    gunzip.destroy();
+  }
+}

@@ -39,7 +39,13 @@ describe("resolveWindow", () => {
   });
 
   it("refuses a start after the end and windows longer than the maximum", () => {
-    expect(() => resolveWindow({ from: "2024050205", to: "2024050204" }, fallback)).toThrow(/after --to/);
+    expect(() => resolveWindow({ from: "2024050205", to: "2024050204" }, fallback)).toThrow(
+      "--from 2024050205 is after --to 2024050204",
+    );
+    // No --to given: the message names the default end it came after.
+    expect(() => resolveWindow({ from: "2024050300" }, fallback)).toThrow(
+      "--from 2024050300 is after the default --to, 2024050223 (give --to)",
+    );
     expect(() => resolveWindow({ from: "2024010100", to: "2024050100" }, fallback)).toThrow(/at most 744/);
   });
 });

@@ -54,7 +54,11 @@ export function resolveWindow(
   const to = given.to ?? fallback.to;
   const from = given.from ?? (given.to === undefined ? fallback.from : shiftLike(fallback, to));
   if (hourStart(from) > hourStart(to)) {
-    throw new ValidationError(`--from ${from} is after --to ${to}`);
+    throw new ValidationError(
+      given.to === undefined
+        ? `--from ${from} is after the default --to, ${to} (give --to)`
+        : `--from ${from} is after --to ${to}`,
+    );
   }
   const hours = (hourStart(to) - hourStart(from)) / 3_600_000 + 1;
   if (hours > LIMITS.maxWindowHours) {

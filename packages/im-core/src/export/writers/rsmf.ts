@@ -120,7 +120,13 @@ async function writeRsmf(
         () => {},
       );
   }
-  await zip.addBuffer("rsmf_manifest.json", Buffer.from(JSON.stringify(builder.manifest(), null, 1), "utf8"));
+  await zip.addBuffer(
+    "rsmf_manifest.json",
+    Buffer.from(JSON.stringify(builder.manifest(), null, 1), "utf8"),
+    {
+      deflate: true,
+    },
+  );
   await zip.end();
   await base64.end();
   await sink.write(closeBoundary(boundary));

@@ -7,6 +7,8 @@ import { type ZipOptions, ZipWriter } from "./zip.ts";
 interface ReadEntry {
   name: string;
   bytes: Buffer;
+  method: number;
+  compressedSize: number;
   crc32: number;
   needs: number;
   flags: number;
@@ -27,6 +29,8 @@ function unzip(zip: Buffer): Promise<ReadEntry[]> {
             entries.push({
               name: entry.fileName,
               bytes,
+              method: entry.compressionMethod,
+              compressedSize: entry.compressedSize,
               crc32: entry.crc32,
               needs: entry.versionNeededToExtract,
               flags: entry.generalPurposeBitFlag,
@@ -48,7 +52,9 @@ async function* chunks(bytes: Buffer, size: number): AsyncGenerator<Buffer> {
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
 }
 
-const manifest = Buffer.from('{"version":"2.0.0"}');
+const manifest = Buffer.from(
+  JSON.stringify({ version: "2.0.0", events: Array(200).fill({ body: "hello" }) }),
+);
 const image = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 31) % 251));
 const modified = new Date("2025-01-02T00:00:00Z");
 
@@ -61,7 +67,7 @@ async function sampleZip(options: Partial<ZipOptions> = {}): Promise<Buffer> {
     },
     { modified, ...options },
   );
-  await zip.addBuffer("rsmf_manifest.json", manifest);
+  await zip.addBuffer("rsmf_manifest.json", manifest, { deflate: true });
   await zip.addStream("00001-photo.png", image.length, chunks(image, 4_099));
   await zip.addBuffer("00002-empty.txt", Buffer.alloc(0));
   await zip.addStream("00003-语音.amr", 3, chunks(Buffer.from("abc"), 1));
@@ -86,6 +92,9 @@ describe("ZipWriter (rsmf.zip)", () => {
     expect(entries.every((e) => e.modified.getTime() === modified.getTime())).toBe(true);
     // Bit 11 (UTF-8 names) on all; bit 3 (data descriptor) exactly on the streamed ones.
     expect(entries.map((e) => e.flags)).toEqual([0x0800, 0x0808, 0x0800, 0x0808]);
+    // The manifest deflated (method 8) to a fraction of its size; the rest stored (method 0).
+    expect(entries.map((e) => e.method)).toEqual([8, 0, 0, 0]);
+    expect(entries[0]!.compressedSize).toBeLessThan(manifest.length / 5);
     expect(entries.every((e) => e.needs === 20 && !e.zip64Extra)).toBe(true);
   });
 

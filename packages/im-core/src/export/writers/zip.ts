@@ -1,7 +1,8 @@
 /**
- * A zip archive written front to back as its entries come, for rsmf.zip. Entries are stored, not
- * deflated (the media are compressed already); Zip64 records are written where a size, an offset
- * or the number of entries needs them (PKWARE APPNOTE 6.3.10, sections 4.3, 4.4 and 4.5.3).
+ * A zip archive written front to back as its entries come, for rsmf.zip. Media are stored as they
+ * are (compressed already); a buffer may be deflated (rsmf_manifest.json, JSON that shrinks several
+ * times). Zip64 records are written where a size, an offset or the number of entries needs them
+ * (PKWARE APPNOTE 6.3.10, sections 4.3, 4.4 and 4.5.3).
  *
  * Written by hand rather than with yazl: yazl computes CRC-32 in JavaScript and pipes every entry
  * through four streams, which cost more than a third of an rsmf export's CPU (bench/README.md,
@@ -9,7 +10,7 @@
  * What it writes is read back by yauzl in the tests (zip.test.ts, and every rsmf the system tests
  * export).
  */
-import { crc32 } from "node:zlib";
+import { crc32, deflateRawSync } from "node:zlib";
 
 const MAX32 = 0xffffffff;
 const MAX16 = 0xffff;
@@ -23,12 +24,19 @@ const NEEDS_ZIP64 = 45;
 /** External attributes: a regular file, rw-r--r--. */
 const FILE_MODE = (0o100644 << 16) >>> 0;
 const ZIP64_EXTRA = 0x0001;
+/** Compression methods: stored, deflated. */
+const STORED = 0;
+const DEFLATED = 8;
 
 interface Entry {
   name: Buffer;
   flags: number;
+  method: number;
   crc: number;
+  /** Uncompressed size. */
   size: number;
+  /** Size in the archive (`size` when stored). */
+  stored: number;
   offset: number;
 }
 
@@ -59,11 +67,16 @@ export class ZipWriter {
     this.#date = ((d.getUTCFullYear() - 1980) << 9) | ((d.getUTCMonth() + 1) << 5) | d.getUTCDate();
   }
 
-  /** An entry whose bytes are all at hand: its CRC-32 and size go in its local header. */
-  async addBuffer(name: string, data: Buffer): Promise<void> {
-    const entry = this.#entry(name, 0, crc32(data), data.length);
+  /**
+   * An entry whose bytes are all at hand: its CRC-32 and sizes go in its local header. `deflate`
+   * compresses it (meant for text of a few MiB at most: it is compressed in one call).
+   */
+  async addBuffer(name: string, data: Buffer, options: { deflate?: boolean } = {}): Promise<void> {
+    const body = options.deflate === true ? deflateRawSync(data) : data;
+    const method = options.deflate === true ? DEFLATED : STORED;
+    const entry = this.#entry(name, 0, method, crc32(data), data.length, body.length);
     await this.#emit(this.#localHeader(entry, false));
-    await this.#emit(data);
+    await this.#emit(body);
   }
 
   /**
@@ -71,7 +84,7 @@ export class ZipWriter {
    * CRC-32 is computed as the bytes pass and written after them, in a data descriptor.
    */
   async addStream(name: string, size: number, source: AsyncIterable<Buffer>): Promise<void> {
-    const entry = this.#entry(name, DATA_DESCRIPTOR, 0, size);
+    const entry = this.#entry(name, DATA_DESCRIPTOR, STORED, 0, size, size);
     const zip64 = this.#force || size >= MAX32;
     await this.#emit(this.#localHeader(entry, zip64));
     let crc = 0;
@@ -134,12 +147,14 @@ export class ZipWriter {
     await this.#emit(Buffer.concat(tail));
   }
 
-  #entry(name: string, flags: number, crc: number, size: number): Entry {
+  #entry(name: string, flags: number, method: number, crc: number, size: number, stored: number): Entry {
     const entry = {
       name: Buffer.from(name, "utf8"),
       flags: UTF8_NAMES | flags,
+      method,
       crc,
       size,
+      stored,
       offset: this.#offset,
     };
     if (entry.name.length > MAX16) throw new Error(`zip entry name too long: ${name}`);
@@ -163,11 +178,11 @@ export class ZipWriter {
     h.writeUInt32LE(0x04034b50, 0);
     h.writeUInt16LE(zip64 ? NEEDS_ZIP64 : NEEDS, 4);
     h.writeUInt16LE(e.flags, 6);
-    // Method (8) 0: stored.
+    h.writeUInt16LE(e.method, 8);
     h.writeUInt16LE(this.#time, 10);
     h.writeUInt16LE(this.#date, 12);
     h.writeUInt32LE(later ? 0 : e.crc, 14);
-    h.writeUInt32LE(zip64 ? MAX32 : later ? 0 : e.size, 18);
+    h.writeUInt32LE(zip64 ? MAX32 : later ? 0 : e.stored, 18);
     h.writeUInt32LE(zip64 ? MAX32 : later ? 0 : e.size, 22);
     h.writeUInt16LE(e.name.length, 26);
     h.writeUInt16LE(extra, 28);
@@ -176,29 +191,31 @@ export class ZipWriter {
       const x = 30 + e.name.length;
       h.writeUInt16LE(ZIP64_EXTRA, x);
       h.writeUInt16LE(16, x + 2);
-      const sizes = later ? 0n : BigInt(e.size);
-      h.writeBigUInt64LE(sizes, x + 4);
-      h.writeBigUInt64LE(sizes, x + 12);
+      h.writeBigUInt64LE(later ? 0n : BigInt(e.size), x + 4);
+      h.writeBigUInt64LE(later ? 0n : BigInt(e.stored), x + 12);
     }
     return h;
   }
 
-  /** Sizes and offset past 32 bits (or all of them, forced) go in a Zip64 extra field, in that order. */
+  /**
+   * Sizes and offset past 32 bits (or all of them, forced) go in a Zip64 extra field, in that order:
+   * uncompressed size, compressed size, offset.
+   */
   #centralHeader(e: Entry): Buffer {
-    const bigSize = this.#force || e.size >= MAX32;
+    const bigSize = this.#force || e.size >= MAX32 || e.stored >= MAX32;
     const bigOffset = this.#force || e.offset >= MAX32;
-    const extraValues = [...(bigSize ? [e.size, e.size] : []), ...(bigOffset ? [e.offset] : [])];
+    const extraValues = [...(bigSize ? [e.size, e.stored] : []), ...(bigOffset ? [e.offset] : [])];
     const extra = extraValues.length === 0 ? 0 : 4 + 8 * extraValues.length;
     const h = Buffer.alloc(46 + e.name.length + extra);
     h.writeUInt32LE(0x02014b50, 0);
     h.writeUInt16LE(MADE_BY, 4);
     h.writeUInt16LE(extra > 0 ? NEEDS_ZIP64 : NEEDS, 6);
     h.writeUInt16LE(e.flags, 8);
-    // Method (10) 0: stored.
+    h.writeUInt16LE(e.method, 10);
     h.writeUInt16LE(this.#time, 12);
     h.writeUInt16LE(this.#date, 14);
     h.writeUInt32LE(e.crc, 16);
-    h.writeUInt32LE(bigSize ? MAX32 : e.size, 20);
+    h.writeUInt32LE(bigSize ? MAX32 : e.stored, 20);
     h.writeUInt32LE(bigSize ? MAX32 : e.size, 24);
     h.writeUInt16LE(e.name.length, 28);
     h.writeUInt16LE(extra, 30);

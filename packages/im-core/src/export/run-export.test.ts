@@ -13,6 +13,16 @@ import { type ExportManifest, verifyExport } from "./manifest.ts";
 import { ExportTargetError } from "./output.ts";
 import { runExport } from "./run-export.ts";
 
+/** The rsmf.zip of an exported .rsmf file, unzipped under `to` (as a reviewer's tool reads it): its entries. */
+async function unzipRsmf(path: string, to: string): Promise<string[]> {
+  const email = await PostalMime.parse(await readFile(path));
+  const content = email.attachments[0]!.content;
+  return unzipTo(
+    typeof content === "string" ? Buffer.from(content, "base64") : Buffer.from(content as ArrayBuffer),
+    to,
+  );
+}
+
 const clock = { now: () => Date.parse("2026-12-06T02:00:00Z"), sleep: async () => {} };
 const sha = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
 const IMG = "https://cos.ap-shanghai.myqcloud.com/b/a.jpg";
@@ -129,12 +139,11 @@ describe("runExport", () => {
       options("rsmf", out),
     );
 
-    const email = await PostalMime.parse(await readFile(join(out, manifest.slices[0]!.file)));
-    const content = email.attachments[0]!.content;
-    const zip =
-      typeof content === "string" ? Buffer.from(content, "base64") : Buffer.from(content as ArrayBuffer);
     const unzipped = join(dir, "unzipped");
-    expect(await unzipTo(zip, unzipped)).toEqual(["00001-a.jpg", "rsmf_manifest.json"]);
+    expect(await unzipRsmf(join(out, manifest.slices[0]!.file), unzipped)).toEqual([
+      "00001-a.jpg",
+      "rsmf_manifest.json",
+    ]);
     expect((await readFile(join(unzipped, "00001-a.jpg"))).equals(bytes)).toBe(true);
     expect((await verifyExport(out)).problems).toEqual([]);
   });
@@ -175,12 +184,11 @@ describe("runExport", () => {
 
     const manifest = await runExport({ store, source: source(rows), clock }, options("rsmf", out));
 
-    const email = await PostalMime.parse(await readFile(join(out, manifest.slices[0]!.file)));
-    const content = email.attachments[0]!.content;
-    const zip =
-      typeof content === "string" ? Buffer.from(content, "base64") : Buffer.from(content as ArrayBuffer);
     const unzipped = join(dir, "unzipped");
-    expect(await unzipTo(zip, unzipped)).toEqual(["00002-b.jpg", "rsmf_manifest.json"]);
+    expect(await unzipRsmf(join(out, manifest.slices[0]!.file), unzipped)).toEqual([
+      "00002-b.jpg",
+      "rsmf_manifest.json",
+    ]);
     const rsmf = JSON.parse(await readFile(join(unzipped, "rsmf_manifest.json"), "utf8")) as {
       events: { attachments?: { id: string }[]; custom: { name: string; value: string }[] }[];
     };

@@ -90,15 +90,16 @@ export async function verifyCommand(options: VerifyOptions, terminal: Terminal):
   // Only a verification of the whole archive is its "last verified" (status, the console), and the
   // head the next one checks for; one of a window or a prefix says so and records nothing.
   const whole = options.prefix === undefined && Object.keys(window).length === 0;
-  if (verifier !== undefined && report.chained && !whole) {
-    terminal.out("not recorded as the archive's last verification: only part of it was verified");
-  }
-  if (verifier !== undefined && report.chained && whole) {
-    await records.write(verificationRecord(report, new Date())).catch((error: unknown) => {
-      terminal.err(
-        `warning: could not record this verification: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    });
+  if (verifier !== undefined && report.chained) {
+    if (!whole) {
+      terminal.out("not recorded as the archive's last verification: only part of it was verified");
+    } else {
+      await records.write(verificationRecord(report, new Date())).catch((error: unknown) => {
+        terminal.err(
+          `warning: could not record this verification: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      });
+    }
   }
   return report.ok ? EXIT.ok : EXIT.failure;
 }

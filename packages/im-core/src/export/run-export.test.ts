@@ -1,12 +1,12 @@
-import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import PostalMime from "postal-mime";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { exportRow as row, exportSource as source, unzipTo } from "../../testing/index.ts";
+import { exportRow as row, sha256Hex as sha, exportSource as source, unzipTo } from "../../testing/index.ts";
 import { IntegrityError, ValidationError } from "../errors.ts";
-import { writeMediaManifest } from "../media/manifest.ts";
+import { mediaKey } from "../media/layout.ts";
+import { type CapturedMediaItem, type MediaItem, writeMediaManifest } from "../media/manifest.ts";
 import { EXPORT_LIMITS } from "../schemas/limits.ts";
 import { createLocalStore, type LocalArchiveStore } from "../store/local-store.ts";
 import { type ExportManifest, verifyExport } from "./manifest.ts";
@@ -24,7 +24,6 @@ async function unzipRsmf(path: string, to: string): Promise<string[]> {
 }
 
 const clock = { now: () => Date.parse("2026-12-06T02:00:00Z"), sleep: async () => {} };
-const sha = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
 const IMG = "https://cos.ap-shanghai.myqcloud.com/b/a.jpg";
 const GONE = "https://cos.ap-shanghai.myqcloud.com/b/gone.jpg";
 
@@ -40,26 +39,32 @@ describe("runExport", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function archiveMedia(bytes: Buffer, recordedSha = sha(bytes)): Promise<void> {
-    await store.put("media/cos.ap-shanghai.myqcloud.com/b/a.jpg", bytes);
-    await writeMediaManifest(store, {
+  /** The media manifest of the rows' hour (C2C 2026120523). */
+  const writeHourMedia = (items: MediaItem[]) =>
+    writeMediaManifest(store, {
       version: 1,
       chatType: "C2C",
       msgTime: "2026120523",
       capturedAt: "2026-12-05T16:30:00.000Z",
-      items: [
-        {
-          rawUrl: IMG,
-          status: "captured",
-          tencentStatus: 1,
-          key: "media/cos.ap-shanghai.myqcloud.com/b/a.jpg",
-          size: bytes.length,
-          sha256: recordedSha,
-          contentType: "image/jpeg",
-        },
-        { rawUrl: GONE, status: "missing", tencentStatus: 2 },
-      ],
+      items,
     });
+
+  /** `rawUrl` recorded as captured from `bytes` (at its archive key), Tencent's status 1 (banned) by default. */
+  const captured = (rawUrl: string, bytes: Buffer | string, tencentStatus: 0 | 1 = 1): CapturedMediaItem => ({
+    rawUrl,
+    status: "captured",
+    tencentStatus,
+    key: mediaKey(rawUrl),
+    size: Buffer.byteLength(bytes),
+    sha256: sha(bytes),
+  });
+
+  async function archiveMedia(bytes: Buffer, recordedSha = sha(bytes)): Promise<void> {
+    await store.put(mediaKey(IMG), bytes);
+    await writeHourMedia([
+      { ...captured(IMG, bytes), sha256: recordedSha, contentType: "image/jpeg" },
+      { rawUrl: GONE, status: "missing", tencentStatus: 2 },
+    ]);
   }
 
   const options = (format: "jsonl" | "rsmf" | "html", out: string) => ({
@@ -150,32 +155,9 @@ describe("runExport", () => {
 
   it("rsmf: a medium found absent when zipped is left out of rsmf.zip and listed absent on every message holding it", async () => {
     const OTHER = "https://cos.ap-shanghai.myqcloud.com/b/b.jpg";
-    await store.put("media/cos.ap-shanghai.myqcloud.com/b/b.jpg", "other bytes");
-    await writeMediaManifest(store, {
-      version: 1,
-      chatType: "C2C",
-      msgTime: "2026120523",
-      capturedAt: "2026-12-05T16:30:00.000Z",
-      items: [
-        // Recorded as captured, but the store no longer has the bytes.
-        {
-          rawUrl: IMG,
-          status: "captured",
-          tencentStatus: 0,
-          key: "media/cos.ap-shanghai.myqcloud.com/b/a.jpg",
-          size: 10,
-          sha256: sha("jpeg bytes"),
-        },
-        {
-          rawUrl: OTHER,
-          status: "captured",
-          tencentStatus: 1,
-          key: "media/cos.ap-shanghai.myqcloud.com/b/b.jpg",
-          size: 11,
-          sha256: sha("other bytes"),
-        },
-      ],
-    });
+    await store.put(mediaKey(OTHER), "other bytes");
+    // IMG recorded as captured, but the store no longer has the bytes.
+    await writeHourMedia([captured(IMG, "jpeg bytes", 0), captured(OTHER, "other bytes")]);
     const rows = [
       row(1, "2026120523", "alice", "bob", { media: [IMG] }),
       row(2, "2026120523", "bob", "alice", { media: [OTHER, IMG] }),

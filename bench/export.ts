@@ -6,9 +6,15 @@
  * beside `cp -r` of the export it wrote (the same files and bytes), in the same run. Nothing is
  * deleted until the end: on ext4, files made within seconds of many deletions cost far more system
  * time (the inode allocator skips recently freed inodes), so a step after a deletion is slowed
- * whichever program it times.
+ * whichever program it times. And every timed step starts after a `sync` (not timed): otherwise it
+ * runs while the kernel writes back what the step before it wrote (gigabytes: the generated media,
+ * then each export and each copy), and is slowed by that, whichever program it times.
  *
  *   node bench/export.ts [--messages 160000] [--media-kib 24] [--formats jsonl,html,rsmf] [--keep]
+ *                        [--bin path/to/imvault.js]
+ *
+ * --bin times another build of the command (an older one, say) instead of this checkout's, which is
+ * then not bundled.
  *
  * The data directory is made under os.tmpdir(): TMPDIR=/some/fs runs it on another file system (e.g.
  * a fresh one, whose file creation has no history of deletions behind it; bench/README.md, "Export").
@@ -39,12 +45,13 @@ const { values } = parseArgs({
     "media-kib": { type: "string", default: "24" },
     formats: { type: "string", default: "jsonl,html,rsmf" },
     keep: { type: "boolean", default: false },
+    bin: { type: "string" },
   },
 });
 const TOTAL = Number(values.messages);
 const MEDIA_KIB = Number(values["media-kib"]);
 const FORMATS = values.formats.split(",");
-const BIN = fileURLToPath(new URL("../packages/cli/bin/imvault.js", import.meta.url));
+const BIN = values.bin ?? fileURLToPath(new URL("../packages/cli/bin/imvault.js", import.meta.url));
 // Two Beijing days.
 const FIRST = "2025010100";
 const hours = Array.from({ length: 48 }, (_, i) => addHours(FIRST, i));
@@ -55,7 +62,9 @@ const GROUPS = Array.from({ length: 10 }, (_, i) => `@TGS#BENCH${i}`);
 const perFile = Math.max(1, Math.round(TOTAL / (hours.length * CHAT_TYPES.length)));
 const dataDir = await mkdtemp(join(tmpdir(), "imvault-bench-export-"));
 
+/** Runs `cmd` once what was written before it is on disk (the wait for that is not timed). */
 function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
+  spawnSync("sync");
   const t = performance.now();
   // /usr/bin/time: the child's peak RSS in KiB and its CPU seconds (user, system), on stderr's last line.
   const r = spawnSync("/usr/bin/time", ["-f", "%M %U %S", cmd, ...args], {
@@ -109,7 +118,7 @@ async function exportedMediaKeys(out: string, format: string): Promise<string[]>
 }
 
 try {
-  await bundleCli();
+  if (values.bin === undefined) await bundleCli();
   console.log(
     `load average ${loadavg()
       .map((l) => l.toFixed(2))

@@ -53,15 +53,22 @@ export class Base64LineWriter {
   }
 }
 
-/** Base64 of `bytes`, a CRLF after every 76 characters and at the end. */
+/**
+ * Base64 of `bytes`, a CRLF after every 76 characters and at the end. The base64 is written once,
+ * shifted right by all of its CRLFs, and each line moved down into place (never over a line not yet
+ * moved) with `copyWithin`: about 1.5x the speed of a second buffer and a `Buffer#copy` a line
+ * (bench/README.md, "Export").
+ */
 function wrapBase64(bytes: Buffer): Buffer {
-  const b64 = Buffer.from(bytes.toString("base64"), "latin1");
+  const b64 = bytes.toString("base64");
   const lines = Math.ceil(b64.length / 76);
-  const out = Buffer.allocUnsafe(b64.length + 2 * lines);
+  const shift = 2 * lines;
+  const out = Buffer.allocUnsafe(b64.length + shift);
+  out.write(b64, shift, "latin1");
   let o = 0;
-  for (let i = 0; i < b64.length; i += 76) {
-    const end = Math.min(i + 76, b64.length);
-    b64.copy(out, o, i, end);
+  for (let i = shift; i < out.length; i += 76) {
+    const end = Math.min(i + 76, out.length);
+    out.copyWithin(o, i, end);
     o += end - i;
     out[o++] = 13;
     out[o++] = 10;

@@ -395,6 +395,32 @@ describe("GET /v1/status", () => {
   });
 });
 
+describe("query parameters", () => {
+  it.each([
+    ["/v1/status?bogus=1", /unknown query parameter "bogus": GET \/v1\/status takes hours/],
+    ["/v1/status?hour=6", /unknown query parameter "hour": GET \/v1\/status takes hours/],
+    ["/v1/media/banned?form=2024030100", /"form": GET \/v1\/media\/banned takes from, to/],
+    ["/v1/openapi.json?x=1", /"x": GET \/v1\/openapi.json takes no query parameter/],
+  ])("refuses one the route does not take (%s) with 400, naming those it takes", async (path, message) => {
+    const res = await harness().call({ path, headers: AUTH });
+
+    expect(res.statusCode).toBe(400);
+    expect(json(res).error.message).toMatch(message);
+  });
+
+  it("asks for the key before looking at the query", async () => {
+    const res = await harness().call({ path: "/v1/status?bogus=1" });
+
+    expect(res.statusCode).toBe(401);
+  });
+
+  it("lets a health probe append what it likes", async () => {
+    const res = await harness().call({ path: "/v1/health?probe=lb-1" });
+
+    expect([res.statusCode, json(res)]).toEqual([200, { status: "ok" }]);
+  });
+});
+
 describe("routing", () => {
   it("answers 404 for an unknown path, even without a token", async () => {
     const res = await harness().call({ path: "/v2/cos-sig" });

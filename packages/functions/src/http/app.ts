@@ -31,13 +31,14 @@ import type { ApiConfig } from "@imvault/runtime";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { createConsoleRoutes, RawAnswer } from "./console.ts";
 import { MethodNotAllowedError, toHttpError } from "./errors.ts";
-import { openApiDocument } from "./openapi.ts";
+import { type OpenApiDocument, openApiDocument } from "./openapi.ts";
 import {
   authorizationHeader,
   COS_SIG_BODY,
   EXPORT_BODY,
   oneQueryValue,
   readJsonBody,
+  refuseUnknownQuery,
   SEARCH_BODY,
 } from "./request.ts";
 
@@ -86,6 +87,12 @@ interface Route {
   /** The route's name in logs and metrics (never the raw path: that would explode metric dimensions). */
   name: string;
   auth: boolean;
+  /**
+   * The route's path in the OpenAPI document: the query parameters it lists are the ones the route
+   * takes, and any other is refused (a misspelt one would otherwise be ignored without a word). None
+   * for /v1/health (a probe may append what it likes) and the console's routes: they take any.
+   */
+  doc?: string;
   run: (req: RequestScope) => Promise<unknown> | unknown;
 }
 
@@ -152,10 +159,18 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
       auth: false,
       run: () => ({ status: "ok" }),
     },
-    { methods: ["GET"], pattern: /^\/v1\/openapi\.json$/, name: "openapi", auth: true, run: () => openapi },
+    {
+      methods: ["GET"],
+      pattern: /^\/v1\/openapi\.json$/,
+      doc: "/v1/openapi.json",
+      name: "openapi",
+      auth: true,
+      run: () => openapi,
+    },
     {
       methods: ["POST"],
       pattern: /^\/v1\/cos-sig$/,
+      doc: "/v1/cos-sig",
       name: "cos-sig",
       auth: true,
       run: async (req) => {
@@ -170,6 +185,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     {
       methods: ["GET"],
       pattern: /^\/v1\/archive\/([^/]+)\/([^/]+)$/,
+      doc: "/v1/archive/{chatType}/{msgTime}",
       name: "archive",
       auth: true,
       run: (req) =>
@@ -183,6 +199,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     {
       methods: ["GET"],
       pattern: /^\/v1\/media$/,
+      doc: "/v1/media",
       name: "media",
       auth: true,
       run: (req) => {
@@ -201,6 +218,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     {
       methods: ["GET"],
       pattern: /^\/v1\/media\/banned$/,
+      doc: "/v1/media/banned",
       name: "media-banned",
       auth: true,
       run: (req) => {
@@ -217,6 +235,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     {
       methods: ["GET"],
       pattern: /^\/v1\/status$/,
+      doc: "/v1/status",
       name: "status",
       auth: true,
       run: (req) =>
@@ -240,6 +259,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     {
       methods: ["POST"],
       pattern: /^\/v1\/searches$/,
+      doc: "/v1/searches",
       name: "searches",
       auth: true,
       run: async (req) => {
@@ -251,6 +271,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     {
       methods: ["GET"],
       pattern: /^\/v1\/searches\/([^/]+)$/,
+      doc: "/v1/searches/{id}",
       name: "search",
       auth: true,
       run: (req) => searches().page(req.params[0]!, req.event.queryStringParameters?.cursor),
@@ -258,6 +279,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     {
       methods: ["POST"],
       pattern: /^\/v1\/exports$/,
+      doc: "/v1/exports",
       name: "exports",
       auth: true,
       run: async (req) => {
@@ -270,6 +292,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     {
       methods: ["GET"],
       pattern: /^\/v1\/exports\/([^/]+)$/,
+      doc: "/v1/exports/{id}",
       name: "export",
       auth: true,
       run: (req) =>
@@ -300,6 +323,9 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
       const { route, params } = match(routes, method, path);
       routeName = route.name;
       if (route.auth) keyName = authenticate(authorizationHeader(event)).keyName;
+      if (route.doc !== undefined) {
+        refuseUnknownQuery(event, queryNames(openapi, route.doc, method), `${method} ${route.doc}`);
+      }
       const remaining = context?.getRemainingTimeInMillis?.() ?? MAX_REQUEST_MS;
       const signal = AbortSignal.timeout(
         Math.max(1, Math.min(MAX_REQUEST_MS, remaining - DEADLINE_MARGIN_MS)),
@@ -348,6 +374,12 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
       isBase64Encoded: false,
     };
   };
+}
+
+/** The query parameters an operation of the OpenAPI document lists (HEAD: GET's). */
+function queryNames(openapi: OpenApiDocument, path: string, method: string): string[] {
+  const operation = openapi.paths[path]?.[method === "HEAD" ? "get" : method.toLowerCase()];
+  return (operation?.parameters ?? []).filter((p) => p.in === "query").map((p) => String(p.name));
 }
 
 /** The path the routes see: rawPath without a named stage's prefix (`$default` has none). */

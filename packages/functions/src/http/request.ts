@@ -31,6 +31,25 @@ export function oneQueryValue(event: APIGatewayProxyEventV2, name: string): stri
   return values[0];
 }
 
+/**
+ * Refuses a query parameter the route does not take: `takes` are the names its OpenAPI operation
+ * lists, `operation` how to name it ("GET /v1/status").
+ */
+export function refuseUnknownQuery(
+  event: APIGatewayProxyEventV2,
+  takes: readonly string[],
+  operation: string,
+): void {
+  for (const name of new URLSearchParams(event.rawQueryString ?? "").keys()) {
+    if (takes.includes(name)) continue;
+    const known = takes.length === 0 ? "no query parameter" : takes.join(", ");
+    throw new ValidationError(
+      `unknown query parameter ${JSON.stringify(name.slice(0, 100))}: ${operation} takes ${known}`,
+      { parameter: name.slice(0, 100) },
+    );
+  }
+}
+
 /** The JSON body, base64-decoded when API Gateway encoded it, within the size cap. */
 export const COS_SIG_BODY = '{"RawURLs":[{"ResourceID":int,"RawURL":string}]}';
 export const EXPORT_BODY = '{"from","to","user"|"group"|"conversation","format":"rsmf"|"html"|"jsonl"}';

@@ -395,6 +395,23 @@ describe("GET /v1/status", () => {
   });
 });
 
+describe("request bodies", () => {
+  it.each([
+    ["/v1/searches", "[]", /must be a JSON object \(it is an array\): send \{"from","to"/],
+    ["/v1/searches", "42", /must be a JSON object \(it is a number\)/],
+    ["/v1/cos-sig", "null", /must be a JSON object \(it is null\): send \{"RawURLs"/],
+    ["/v1/cos-sig", '"RawURLs"', /must be a JSON object \(it is a string\)/],
+  ])(
+    "refuses a body that is not an object (POST %s %s) with 400, showing the shape to send",
+    async (path, body, message) => {
+      const res = await harness().call({ method: "POST", path, headers: AUTH, body });
+
+      expect(res.statusCode).toBe(400);
+      expect(json(res).error.message).toMatch(message);
+    },
+  );
+});
+
 describe("query parameters", () => {
   it.each([
     ["/v1/status?bogus=1", /unknown query parameter "bogus": GET \/v1\/status takes hours/],
@@ -426,6 +443,7 @@ describe("routing", () => {
     const res = await harness().call({ path: "/v2/cos-sig" });
     expect(res.statusCode).toBe(404);
     expect(json(res).error.message).toMatch(/no route GET \/v2\/cos-sig/);
+    expect(json(res).error.message).toMatch(/GET \/v1\/openapi.json \(with an API key\) lists them/);
   });
 
   it("answers 405 with Allow for a known path and the wrong method", async () => {

@@ -407,7 +407,7 @@ function match(routes: Route[], method: string, path: string): { route: Route; p
     }
   }
   if (allowed.length > 0) throw new MethodNotAllowedError(method, path, allowed);
-  throw new NotFoundError(`no route ${method} ${path}; see GET /v1/openapi.json`, {
+  throw new NotFoundError(`no route ${method} ${path}; GET /v1/openapi.json (with an API key) lists them`, {
     details: { method, path: path.slice(0, 200) },
   });
 }

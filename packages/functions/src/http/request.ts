@@ -50,7 +50,7 @@ export function refuseUnknownQuery(
   }
 }
 
-/** The JSON body, base64-decoded when API Gateway encoded it, within the size cap. */
+/** The JSON body (an object), base64-decoded when API Gateway encoded it, within the size cap. */
 export const COS_SIG_BODY = '{"RawURLs":[{"ResourceID":int,"RawURL":string}]}';
 export const EXPORT_BODY = '{"from","to","user"|"group"|"conversation","format":"rsmf"|"html"|"jsonl"}';
 export const SEARCH_BODY = '{"from","to","user"?,"peer"?,"group"?,"text"?,"type"?,"limit"?}';
@@ -69,9 +69,16 @@ export function readJsonBody(event: APIGatewayProxyEventV2, maxBytes: number, sh
     throw new ValidationError(`the request body is empty: send ${shape}`);
   }
   // Content-Type is not checked: `curl -d` sends form-encoded by default and the body is JSON either way.
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch {
     throw new ValidationError("the request body is not valid JSON");
   }
+  // Every body the API takes is an object: an array or a bare value is said so, not as missing fields.
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    const what = Array.isArray(body) ? "an array" : body === null ? "null" : `a ${typeof body}`;
+    throw new ValidationError(`the request body must be a JSON object (it is ${what}): send ${shape}`);
+  }
+  return body;
 }

@@ -70,7 +70,7 @@ export class AthenaSearches implements SearchService {
   async start(search: MessageSearch, _caller: { keyName: string }): Promise<{ id: string }> {
     // One row past maxRows tells a truncated search from one that had exactly maxRows.
     const limit = Math.min(search.limit ?? Number.POSITIVE_INFINITY, this.#o.maxRows + 1);
-    const { sql, params } = buildSearchSql({ ...search, limit }, { dialect: "athena" });
+    const { sql, params } = buildSearchSql({ ...search, limit }, { dialect: "athena", names: "fields" });
     const parameters = athenaExecutionParameters(params);
     const { StartQueryExecutionCommand } = await athenaSdk();
     const out = await this.#o.client.send(

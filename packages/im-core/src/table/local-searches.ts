@@ -41,7 +41,7 @@ export class LocalSearches implements SearchService {
   async start(search: MessageSearch, caller: { keyName: string }): Promise<{ id: string }> {
     const limit = Math.min(search.limit ?? Number.POSITIVE_INFINITY, this.#o.maxRows + 1);
     // Built now, so that a bad search is the caller's 400 rather than a failed search later.
-    const statement = buildSearchSql({ ...search, limit }, { inTableOrder: true });
+    const statement = buildSearchSql({ ...search, limit }, { inTableOrder: true, names: "fields" });
     this.#expire();
     const id = randomUUID();
     const entry: Entry = { state: "running", rows: [], truncated: false, startedAt: this.#o.now() };

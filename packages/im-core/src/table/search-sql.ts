@@ -45,15 +45,23 @@ export const MAX_SEARCH_LIMIT = 10_000_000;
  */
 export function buildSearchSql(
   search: MessageSearch,
-  options: { dialect?: SqlDialect; relation?: string; as?: "rows" | "json"; inTableOrder?: boolean } = {},
+  options: {
+    dialect?: SqlDialect;
+    relation?: string;
+    as?: "rows" | "json";
+    inTableOrder?: boolean;
+    /** How errors name the filters: as the command's flags (`--user`), or as the API body's fields. */
+    names?: "flags" | "fields";
+  } = {},
 ): SqlStatement {
+  const say = (name: string) => (options.names === "fields" ? name : `--${name}`);
   const dialect = options.dialect ?? "duckdb";
   const relation = options.relation ?? "messages";
   if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(relation)) throw new ValidationError(`bad relation name ${relation}`);
   if (options.as === "json" && dialect !== "duckdb") throw new ValidationError("as json is DuckDB's");
   const nonEmpty = (name: string, v: string | undefined): v is string => {
     if (v === undefined) return false;
-    if (v.length === 0) throw new ValidationError(`--${name} must not be empty`);
+    if (v.length === 0) throw new ValidationError(`${say(name)} must not be empty`);
     return true;
   };
 
@@ -62,7 +70,9 @@ export function buildSearchSql(
   // as one OR across two columns, DuckDB read every column of every row first (5x slower).
   let branches: Cond[][] = [[]];
   if (search.peer !== undefined && search.user === undefined) {
-    throw new ValidationError("--peer needs --user: it names the other side of that user's conversation");
+    throw new ValidationError(
+      `${say("peer")} needs ${say("user")}: it names the other side of that user's conversation`,
+    );
   }
   if (nonEmpty("user", search.user)) {
     if (nonEmpty("peer", search.peer)) {
@@ -84,7 +94,7 @@ export function buildSearchSql(
     });
   }
   if (search.from !== undefined && search.to !== undefined && hourStart(search.from) > hourStart(search.to)) {
-    throw new ValidationError(`--from ${search.from} is after --to ${search.to}`);
+    throw new ValidationError(`${say("from")} ${search.from} is after ${say("to")} ${search.to}`);
   }
   // dt (a partition) lets both engines skip whole days of files; msg_time then cuts to the hour.
   if (search.from !== undefined) {
@@ -96,7 +106,7 @@ export function buildSearchSql(
   let limit = "";
   if (search.limit !== undefined) {
     if (!Number.isSafeInteger(search.limit) || search.limit < 1 || search.limit > MAX_SEARCH_LIMIT) {
-      throw new ValidationError(`--limit must be a whole number from 1 to ${MAX_SEARCH_LIMIT}`);
+      throw new ValidationError(`${say("limit")} must be a whole number from 1 to ${MAX_SEARCH_LIMIT}`);
     }
     // A checked integer, not caller text: inlined because Athena does not bind LIMIT.
     limit = `\nLIMIT ${search.limit}`;

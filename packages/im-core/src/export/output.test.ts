@@ -1,8 +1,9 @@
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ExportDir } from "./output.ts";
+import { ExportDir, ExportTargetError } from "./output.ts";
 
 describe("ExportDir's file sinks", () => {
   let dir: string;
@@ -33,4 +34,29 @@ describe("ExportDir's file sinks", () => {
     expect((await readFile(join(exportDir.temp, "big.bin"))).length).toBe(40 * chunk.length);
     expect(warnings).toEqual([]);
   });
+});
+
+describe("ExportDir.create's refusals", () => {
+  it("says the parent directory does not exist when it does not", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "imvault-export-target-"));
+    try {
+      const creating = ExportDir.create(join(dir, "missing", "out"));
+
+      await expect(creating).rejects.toBeInstanceOf(ExportTargetError);
+      await expect(creating).rejects.toThrow(/its parent directory does not exist \(ENOENT\)/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.runIf(existsSync("/proc/self"))(
+    "says a parent that is there but makes no files (procfs) accepts no new files",
+    async () => {
+      const creating = ExportDir.create("/proc/imvault-export-test");
+
+      await expect(creating).rejects.toThrow(
+        /--out \/proc\/imvault-export-test: its parent directory accepts no new files \(ENOENT\)/,
+      );
+    },
+  );
 });

@@ -55,9 +55,13 @@ export class ExportDir {
       temp = await mkdtemp(join(parent, `.${basename(out)}.export-`));
     } catch (error) {
       const code = (error as { code?: string }).code ?? "error";
+      // ENOENT from a parent that is there: a file system that makes no files (procfs, say).
+      const parentIsDir = code === "ENOENT" && (await stat(parent).catch(() => undefined))?.isDirectory();
       const why =
         code === "ENOENT"
-          ? "its parent directory does not exist"
+          ? parentIsDir
+            ? "its parent directory accepts no new files"
+            : "its parent directory does not exist"
           : code === "ENOTDIR"
             ? "its parent is not a directory"
             : code === "EACCES" || code === "EPERM" || code === "EROFS"

@@ -56,8 +56,8 @@ export class Base64LineWriter {
 /**
  * Base64 of `bytes`, a CRLF after every 76 characters and at the end. The base64 is written once,
  * shifted right by all of its CRLFs, and each line moved down into place (never over a line not yet
- * moved) with `copyWithin`: about 1.5x the speed of a second buffer and a `Buffer#copy` a line
- * (bench/README.md, "Export").
+ * moved) with `copyWithin`, a V8 builtin, where a `Buffer#copy` a line into a second buffer was
+ * slower (bench/README.md, "Export").
  */
 function wrapBase64(bytes: Buffer): Buffer {
   const b64 = bytes.toString("base64");

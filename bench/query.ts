@@ -2,8 +2,9 @@
  * Benchmark of the message table: generated hours (the simulator's generator) for both chat types
  * stored the way `imvault archive` stores them, then each figure beside its baseline in the same run:
  * indexing (`imvault index`, spawned) msg/s and peak RSS against gunzip-only; Parquet bytes against
- * raw GZip bytes; `imvault search --user` and `--text` (spawned, timed from the command's start)
- * against `zcat | grep -F` over the same raw files. Each spawned command's CPU time (user + system,
+ * raw GZip bytes; `imvault search --user` and `--text` (spawned, timed from the command's start; the
+ * text a common word, then a word in no message: the search without its output) against
+ * `zcat | grep -F` over the same raw files. Each spawned command's CPU time (user + system,
  * all its threads) is printed beside its wall time: on a shared machine, the wall time is also
  * what the other processes take. The floor of a search (the command's own start: node alone,
  * `imvault --version`, `imvault query "SELECT 1"`) is measured in the same run.

@@ -24,14 +24,13 @@ import {
   redactText,
   startExport,
   startSearch,
-  ValidationError,
   validateCosSigRequest,
 } from "@imvault/im-core";
 import type { ApiConfig } from "@imvault/runtime";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { createConsoleRoutes, RawAnswer } from "./console.ts";
-import { MethodNotAllowedError, toHttpError } from "./errors.ts";
-import { type OpenApiDocument, openApiDocument } from "./openapi.ts";
+import { toHttpError } from "./errors.ts";
+import { openApiDocument } from "./openapi.ts";
 import {
   authorizationHeader,
   COS_SIG_BODY,
@@ -41,6 +40,7 @@ import {
   refuseUnknownQuery,
   SEARCH_BODY,
 } from "./request.ts";
+import { matchRoute, queryNames, Reply, type Route, routePath } from "./routing.ts";
 
 export interface ApiDeps {
   /** getCosSig bound to the shared ImClient. */
@@ -71,40 +71,6 @@ export type ApiHandler = (
   event: APIGatewayProxyEventV2,
   context?: Pick<Context, "getRemainingTimeInMillis">,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
-
-interface RequestScope {
-  event: APIGatewayProxyEventV2;
-  params: string[];
-  keyName: string | undefined;
-  requestId: string;
-  signal: AbortSignal;
-}
-
-interface Route {
-  /** GET routes that also answer HEAD list it (the answer then has no body). */
-  methods: readonly string[];
-  pattern: RegExp;
-  /** The route's name in logs and metrics (never the raw path: that would explode metric dimensions). */
-  name: string;
-  auth: boolean;
-  /**
-   * The route's path in the OpenAPI document: the query parameters it lists are the ones the route
-   * takes, and any other is refused (a misspelt one would otherwise be ignored without a word). None
-   * for /v1/health (a probe may append what it likes) and the console's routes: they take any.
-   */
-  doc?: string;
-  run: (req: RequestScope) => Promise<unknown> | unknown;
-}
-
-/** A route's answer with a status other than 200. */
-class Reply {
-  readonly status: number;
-  readonly body: unknown;
-  constructor(status: number, body: unknown) {
-    this.status = status;
-    this.body = body;
-  }
-}
 
 /** API Gateway's HTTP API gives up at 30 s; stop asking Tencent a little before either deadline. */
 const MAX_REQUEST_MS = 29_000;
@@ -320,7 +286,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     let headers: Record<string, string> = {};
     let errorCode: string | undefined;
     try {
-      const { route, params } = match(routes, method, path);
+      const { route, params } = matchRoute(routes, method, path);
       routeName = route.name;
       if (route.auth) keyName = authenticate(authorizationHeader(event)).keyName;
       if (route.doc !== undefined) {
@@ -374,42 +340,6 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
       isBase64Encoded: false,
     };
   };
-}
-
-/** The query parameters an operation of the OpenAPI document lists (HEAD: GET's). */
-function queryNames(openapi: OpenApiDocument, path: string, method: string): string[] {
-  const operation = openapi.paths[path]?.[method === "HEAD" ? "get" : method.toLowerCase()];
-  return (operation?.parameters ?? []).filter((p) => p.in === "query").map((p) => String(p.name));
-}
-
-/** The path the routes see: rawPath without a named stage's prefix (`$default` has none). */
-function routePath(event: APIGatewayProxyEventV2): string {
-  let path = event.rawPath ?? event.requestContext?.http?.path ?? "/";
-  const stage = event.requestContext?.stage;
-  if (stage !== undefined && stage !== "$default" && path.startsWith(`/${stage}/`))
-    path = path.slice(stage.length + 1);
-  return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
-}
-
-function match(routes: Route[], method: string, path: string): { route: Route; params: string[] } {
-  const allowed: string[] = [];
-  for (const route of routes) {
-    const m = route.pattern.exec(path);
-    if (m === null) continue;
-    if (!route.methods.includes(method)) {
-      allowed.push(...route.methods);
-      continue;
-    }
-    try {
-      return { route, params: m.slice(1).map((p) => decodeURIComponent(p)) };
-    } catch {
-      throw new ValidationError("the path has a malformed percent-encoding");
-    }
-  }
-  if (allowed.length > 0) throw new MethodNotAllowedError(method, path, allowed);
-  throw new NotFoundError(`no route ${method} ${path}; GET /v1/openapi.json (with an API key) lists them`, {
-    details: { method, path: path.slice(0, 200) },
-  });
 }
 
 /**

@@ -265,8 +265,9 @@ export class RawGunzip {
 /**
  * RawGunzip as an async iterable: the plain bytes of `gzip`, in chunks of up to `chunkSize`, read
  * from the source one chunk at a time; inflating pauses while `chunkSize * 4` bytes or more wait
- * for the consumer (zlib's own buffers hold a few chunks more). Throws the source's error, or RawGunzip's (`code` Z_DATA_ERROR, Z_BUF_ERROR). Stopping
- * early stops reading the source at its next chunk.
+ * for the consumer (zlib's own buffers hold a few chunks more). Throws the source's error, or
+ * RawGunzip's (`code` Z_DATA_ERROR, Z_BUF_ERROR). Stopping early stops reading the source at its
+ * next chunk.
  */
 export async function* rawGunzipChunks(
   gzip: AsyncIterable<Uint8Array>,

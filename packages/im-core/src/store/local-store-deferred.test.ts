@@ -80,4 +80,32 @@ describe("local store, deferred durability", () => {
 
     expect(synced).toEqual([join(root, "media/h/b/d/e")]);
   });
+
+  it("syncDeferred does not resolve while an earlier call is still fsyncing the directories it took", async () => {
+    // Two hours captured at once share the store: the first hour's call takes every directory made
+    // so far, the second hour's (nothing left to take) must still wait for those fsyncs before its
+    // manifest may name objects in them.
+    await store.put("media/h/b/d/e/x.png", "x", { ifNoneMatch: true, durability: "deferred" });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    vi.mocked(fsp.open).mockImplementation(async (path, flags, mode) => {
+      if (flags === "r" && (await real.stat(path)).isDirectory()) await held;
+      return real.open(path, flags, mode);
+    });
+    let secondDone = false;
+
+    const first = store.syncDeferred();
+    const second = store.syncDeferred().then(() => {
+      secondDone = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const doneWhileHeld = secondDone;
+    release();
+    await Promise.all([first, second]);
+
+    expect(doneWhileHeld).toBe(false);
+    expect(secondDone).toBe(true);
+  });
 });

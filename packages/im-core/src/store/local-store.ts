@@ -63,6 +63,11 @@ export function createLocalStore(options: LocalStoreOptions): LocalArchiveStore 
   const knownDirs = new Set<string>();
   /** Directories whose new entries a deferred put left for syncDeferred to make durable. */
   let unsyncedDirs = new Set<string>();
+  /**
+   * Every syncDeferred call's fsyncs so far: a call resolves only once those of the calls before it
+   * are done too, as they took directories that its puts may have made (two hours captured at once).
+   */
+  let dirsSynced: Promise<void> = Promise.resolve();
 
   /**
    * Runs `write` (which creates an entry in `dir`) once `dir` exists. Answers whether the directory
@@ -174,7 +179,8 @@ export function createLocalStore(options: LocalStoreOptions): LocalArchiveStore 
     async syncDeferred() {
       const dirs = [...unsyncedDirs];
       unsyncedDirs = new Set();
-      await syncDirs(dirs);
+      dirsSynced = Promise.all([dirsSynced, syncDirs(dirs)]).then(() => {});
+      await dirsSynced;
     },
 
     async get(key) {

@@ -54,6 +54,23 @@ interface Manifest {
   files: { path: string; size: number; sha256: string }[];
 }
 
+/** Each media URL of the hours captured under DATA_DIR: banned (Tencent's Status 1), missing or captured. */
+async function mediaStatuses(dataDir: string): Promise<Map<string, "banned" | "missing" | "captured">> {
+  const out = new Map<string, "banned" | "missing" | "captured">();
+  const root = join(dataDir, "media-manifests");
+  for (const path of await filesUnder(root)) {
+    const manifest = JSON.parse(await readFile(join(root, path), "utf8")) as {
+      items: { rawUrl: string; status: string; tencentStatus?: number }[];
+    };
+    for (const item of manifest.items) {
+      if (item.status === "missing") out.set(item.rawUrl, "missing");
+      else if (item.status === "captured")
+        out.set(item.rawUrl, item.tencentStatus === 1 ? "banned" : "captured");
+    }
+  }
+  return out;
+}
+
 /** The last Beijing midnight hour (HH 00) at least `minAge` hours ago, as YYYYMMDDHH. */
 function lastMidnight(minAge: number): string {
   let h = addHours(hourOf(Date.now()), -minAge);
@@ -86,8 +103,9 @@ describe("imvault export against the simulator's archive", () => {
       seed: "cli-export",
       processingDelayMinutes: 0,
       retentionHours: 48,
-      volume: 400,
-      // Enough of each that one user's media hold banned and missing files.
+      // An hour's messages are generated from its date, so the window's richness varies by day: with
+      // 400, the window ending 2026-12-07 00:00 had no user below to export (the best had 7 media).
+      volume: 1000,
       bannedFraction: 0.2,
       missingFraction: 0.3,
     });
@@ -104,19 +122,29 @@ describe("imvault export against the simulator's archive", () => {
     expect(archive.code, archive.stderr).toBe(0);
     const index = await runImvault(["index", "--from", from, "--to", to], env, 60_000);
     expect(index.code, index.stderr).toBe(0);
-    // A user with messages on both days and in both chat types.
+    // A user with messages on both days and in both chat types, whose media hold more than ten URLs,
+    // a banned one and a missing one among them (as the hours' media manifests recorded them).
     const pick = await runImvault(
       [
         "query",
-        "SELECT from_account AS u FROM messages WHERE from_account IS NOT NULL GROUP BY 1 " +
-          "HAVING count(DISTINCT dt) = 2 AND count(DISTINCT chat_type) = 2 ORDER BY sum(len(media_urls)) DESC, 1 LIMIT 1",
+        "SELECT from_account AS u, list_distinct(flatten(list(media_urls))) AS media FROM messages " +
+          "WHERE from_account IS NOT NULL GROUP BY 1 " +
+          "HAVING count(DISTINCT dt) = 2 AND count(DISTINCT chat_type) = 2 ORDER BY sum(len(media_urls)) DESC, 1",
         "--format",
         "json",
       ],
       env,
     );
     expect(pick.code, pick.stderr).toBe(0);
-    user = (JSON.parse(pick.stdout) as { u: string }[])[0]!.u;
+    const captured = await mediaStatuses(dataDir);
+    const rich = (JSON.parse(pick.stdout) as { u: string; media: string[] }[]).find(
+      ({ media }) =>
+        media.length > 10 &&
+        media.some((url) => captured.get(url) === "banned") &&
+        media.some((url) => captured.get(url) === "missing"),
+    );
+    expect(rich, "no user with enough media, banned and missing among them").toBeDefined();
+    user = rich!.u;
     const search = await runImvault(["search", "--user", user, "--format", "ndjson"], env);
     expect(search.code, search.stderr).toBe(0);
     rows = search.stdout

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtemp, readFile, rm, utimes, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -62,6 +62,17 @@ describe("FileRateLimit", () => {
 
     expect(clock.sleeps).toEqual([]);
     expect((await readFile(join(dir, "starts"), "utf8")).trim().split("\n")).toEqual([String(clock.t)]);
+  });
+
+  it("keeps its directory and files the owner's only (0700, 0600), as every local file", async () => {
+    const shared = join(dir, "rate-limit", "1400000000");
+    const limiter = new FileRateLimit({ dir: shared, ratePerSecond: 10, clock: standingClock() });
+
+    await limiter.take();
+
+    expect((await stat(join(dir, "rate-limit"))).mode & 0o777).toBe(0o700);
+    expect((await stat(shared)).mode & 0o777).toBe(0o700);
+    expect((await stat(join(shared, "starts"))).mode & 0o777).toBe(0o600);
   });
 
   it("below one call per second, spaces calls 1/rate seconds (plus the margin) apart", async () => {

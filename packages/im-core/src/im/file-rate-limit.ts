@@ -2,6 +2,7 @@ import { mkdir, open, readFile, rename, stat, unlink, writeFile } from "node:fs/
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { ImvaultError } from "../errors.ts";
+import { DIR_MODE, FILE_MODE } from "../store/local-fs-errors.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import type { RateLimit } from "./rate-limit.ts";
 
@@ -85,7 +86,7 @@ export class FileRateLimit implements RateLimit {
       const start = bound === undefined ? now : Math.max(now, bound + this.#windowMs);
       starts.push(start);
       const temp = join(this.#dir, `${STARTS}.${process.pid}.tmp`);
-      await writeFile(temp, `${starts.join("\n")}\n`);
+      await writeFile(temp, `${starts.join("\n")}\n`, { mode: FILE_MODE });
       await rename(temp, join(this.#dir, STARTS));
       return start;
     } catch (error) {
@@ -114,7 +115,7 @@ export class FileRateLimit implements RateLimit {
     const giveUpAt = Date.now() + LOCK_TIMEOUT_MS;
     for (;;) {
       try {
-        const handle = await open(path, "wx");
+        const handle = await open(path, "wx", FILE_MODE);
         try {
           await handle.writeFile(String(process.pid));
         } finally {
@@ -124,7 +125,7 @@ export class FileRateLimit implements RateLimit {
       } catch (error) {
         const code = errorCode(error);
         if (code === "ENOENT") {
-          await mkdir(this.#dir, { recursive: true }).catch((e: unknown) => {
+          await mkdir(this.#dir, { recursive: true, mode: DIR_MODE }).catch((e: unknown) => {
             throw this.#failure("could not make its directory", e);
           });
           continue;

@@ -62,4 +62,25 @@ describe("renderStatus with media", () => {
     expect(lines[1]).toMatch(/^2024030116\s+archived\s+2 \(2\.0 KiB\)\s+12\/1\/0\s+empty\s+pending$/);
     expect(renderStatus(missing)).not.toContain("media");
   });
+
+  it("sums the window's media above the totals, saying what c/m/r stands for and how many hours are pending", () => {
+    const coverage: Coverage = {
+      from: "2024030115",
+      to: "2024030116",
+      rows: [
+        { ...row("2024030115", "C2C", "archived"), media: { captured: 12, missing: 1, refused: 0 } },
+        { ...row("2024030115", "Group", "archived"), media: { captured: 3, missing: 0, refused: 2 } },
+        { ...row("2024030116", "C2C", "archived"), media: "pending" },
+        row("2024030116", "Group", "missing"),
+      ],
+      totals: { archived: 3, empty: 0, expired: 0, missing: 1 },
+    };
+
+    const lines = renderStatus(coverage).split("\n");
+
+    expect(lines.at(-2)).toBe(
+      "media (c/m/r = captured/missing/refused): 15/1/2 from 2 media manifests; 1 hour and chat type pending (`imvault media` captures them)",
+    );
+    expect(lines.at(-1)).toBe("2024030115..2024030116: 3 archived, 0 empty, 0 expired, 1 missing");
+  });
 });

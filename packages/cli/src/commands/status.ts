@@ -82,10 +82,45 @@ export function renderStatus(coverage: Coverage): string {
   return [
     `${renderTable(table)}`,
     // Above the totals, which stay the last line (or the corrupt manifests' lines after them).
+    ...mediaLine(coverage),
     ...evidenceLine(coverage),
     `${coverage.from}..${coverage.to}: ${totals}`,
     ...corrupt,
   ].join("\n");
+}
+
+/**
+ * The media of the window's hours in one line, with what `c/m/r` stands for (absent while no hour is
+ * archived), e.g. `media (c/m/r = captured/missing/refused): 8509/79/0 from 12 media manifests; 4 hours
+ * and chat types pending (…)`.
+ */
+function mediaLine(coverage: Coverage): string[] {
+  const sum = { captured: 0, missing: 0, refused: 0 };
+  let counted = 0;
+  let pending = 0;
+  let corrupt = 0;
+  for (const { media } of coverage.rows) {
+    if (media === undefined) continue;
+    if (media === "pending") pending++;
+    else if (media === "corrupt") corrupt++;
+    else {
+      counted++;
+      sum.captured += media.captured;
+      sum.missing += media.missing;
+      sum.refused += media.refused;
+    }
+  }
+  if (counted + pending + corrupt === 0) return [];
+  const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  const parts = [
+    `${sum.captured}/${sum.missing}/${sum.refused} from ${count(counted, "media manifest", "media manifests")}`,
+  ];
+  if (pending > 0) {
+    const hours = count(pending, "hour and chat type", "hours and chat types");
+    parts.push(`${hours} pending (\`imvault media\` captures them)`);
+  }
+  if (corrupt > 0) parts.push(count(corrupt, "corrupt media manifest", "corrupt media manifests"));
+  return [`media (c/m/r = captured/missing/refused): ${parts.join("; ")}`];
 }
 
 /** One line on the chain of digests, under the table (absent when it could not be read). */

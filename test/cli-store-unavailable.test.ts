@@ -1,11 +1,12 @@
 /**
- * `imvault archive` and `imvault dev` on a DATA_DIR they cannot write: they end at once with exit code
- * 1 and one line that names the path and the cause, whether the store fails before it reads a byte of
- * a big download or after a whole file was downloaded, and however many hours the window holds. The
+ * `imvault archive` and `imvault dev` on a DATA_DIR they cannot write, and `imvault status` on one it
+ * cannot read: they end at once with exit code 1 and one line that names the path and the cause,
+ * whether the store fails before it reads a byte of a big download or after a whole file was
+ * downloaded, and however many hours the window holds. The
  * tests run as root, whom permissions do not stop: a regular file in the path (ENOTDIR) is the cause
  * they can produce; the other causes (EROFS, EACCES, ENOSPC) take the same path in the store's tests.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { addHours, hourOf } from "@imvault/im-core";
@@ -116,5 +117,38 @@ describe("imvault on a DATA_DIR it cannot write", () => {
     expect(run.stderr.trim()).toBe(
       `imvault: the local store cannot write ${join(dataDir, ".imvault", "tmp")}: not a directory at ${join(dir, "a-file")} (ENOTDIR)`,
     );
+  });
+
+  it("status: a DATA_DIR that is a file, or lies under one, is an error (exit 1), not an archive of missing hours", async () => {
+    const file = join(dir, "a-file");
+
+    const runs = [
+      await runImvault(["status", "--hours", "2"], env(file)),
+      await runImvault(["status"], env(join(file, "data"))),
+    ];
+
+    for (const run of runs) {
+      expect(run.code, run.stdout + run.stderr).toBe(1);
+      expect(run.stdout).toBe("");
+    }
+    expect(runs[0]!.stderr.trim()).toBe(
+      `imvault: the local store cannot read DATA_DIR ${file}: it is not a directory`,
+    );
+    expect(runs[1]!.stderr.trim()).toBe(
+      `imvault: the local store cannot read DATA_DIR ${join(file, "data")} (ENOTDIR)`,
+    );
+  });
+
+  it("status: a DATA_DIR that does not exist is an empty archive, said on stderr, and stays absent", async () => {
+    const dataDir = join(dir, "never-made");
+
+    const run = await runImvault(["status", "--hours", "2"], env(dataDir));
+
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr.trim()).toBe(
+      `note: DATA_DIR ${dataDir} does not exist: nothing has been archived there`,
+    );
+    expect(run.stdout.trim().split("\n").at(-1)).toMatch(/: 0 archived, 0 empty, 0 expired, 4 missing$/);
+    await expect(stat(dataDir)).rejects.toMatchObject({ code: "ENOENT" });
   });
 });

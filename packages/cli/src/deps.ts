@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type ArchiveConfig,
@@ -9,6 +10,7 @@ import {
   type Logger,
   type MediaConfig,
   type RateLimit,
+  StoreUnavailableError,
 } from "@imvault/im-core";
 import {
   archiveConfigFrom,
@@ -40,8 +42,37 @@ export async function cliStore(options: { forWriting?: boolean } = {}): Promise<
   // A DATA_DIR that cannot be written stops a writer here, with one line naming the path and the
   // cause, before anything else (the shared rate limit, the first download) trips over it.
   if (options.forWriting) await store.checkWritable();
+  else await refuseUnreadableDir(config.dataDir);
   await cleanupLocalTemp(config.dataDir);
   return store;
+}
+
+/**
+ * A DATA_DIR that is a file (or lies under one) stops a reader here: read as an archive it would look
+ * empty, every hour `missing`. One that does not exist is an archive with nothing in it yet.
+ */
+async function refuseUnreadableDir(dataDir: string): Promise<void> {
+  let isDirectory: boolean;
+  try {
+    isDirectory = (await stat(dataDir)).isDirectory();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "EIO";
+    if (code === "ENOENT") return;
+    throw new StoreUnavailableError(`the local store cannot read DATA_DIR ${dataDir} (${code})`, {
+      code,
+      path: dataDir,
+      cause: error,
+    });
+  }
+  if (!isDirectory) {
+    throw new StoreUnavailableError(
+      `the local store cannot read DATA_DIR ${dataDir}: it is not a directory`,
+      {
+        code: "ENOTDIR",
+        path: dataDir,
+      },
+    );
+  }
 }
 
 /** Where the configured store is, for messages: `DATA_DIR /abs/path` or `bucket NAME`. */

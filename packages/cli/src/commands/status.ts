@@ -1,6 +1,7 @@
+import { existsSync } from "node:fs";
 import type { Coverage, CoverageMedia, CoverageStatus, EvidenceStatus } from "@imvault/im-core";
 import { manifestKey, recentCoverage, systemClock } from "@imvault/im-core";
-import { cliLookbackHours, cliStore } from "../deps.ts";
+import { cliLookbackHours, cliStore, cliStoreLabel } from "../deps.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
 import { plainTable, renderTable } from "../table.ts";
 import { formatBytes, type Terminal } from "../terminal.ts";
@@ -20,6 +21,11 @@ export interface StatusOptions {
 export async function statusCommand(options: StatusOptions, terminal: Terminal): Promise<ExitCode> {
   const hours = options.hours ?? cliLookbackHours();
   const result = await recentCoverage({ store: await cliStore(), clock: systemClock }, hours);
+  const { localDir } = cliStoreLabel();
+  if (localDir !== undefined && !existsSync(localDir)) {
+    // Every hour shows `missing`: say why, rather than let it look like a lost archive.
+    terminal.err(`note: DATA_DIR ${localDir} does not exist: nothing has been archived there`);
+  }
   if (options.json) {
     terminal.out(JSON.stringify(result, null, 2));
     return EXIT.ok;

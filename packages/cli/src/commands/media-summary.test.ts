@@ -20,6 +20,7 @@ describe("mediaExitCode", () => {
     expect(mediaExitCode([])).toBe(EXIT.ok);
     expect(mediaExitCode([row("captured"), row("failed"), row("interrupted")])).toBe(EXIT.failure);
     expect(mediaExitCode([row("captured"), row("interrupted")])).toBe(EXIT.interrupted);
+    expect(mediaExitCode([row("captured")], 3)).toBe(EXIT.interrupted);
   });
 });
 
@@ -56,5 +57,16 @@ describe("renderMediaSummary", () => {
       "0 hour(s): none; media 0 captured, 0 missing, 0 refused; 0 object(s) fetched (0 B), 0 found stored already",
       "2024050100..2024050123: 5 hour(s) captured before, 2 not archived (`imvault archive` first)",
     ]);
+  });
+
+  it("leaves hours the stop came before out of the table and counts them under it", () => {
+    const text = renderMediaSummary([row("interrupted")], { ...note, notStarted: 13 });
+
+    const lines = text.split("\n");
+    expect(lines.filter((l) => /^2024050101\s/.test(l))).toHaveLength(1);
+    expect(lines.at(-2)).toMatch(/^1 hour\(s\): 1 interrupted; /);
+    expect(lines.at(-1)).toBe(
+      "2024050100..2024050123: 5 hour(s) captured before, 2 not archived (`imvault archive` first), 13 not started (stopped before them: the next run captures them)",
+    );
   });
 });

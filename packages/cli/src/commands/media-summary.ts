@@ -26,12 +26,17 @@ export interface MediaWindowNote {
   captured: number;
   /** Hours without a history manifest: nothing to capture until `imvault archive` has them. */
   notArchived: number;
+  /** Hours to capture that were never started: the run was stopped (Ctrl-C) before them. */
+  notStarted?: number;
 }
 
-/** 0 when every hour worked on ended with a media manifest; 1 when any failed; 130 when interrupted. */
-export function mediaExitCode(rows: readonly MediaRow[]): ExitCode {
+/**
+ * 0 when every hour worked on ended with a media manifest; 1 when any failed; 130 when interrupted,
+ * or when hours were left unstarted by the stop.
+ */
+export function mediaExitCode(rows: readonly MediaRow[], notStarted = 0): ExitCode {
   if (rows.some((r) => r.outcome === "failed")) return EXIT.failure;
-  if (rows.some((r) => r.outcome === "interrupted")) return EXIT.interrupted;
+  if (notStarted > 0 || rows.some((r) => r.outcome === "interrupted")) return EXIT.interrupted;
   return EXIT.ok;
 }
 
@@ -85,7 +90,10 @@ export function renderMediaSummary(rows: readonly MediaRow[], note: MediaWindowN
   const counts = [...outcomes].map(([k, n]) => `${n} ${k}`).join(", ");
   const lines = [
     `${rows.length} hour(s): ${counts || "none"}; media ${total.captured} captured, ${total.missing} missing, ${total.refused} refused; ${total.fetched} object(s) fetched (${formatBytes(total.bytes)}), ${total.reused} found stored already`,
-    `${note.from}..${note.to}: ${note.captured} hour(s) captured before, ${note.notArchived} not archived (\`imvault archive\` first)`,
+    `${note.from}..${note.to}: ${note.captured} hour(s) captured before, ${note.notArchived} not archived (\`imvault archive\` first)` +
+      (note.notStarted
+        ? `, ${note.notStarted} not started (stopped before them: the next run captures them)`
+        : ""),
   ];
   return [...(rows.length > 0 ? [renderTable(table)] : []), ...lines].join("\n");
 }

@@ -105,18 +105,16 @@ export async function mediaCommand(
     progress.stop();
   }
   if (storeFailure !== undefined) throw storeFailure;
-  // Hours never started because of Ctrl-C count as interrupted.
-  const all = rows.map(
-    (row, i): MediaRow =>
-      row ?? {
-        msgTime: plan.jobs[i]!.msgTime,
-        chatType: plan.jobs[i]!.chatType,
-        ...zero,
-        outcome: "interrupted",
-      },
-  );
+  // Without a store failure, an hour with no row was never started: Ctrl-C came first.
+  const worked = rows.filter((row) => row !== undefined);
+  const notStarted = rows.length - worked.length;
   terminal.out(
-    renderMediaSummary(all, { ...window, captured: plan.captured, notArchived: plan.notArchived }),
+    renderMediaSummary(worked, {
+      ...window,
+      captured: plan.captured,
+      notArchived: plan.notArchived,
+      notStarted,
+    }),
   );
-  return mediaExitCode(all);
+  return mediaExitCode(worked, notStarted);
 }

@@ -157,6 +157,8 @@ describe("imvault archive / media capture media against the simulator", () => {
     // The error column wraps: the message follows the row over several lines.
     expect(failed.stdout).toMatch(new RegExp(`${h7}\\s+C2C\\s+failed\\s[\\s\\S]*failed 2 attempts`));
     expect(await readMediaManifest(store, "C2C", h7)).toBeUndefined();
+    // The failed hour's row and the totals count what it did store before it failed.
+    expect(failed.stdout).toMatch(new RegExp(`; ${stored.size} object\\(s\\) fetched \\(`));
 
     sim.faults.clear();
     const before = mediaDownloads().length;

@@ -72,11 +72,17 @@ export async function mediaCommand(
       options.concurrency,
       async (job): Promise<MediaRow | undefined> => {
         const base = { msgTime: job.msgTime, chatType: job.chatType };
+        // What a failed or interrupted hour stored before it ended (the next run finds those).
+        const stored = { ...zero };
+        const onFetched = (bytes: number) => {
+          stored.fetched++;
+          stored.bytes += bytes;
+        };
         let row: MediaRow;
         try {
-          const run = await runHourMedia(job, deps, jobSignal, signal, terminal.debug);
-          if (run.outcome === "failed") row = { ...base, ...zero, outcome: "failed", error: run.error };
-          else if (run.outcome === "interrupted") row = { ...base, ...zero, outcome: "interrupted" };
+          const run = await runHourMedia(job, { ...deps, onFetched }, jobSignal, signal, terminal.debug);
+          if (run.outcome === "failed") row = { ...base, ...stored, outcome: "failed", error: run.error };
+          else if (run.outcome === "interrupted") row = { ...base, ...stored, outcome: "interrupted" };
           else {
             const { fetched, reused, bytes } = run.result;
             const counts = "counts" in run ? run.counts : zero.counts;

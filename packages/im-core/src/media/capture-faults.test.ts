@@ -183,6 +183,24 @@ describe("captureHourMedia when downloads go wrong", () => {
     expect(await leftovers()).toBe(0);
   });
 
+  it("tells onFetched of each object it stored before the hour failed, though the hour returns no result", async () => {
+    fake.add(cos("b.png"), { body: bytes("b", 300) });
+    fake.add(cos("c.png"), { body: bytes("c", 500) });
+    await storeArchivedHour(store, "C2C", HOUR, [
+      [elem.image(cos("b.png"))],
+      [elem.image(cos("c.png"))],
+      [elem.image(cos("a.png"))],
+    ]);
+    fake.fault(cos("a.png"), { kind: "status", status: 503 }, { kind: "status", status: 503 });
+    const told: number[] = [];
+
+    const run = captureHourMedia(JOB, { ...withConfig({ maxAttempts: 2 }), onFetched: (n) => told.push(n) });
+
+    await expect(run).rejects.toThrow(MediaCaptureError);
+    expect(told.sort((x, y) => x - y)).toEqual([300, 500]);
+    expect(await store.head(mediaKey(cos("b.png")))).toMatchObject({ size: 300 });
+  });
+
   it("stops when its signal aborts mid-download, leaving no manifest, object or temp file", async () => {
     const abort = new AbortController();
     fake.fault(cos("a.png"), { kind: "before", run: async () => abort.abort(new Error("shutting down")) });

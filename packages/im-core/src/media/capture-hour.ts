@@ -67,6 +67,11 @@ export interface MediaDeps {
   metrics?: Metrics;
   random?: () => number;
   config: MediaConfig;
+  /**
+   * Told of each object this run downloads and stores, as it is stored (its bytes downloaded): what a
+   * run that then fails or is stopped did store, which its result (never returned) would have said.
+   */
+  onFetched?: (bytes: number) => void;
 }
 
 export interface MediaJob {
@@ -190,7 +195,11 @@ export async function captureHourMedia(
   const captured = await runPool(
     toCapture.length,
     config.concurrency,
-    (i, poolSignal) => captureObject({ ...toCapture[i]!, i }, ctx, poolSignal),
+    async (i, poolSignal) => {
+      const outcome = await captureObject({ ...toCapture[i]!, i }, ctx, poolSignal);
+      if (outcome.status === "captured" && outcome.how === "fetched") deps.onFetched?.(outcome.bytes);
+      return outcome;
+    },
     signal,
   );
   for (const [i, t] of toCapture.entries()) outcomes.set(t.key, captured[i]!);

@@ -1,7 +1,14 @@
-import { ValidationError } from "@imvault/im-core";
+import { mediaWindow, ValidationError } from "@imvault/im-core";
 import { InvalidArgumentError } from "commander";
 import { describe, expect, it } from "vitest";
-import { chatTypeArg, checkWindowReachable, msgTimeArg, positiveIntArg, resolveWindow } from "./args.ts";
+import {
+  chatTypeArg,
+  checkMediaWindow,
+  checkWindowReachable,
+  msgTimeArg,
+  positiveIntArg,
+  resolveWindow,
+} from "./args.ts";
 
 describe("option parsers", () => {
   it("accepts a real Beijing hour and rejects impossible ones with the reason", () => {
@@ -77,6 +84,29 @@ describe("checkWindowReachable", () => {
   it("throws ValidationError, which the CLI answers with exit code 2", () => {
     expect(() => checkWindowReachable({ from: "2030010100", to: "2030010100" }, NOW, 7)).toThrow(
       ValidationError,
+    );
+  });
+});
+
+describe("checkMediaWindow", () => {
+  // 2024-05-10 12:30 Beijing: the last ended hour is 2024051011.
+  const NOW = Date.parse("2024-05-10T04:30:00Z");
+
+  it("refuses a window reaching an hour that has not ended, with no --force to suggest", () => {
+    const check = () => checkMediaWindow({ from: "2024051011", to: "2024051012" }, NOW, 7);
+
+    expect(check).toThrow(ValidationError);
+    expect(check).toThrow(
+      /^hour 2024051012 \(Beijing\) has not ended yet.*last ended hour is 2024051011; end the window there$/,
+    );
+  });
+
+  it("warns of hours older than Tencent keeps media, naming the setting, and of nothing within it", () => {
+    expect(checkMediaWindow({ from: "2024050912", to: "2024051011" }, NOW, 7)).toEqual({});
+    // The command's default window: the last 7 days of ended hours.
+    expect(checkMediaWindow(mediaWindow(NOW, 7), NOW, 7)).toEqual({});
+    expect(checkMediaWindow({ from: "2024050310", to: "2024050312" }, NOW, 7).warning).toMatch(
+      /^2 hour\(s\) of the window are older than Tencent keeps media \(7 days, IM_MEDIA_RETENTION_DAYS\)/,
     );
   });
 });

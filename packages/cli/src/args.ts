@@ -87,13 +87,7 @@ export function checkWindowReachable(
   nowMs: number,
   retentionDays: number,
 ): { warning?: string } {
-  const lastEnded = addHours(hourOf(nowMs), -1);
-  if (hourEnd(window.to) > nowMs) {
-    throw new ValidationError(
-      `hour ${window.to} (Beijing) has not ended yet: Tencent produces an hour's files after it ends, and the last ended hour is ${lastEnded}; end the window there, or add --force to ask Tencent anyway`,
-      { to: window.to, lastEnded },
-    );
-  }
+  refuseUnended(window, nowMs, "end the window there, or add --force to ask Tencent anyway");
   const gone = (h: MsgTime) => hourEnd(h) + retentionDays * DAY_MS <= nowMs;
   const retention = `Tencent's retention (${retentionDays} days, IM_RETENTION_DAYS)`;
   if (gone(window.to)) {
@@ -108,4 +102,36 @@ export function checkWindowReachable(
     : {
         warning: `${old} hour(s) of the window are older than ${retention}: expect them to be recorded expired`,
       };
+}
+
+/**
+ * `imvault media`'s window: refused (exit 2) when it reaches an hour that has not ended (neither its
+ * history nor its media can be archived yet); a warning when hours of it ended longer ago than Tencent
+ * keeps media (IM_MEDIA_RETENTION_DAYS): what an archived hour of those never captured will be
+ * recorded missing.
+ */
+export function checkMediaWindow(
+  window: { from: MsgTime; to: MsgTime },
+  nowMs: number,
+  retentionDays: number,
+): { warning?: string } {
+  refuseUnended(window, nowMs, "end the window there");
+  const old = hourRange(window.from, window.to).filter(
+    (h) => hourEnd(h) + retentionDays * DAY_MS <= nowMs,
+  ).length;
+  return old === 0
+    ? {}
+    : {
+        warning: `${old} hour(s) of the window are older than Tencent keeps media (${retentionDays} days, IM_MEDIA_RETENTION_DAYS): media of them not captured before will be recorded missing`,
+      };
+}
+
+/** Refuses (ValidationError: exit 2) a window reaching an hour that has not ended: nothing of it exists yet. */
+function refuseUnended(window: { to: MsgTime }, nowMs: number, remedy: string): void {
+  if (hourEnd(window.to) <= nowMs) return;
+  const lastEnded = addHours(hourOf(nowMs), -1);
+  throw new ValidationError(
+    `hour ${window.to} (Beijing) has not ended yet: Tencent produces an hour's files after it ends, and the last ended hour is ${lastEnded}; ${remedy}`,
+    { to: window.to, lastEnded },
+  );
 }

@@ -8,7 +8,7 @@ import {
   StoreUnavailableError,
   systemClock,
 } from "@imvault/im-core";
-import { resolveWindow } from "../args.ts";
+import { checkMediaWindow, resolveWindow } from "../args.ts";
 import { cliImClient, cliMediaConfig, cliStore } from "../deps.ts";
 import type { ExitCode } from "../exit-codes.ts";
 import { mapPool } from "../pool.ts";
@@ -43,6 +43,8 @@ export async function mediaCommand(
   const store = await cliStore({ forWriting: true });
   const now = systemClock.now();
   const window = resolveWindow(options, mediaWindow(now, config.retentionDays));
+  const { warning } = checkMediaWindow(window, now, config.retentionDays);
+  if (warning !== undefined) terminal.err(`warning: ${warning}`);
   const chatTypes: readonly ChatType[] = options.chatType === undefined ? CHAT_TYPES : [options.chatType];
   const plan = await planMedia(store, window, now, {
     chatTypes,

@@ -40,11 +40,12 @@ export async function mediaCommand(
   const setupLogger = terminalLogger(terminal);
   const im = cliImClient(setupLogger, { shareRateLimit: true });
   const config = cliMediaConfig(im.config);
-  const store = await cliStore({ forWriting: true });
   const now = systemClock.now();
+  // A window refused touches nothing: checked before the store is opened (and DATA_DIR made).
   const window = resolveWindow(options, mediaWindow(now, config.retentionDays));
   const { warning } = checkMediaWindow(window, now, config.retentionDays);
   if (warning !== undefined) terminal.err(`warning: ${warning}`);
+  const store = await cliStore({ forWriting: true });
   const chatTypes: readonly ChatType[] = options.chatType === undefined ? CHAT_TYPES : [options.chatType];
   const plan = await planMedia(store, window, now, {
     chatTypes,

@@ -1,7 +1,8 @@
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as v from "valibot";
 import { type EvidenceStatus, type VerificationRecord, VerificationRecordSchema } from "../schemas/digest.ts";
+import { ensureDir, FILE_MODE } from "../store/local-fs-errors.ts";
 import { LOCAL_STATE_DIR } from "../store/local-store.ts";
 import type { ArchiveStore } from "../store/port.ts";
 import { findHeadSeq, readDigest } from "./digest-file.ts";
@@ -40,9 +41,10 @@ export function verificationRecords(store: ArchiveStore): VerificationRecords {
         return parse(await readFile(path, "utf8").catch(() => ""));
       },
       async write(record) {
-        await mkdir(dir, { recursive: true, mode: 0o700 });
+        // ensureDir names the real cause (EROFS, say) where Node's recursive mkdir says ENOENT.
+        await ensureDir(dir);
         const temp = `${path}.${process.pid}.tmp`;
-        await writeFile(temp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+        await writeFile(temp, `${JSON.stringify(record, null, 2)}\n`, { mode: FILE_MODE });
         await rename(temp, path);
       },
     };

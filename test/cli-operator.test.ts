@@ -55,8 +55,11 @@ describe("imvault for the operator", () => {
       const run = await runImvault(["status", "--hours", "4"], env);
 
       expect(run.code, run.stderr).toBe(0);
-      expect(run.stdout).toMatch(new RegExp(`${h3}\\s+corrupt\\s+missing`));
-      expect(run.stdout).toMatch(/: 0 archived, 0 empty, 0 expired, 7 missing, 1 corrupt$/m);
+      // Its Group hour, like every hour of the last four, ended within SETTLE_HOURS: pending.
+      expect(run.stdout).toMatch(new RegExp(`${h3}\\s+corrupt\\s+pending`));
+      expect(run.stdout).toMatch(
+        /: 0 archived, 0 empty, 0 expired, 7 missing \(7 of them pending: ended less than 6 h ago, SETTLE_HOURS\), 1 corrupt$/m,
+      );
       expect(run.stdout).toContain(`corrupt manifest: ${corruptKey}`);
     });
 

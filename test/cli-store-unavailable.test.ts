@@ -148,7 +148,9 @@ describe("imvault on a DATA_DIR it cannot write", () => {
     expect(run.stderr.trim()).toBe(
       `note: DATA_DIR ${dataDir} does not exist: nothing has been archived there`,
     );
-    expect(run.stdout.trim().split("\n").at(-1)).toMatch(/: 0 archived, 0 empty, 0 expired, 4 missing$/);
+    expect(run.stdout.trim().split("\n").at(-1)).toMatch(
+      /: 0 archived, 0 empty, 0 expired, 4 missing \(4 of them pending: ended less than 6 h ago, SETTLE_HOURS\)$/,
+    );
     await expect(stat(dataDir)).rejects.toMatchObject({ code: "ENOENT" });
   });
 });

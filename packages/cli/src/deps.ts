@@ -133,6 +133,11 @@ export function cliLookbackHours(): number {
   return loadArchiveConfig().lookbackHours;
 }
 
+/** SETTLE_HOURS: how long after an hour ends a missing one is not at risk yet (`status`'s `pending`). */
+export function cliSettleHours(): number {
+  return loadArchiveConfig().settleHours;
+}
+
 /** RawURL allow-list and batch limit for `imvault sig`: the API's own rules. */
 export function cliCosSigLimits(): { allowHosts: readonly string[]; maxItems: number } {
   const lookup = loadLookupConfig();

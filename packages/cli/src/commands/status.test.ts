@@ -84,3 +84,27 @@ describe("renderStatus with media", () => {
     expect(lines.at(-1)).toBe("2024030115..2024030116: 3 archived, 0 empty, 0 expired, 1 missing");
   });
 });
+
+describe("renderStatus within SETTLE_HOURS", () => {
+  it("shows a missing hour that ended less than SETTLE_HOURS ago as pending, as the console does, and says so in the totals", () => {
+    const coverage: Coverage = {
+      from: "2024030110",
+      to: "2024030117",
+      rows: [row("2024030110", "C2C", "missing"), row("2024030117", "C2C", "missing")],
+      totals: { archived: 0, empty: 0, expired: 0, missing: 2 },
+    };
+    // 2024030117 (Beijing) ended at 10:00 UTC; 2024030110 at 03:00 UTC.
+    const settle = { nowMs: Date.parse("2024-03-01T11:00:00Z"), settleHours: 6 };
+
+    const lines = renderStatus(coverage, settle).split("\n");
+
+    expect(lines.find((l) => l.startsWith("2024030117"))).toMatch(/^2024030117\s+pending$/);
+    expect(lines.find((l) => l.startsWith("2024030110"))).toMatch(/^2024030110\s+missing$/);
+    expect(lines.at(-1)).toBe(
+      "2024030110..2024030117: 0 archived, 0 empty, 0 expired, 2 missing (1 of them pending: ended less than 6 h ago, SETTLE_HOURS)",
+    );
+    expect(renderStatus(coverage).split("\n").at(-1)).toBe(
+      "2024030110..2024030117: 0 archived, 0 empty, 0 expired, 2 missing",
+    );
+  });
+});

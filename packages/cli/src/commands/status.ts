@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import type { Coverage, CoverageMedia, CoverageStatus, EvidenceStatus } from "@imvault/im-core";
-import { manifestKey, recentCoverage, systemClock } from "@imvault/im-core";
-import { cliLookbackHours, cliStore, cliStoreLabel } from "../deps.ts";
+import { hourEnd, manifestKey, recentCoverage, systemClock } from "@imvault/im-core";
+import { cliLookbackHours, cliSettleHours, cliStore, cliStoreLabel } from "../deps.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
 import { plainTable, renderTable } from "../table.ts";
 import { formatBytes, type Terminal } from "../terminal.ts";
@@ -15,8 +15,10 @@ export interface StatusOptions {
  * `imvault status`: per hour and chat type of the last N ended Beijing hours, what the manifests say
  * (archived / empty / expired), `missing`, or `corrupt` (a manifest that is not JSON or not a
  * manifest: named under the table), and for each hour with a manifest its media: captured/missing/
- * refused counts, or `pending` until they are captured. `--json` prints what `GET /v1/status` answers. Always exits 0:
- * it reports, it does not judge (the archive command, verify and the alarms do).
+ * refused counts, or `pending` until they are captured. A missing hour that ended less than
+ * SETTLE_HOURS ago shows `pending`, as on the console: Tencent may not have made its files yet, so it
+ * is not at risk. `--json` prints what `GET /v1/status` answers. Exits 0: it reports, it does not
+ * judge (the archive command, verify and the alarms do).
  */
 export async function statusCommand(options: StatusOptions, terminal: Terminal): Promise<ExitCode> {
   const hours = options.hours ?? cliLookbackHours();
@@ -30,8 +32,15 @@ export async function statusCommand(options: StatusOptions, terminal: Terminal):
     terminal.out(JSON.stringify(result, null, 2));
     return EXIT.ok;
   }
-  terminal.out(renderStatus(result));
+  terminal.out(renderStatus(result, { nowMs: systemClock.now(), settleHours: cliSettleHours() }));
   return EXIT.ok;
+}
+
+/** What tells a `missing` hour that is not at risk yet (`pending`) from one that is. */
+export interface SettleWindow {
+  nowMs: number;
+  /** SETTLE_HOURS: how long after an hour ends Tencent may still be making its files. */
+  settleHours: number;
 }
 
 /** Always shown in the totals line; `corrupt` only when some manifest is. */
@@ -48,7 +57,10 @@ function mediaText(media: CoverageMedia | undefined): string {
  * One row per hour (newest first), per chat type its status and files and, once any hour has a
  * manifest, its media (captured/missing/refused), then the totals.
  */
-export function renderStatus(coverage: Coverage): string {
+export function renderStatus(coverage: Coverage, settle?: SettleWindow): string {
+  const settling = (msgTime: string) =>
+    settle !== undefined && settle.nowMs < hourEnd(msgTime) + settle.settleHours * 3_600_000;
+  let pending = 0;
   const chatTypes = [...new Set(coverage.rows.map((r) => r.chatType))];
   const withMedia = coverage.rows.some((r) => r.media !== undefined);
   const columns = (c: string) => [c, `${c} files`, ...(withMedia ? [`${c} media c/m/r`] : [])];
@@ -72,13 +84,23 @@ export function renderStatus(coverage: Coverage): string {
         const media = withMedia ? [mediaText(row?.media)] : [];
         if (row === undefined) return ["", "", ...media];
         const files = row.status === "archived" ? `${row.files} (${formatBytes(row.bytes)})` : "";
+        if (row.status === "missing" && settling(row.msgTime)) {
+          pending++;
+          return ["pending", files, ...media];
+        }
         return [row.status, files, ...media];
       }),
     ]);
   }
   // `corrupt` only when there is one: the usual line stays as scripts know it.
   const shown = (coverage.totals.corrupt ?? 0) > 0 ? [...ORDER, "corrupt" as const] : ORDER;
-  const totals = shown.map((s) => `${coverage.totals[s] ?? 0} ${s}`).join(", ");
+  const settled =
+    pending === 0
+      ? ""
+      : ` (${pending} of them pending: ended less than ${settle!.settleHours} h ago, SETTLE_HOURS)`;
+  const totals = shown
+    .map((s) => `${coverage.totals[s] ?? 0} ${s}${s === "missing" ? settled : ""}`)
+    .join(", ");
   const corrupt = coverage.rows
     .filter((r) => r.status === "corrupt")
     .map(

@@ -54,8 +54,9 @@ function mediaText(media: CoverageMedia | undefined): string {
 }
 
 /**
- * One row per hour (newest first), per chat type its status and files and, once any hour has a
- * manifest, its media (captured/missing/refused), then the totals.
+ * One row per hour (newest first), per chat type its status (`pending` for a missing hour within
+ * `settle`) and files and, once any hour has a manifest, its media (captured/missing/refused), then
+ * the totals.
  */
 export function renderStatus(coverage: Coverage, settle?: SettleWindow): string {
   const settling = (msgTime: string) =>

@@ -88,7 +88,7 @@ export function checkWindowReachable(
   retentionDays: number,
 ): { warning?: string } {
   refuseUnended(window, nowMs, "end the window there, or add --force to ask Tencent anyway");
-  const gone = (h: MsgTime) => hourEnd(h) + retentionDays * DAY_MS <= nowMs;
+  const gone = endedBefore(nowMs, retentionDays);
   const retention = `Tencent's retention (${retentionDays} days, IM_RETENTION_DAYS)`;
   if (gone(window.to)) {
     throw new ValidationError(
@@ -116,14 +116,17 @@ export function checkMediaWindow(
   retentionDays: number,
 ): { warning?: string } {
   refuseUnended(window, nowMs, "end the window there");
-  const old = hourRange(window.from, window.to).filter(
-    (h) => hourEnd(h) + retentionDays * DAY_MS <= nowMs,
-  ).length;
+  const old = hourRange(window.from, window.to).filter(endedBefore(nowMs, retentionDays)).length;
   return old === 0
     ? {}
     : {
         warning: `${old} hour(s) of the window are older than Tencent keeps media (${retentionDays} days, IM_MEDIA_RETENTION_DAYS): media of them not captured before will be recorded missing`,
       };
+}
+
+/** Whether an hour ended `days` days or more before `nowMs`: past a retention of that many days. */
+function endedBefore(nowMs: number, days: number): (h: MsgTime) => boolean {
+  return (h) => hourEnd(h) + days * DAY_MS <= nowMs;
 }
 
 /** Refuses (ValidationError: exit 2) a window reaching an hour that has not ended: nothing of it exists yet. */

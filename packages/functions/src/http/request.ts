@@ -50,11 +50,12 @@ export function refuseUnknownQuery(
   }
 }
 
-/** The JSON body (an object), base64-decoded when API Gateway encoded it, within the size cap. */
+/** The shape of each route's body, as its 400s show it. */
 export const COS_SIG_BODY = '{"RawURLs":[{"ResourceID":int,"RawURL":string}]}';
 export const EXPORT_BODY = '{"from","to","user"|"group"|"conversation","format":"rsmf"|"html"|"jsonl"}';
 export const SEARCH_BODY = '{"from","to","user"?,"peer"?,"group"?,"text"?,"type"?,"limit"?}';
 
+/** The JSON body (an object), base64-decoded when API Gateway encoded it, within the size cap. */
 export function readJsonBody(event: APIGatewayProxyEventV2, maxBytes: number, shape: string): unknown {
   const raw = event.body ?? "";
   // Reject an oversized base64 body by its encoded length, before decoding it.

@@ -5,6 +5,7 @@
 export * from "./athena.ts";
 export * from "./evidence.ts";
 export * from "./export.ts";
+export * from "./fs-errors.ts";
 export * from "./history.ts";
 export * from "./im.ts";
 export * from "./media.ts";

@@ -7,6 +7,7 @@ import * as fsp from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { fsError } from "../../testing/fs-errors.ts";
 import { createLocalStore } from "../store/local-store.ts";
 import { verificationRecords } from "./records.ts";
 
@@ -15,9 +16,6 @@ vi.mock("node:fs/promises", async (importOriginal) => {
   return { ...actual, mkdir: vi.fn(actual.mkdir) };
 });
 const real = await vi.importActual<typeof import("node:fs/promises")>("node:fs/promises");
-
-const fsError = (code: string, path: string) =>
-  Object.assign(new Error(`${code}: mkdir '${path}'`), { code, syscall: "mkdir", path });
 
 describe("verificationRecords on a read-only DATA_DIR", () => {
   let root: string;
@@ -33,7 +31,9 @@ describe("verificationRecords on a read-only DATA_DIR", () => {
   it("says EROFS and the directory it could not make, not Node's ENOENT", async () => {
     vi.mocked(fsp.mkdir).mockImplementation(async (path, options) => {
       const recursive = typeof options === "object" && options?.recursive === true;
-      throw recursive ? fsError("ENOENT", join(root, ".imvault")) : fsError("EROFS", String(path));
+      throw recursive
+        ? fsError("ENOENT", "mkdir", join(root, ".imvault"))
+        : fsError("EROFS", "mkdir", String(path));
     });
     const records = verificationRecords(createLocalStore({ root }));
 

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { fsError } from "../../testing/fs-errors.ts";
 import { StoreUnavailableError } from "../errors.ts";
 import { createLocalStore, type LocalArchiveStore } from "./local-store.ts";
 
@@ -20,16 +21,6 @@ vi.mock("node:fs/promises", async (importOriginal) => {
 const real = await vi.importActual<typeof import("node:fs/promises")>("node:fs/promises");
 
 const MiB = 1024 * 1024;
-
-/** An error as node:fs reports it. */
-function fsError(code: string, syscall: string, path?: string): NodeJS.ErrnoException {
-  const where = path === undefined ? "" : ` '${path}'`;
-  return Object.assign(new Error(`${code}: ${syscall}${where}`), {
-    code,
-    syscall,
-    ...(path === undefined ? {} : { path }),
-  });
-}
 
 /** `totalBytes` of zeros in 64 KiB chunks, made as they are read; `read()` tells how many were. */
 function zeros(totalBytes: number): { stream: Readable; read(): number } {
